@@ -1,0 +1,1 @@
+"""finews-crawler: East Money news into Jekyll posts (Scrapy project package)."""

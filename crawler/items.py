@@ -1,0 +1,49 @@
+"""Typed records that flow from parsers through the spider to the pipelines.
+
+Plain dataclasses (itemadapter handles them), so parsers and other tools can use
+them without importing Scrapy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """One article as a category list (API JSON or HTML page) announces it."""
+
+    article_id: str  # the 17-18 digit East Money id, e.g. "202112312231871790"
+    title: str = ""
+    published_at: datetime | None = None  # Asia/Shanghai; None when the list gave no usable time
+    source: str = ""  # mediaName, when the list names it
+    summary: str = ""
+    kind: str = "CMS"  # the list API's np_dst; "CMS" is East Money news
+
+    @property
+    def info_code(self) -> str:
+        return "NW" + self.article_id
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """A parsed list page: its article entries, rejected entries and how to go on."""
+
+    entries: list[ListEntry]
+    rejected: list[str] = field(default_factory=list)  # one reason per entry that was not usable
+    next_url: str | None = None  # HTML lists: the page's own "下一页" link
+    total: int | None = None  # list API: total entries in the column (its "totle_hits")
+    page_size: int | None = None  # list API: entries per page, as the answer states it
+
+
+@dataclass
+class Article:
+    """A complete news article, ready to be written as a post."""
+
+    info_code: str  # "NW" + id
+    url: str  # canonical https://finance.eastmoney.com/a/<id>.html
+    title: str
+    published_at: datetime  # timezone-aware, Asia/Shanghai
+    source: str  # media name, e.g. "中国证券报·中证网"
+    paragraphs: list[str]  # clean HTML blocks: <p>, <p><img></p>, <table>

@@ -1,0 +1,122 @@
+"""Article page HTML -> Article, for both East Money templates.
+
+New template (2022-): div.contentbox > div.title, div.infos > div.item (time,
+来源), div.txtinfos#ContentBody. Old template (-2021): div.newsContent > h1,
+div.time-source > div.time / div.source[data-source], div#ContentBody.Body.
+"""
+
+import re
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from crawler.items import Article, ListEntry
+from crawler.parsers.body import clean_body
+from crawler.parsers.dates import find_datetime
+from crawler.parsers.errors import ParseError
+from crawler.parsers.ids import article_id_from_url, canonical_url, info_code
+
+
+def _has_class(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+_TITLE_XPATHS = (
+    f"//div[{_has_class('contentbox')}]/div[{_has_class('title')}]",
+    f"//div[{_has_class('newsContent')}]/h1",
+    f"//div[{_has_class('contentwrap')}]//div[{_has_class('title')}]",
+    "//h1",
+)
+_TIME_XPATHS = (
+    f"//div[{_has_class('infos')}]/div[{_has_class('item')}]",
+    f"//div[{_has_class('time-source')}]/div[{_has_class('time')}]",
+    f"//div[{_has_class('time')}]",
+)
+_HEADER_SOURCE_XPATHS = (
+    f"//div[{_has_class('source')}]/@data-source",
+    f"//div[{_has_class('infos')}]/div[{_has_class('item')}][contains(., '来源')]",
+    f"//div[{_has_class('time-source')}]//div[{_has_class('source')}]",
+    f"//div[{_has_class('source')}]//img/@alt",
+)
+_SPACE_RE = re.compile(r"[\s\u3000\xa0]+")
+
+
+def parse_article(html: str | bytes, url: str, listed: ListEntry | None = None) -> Article:
+    """Parse an article page; `listed` is the list entry that led to it, if any.
+
+    The list's time wins when it has one (the list API's showTime has seconds;
+    pages show minutes); the list's title and media name are fallbacks only.
+    Raises ParseError when the page cannot give a complete article.
+    """
+    article_id = listed.article_id if listed else article_id_from_url(url)
+    if not article_id:
+        raise ParseError("no_id", url)
+    doc = _document(html)
+    bodies = doc.xpath("//div[@id='ContentBody']")
+    if not bodies:
+        raise ParseError("no_body", url)
+    title = _first_text(doc, _TITLE_XPATHS) or (listed.title if listed else "")
+    if not title:
+        raise ParseError("no_title", url)
+    published_at = listed.published_at if listed and listed.published_at else _page_time(doc)
+    if published_at is None:
+        raise ParseError("no_time", url)
+    paragraphs, media = clean_body(bodies[0], canonical_url(article_id))
+    if not paragraphs:
+        raise ParseError("empty_body", url)
+    source = media or _header_source(doc) or (listed.source if listed else "")
+    if not source:
+        raise ParseError("no_source", url)
+    return Article(
+        info_code=info_code(article_id),
+        url=canonical_url(article_id),
+        title=title,
+        published_at=published_at,
+        source=source,
+        paragraphs=paragraphs,
+    )
+
+
+def _document(html: str | bytes):
+    if isinstance(html, str):
+        html = html.encode("utf-8")  # bytes let lxml ignore any encoding declaration in a str
+        parser = lxml_html.HTMLParser(encoding="utf-8")
+    else:
+        parser = None  # bytes: lxml honours the page's <meta charset>
+    try:
+        doc = lxml_html.document_fromstring(html, parser=parser)
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseError("empty_page", str(exc)) from None
+    return doc
+
+
+def _text(node) -> str:
+    value = node if isinstance(node, str) else node.text_content()
+    return _SPACE_RE.sub(" ", value).strip()
+
+
+def _first_text(doc, xpaths) -> str:
+    for xpath in xpaths:
+        for node in doc.xpath(xpath):
+            text = _text(node)
+            if text:
+                return text
+    return ""
+
+
+def _page_time(doc):
+    for xpath in _TIME_XPATHS:
+        for node in doc.xpath(xpath):
+            found = find_datetime(_text(node))
+            if found:
+                return found
+    return None
+
+
+def _header_source(doc) -> str:
+    for xpath in _HEADER_SOURCE_XPATHS:
+        for node in doc.xpath(xpath):
+            text = re.sub(r"^.*?来源\s*[:：]", "", _text(node)).strip()
+            if text:
+                return text
+    return ""

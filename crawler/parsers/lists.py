@@ -1,0 +1,131 @@
+"""Category lists -> ListPage: the getNewsByColumns JSON API and server-rendered HTML pages."""
+
+import json
+import re
+from datetime import datetime, time
+from urllib.parse import urljoin
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from crawler.items import ListEntry, ListPage
+from crawler.parsers.dates import SHANGHAI, parse_datetime
+from crawler.parsers.errors import ParseError
+from crawler.parsers.ids import ID_RE, article_id_from_url
+
+_JSONP_RE = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.S)
+_SPACE_RE = re.compile(r"[\s\u3000\xa0]+")
+
+
+def parse_list_api(text: str | bytes, url: str = "") -> ListPage:
+    """Parse one getNewsByColumns answer (JSON or JSONP)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    match = _JSONP_RE.match(text)
+    try:
+        answer = json.loads(match.group(1) if match else text)
+    except ValueError as exc:
+        raise ParseError("bad_json", f"{url}: {exc}") from None
+    if not isinstance(answer, dict):
+        raise ParseError("bad_json", f"{url}: not an object")
+    if str(answer.get("code")) != "1":
+        raise ParseError("api_error", f"{url}: code={answer.get('code')!r} {answer.get('message', '')}")
+    data = answer.get("data") or {}
+    raw_entries = data.get("list") if isinstance(data, dict) else None
+    if not isinstance(raw_entries, list):
+        raw_entries = []
+    entries, rejected = [], []
+    for raw in raw_entries:
+        if not isinstance(raw, dict):
+            rejected.append("bad_entry")
+            continue
+        code = _clean(raw.get("code"))
+        article_id = code if ID_RE.match(code) else article_id_from_url(_clean(raw.get("uniqueUrl")) or _clean(raw.get("url")))
+        if not article_id:
+            rejected.append("bad_id")
+            continue
+        entries.append(
+            ListEntry(
+                article_id=article_id,
+                title=_clean(raw.get("title")),
+                published_at=parse_datetime(_clean(raw.get("showTime"))),
+                source=_clean(raw.get("mediaName")),
+                summary=_clean(raw.get("summary")),
+                kind=_clean(raw.get("np_dst") or raw.get("Np_dst")) or "CMS",
+            )
+        )
+    entries, duplicates = _unique(entries)
+    return ListPage(
+        entries=entries,
+        rejected=rejected + ["duplicate"] * duplicates,
+        total=_int(data.get("totle_hits", data.get("total_hits"))) if isinstance(data, dict) else None,
+        page_size=_int(data.get("page_size")) if isinstance(data, dict) else None,
+    )
+
+
+def parse_list_html(html: str | bytes, url: str, now: datetime | None = None) -> ListPage:
+    """Parse a server-rendered category page (ul#newsListContent > li) and its 下一页 link."""
+    try:
+        doc = lxml_html.document_fromstring(html)
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseError("empty_page", f"{url}: {exc}") from None
+    items = doc.xpath("//ul[@id='newsListContent']/li")
+    if not doc.xpath("//ul[@id='newsListContent']"):
+        raise ParseError("no_list", url)
+    entries, rejected = [], []
+    for li in items:
+        links = li.xpath(".//p[contains(@class, 'title')]//a[@href]") or li.xpath(".//a[@href]")
+        article_id = article_id_from_url(urljoin(url, links[0].get("href"))) if links else None
+        if not article_id:
+            rejected.append("bad_id")
+            continue
+        info = li.xpath(".//p[contains(@class, 'info')]")
+        summary = (info[0].get("title") or info[0].text_content()) if info else ""
+        time_text = " ".join(li.xpath(".//p[contains(@class, 'time')]//text()"))
+        entries.append(
+            ListEntry(
+                article_id=article_id,
+                title=_clean(links[0].text_content()),
+                published_at=parse_datetime(_clean(time_text), _id_day_end(article_id) or now),
+                summary=_clean(summary),
+            )
+        )
+    entries, duplicates = _unique(entries)
+    return ListPage(entries=entries, rejected=rejected + ["duplicate"] * duplicates, next_url=_next_url(doc, url))
+
+
+def _next_url(doc, url: str) -> str | None:
+    for href in doc.xpath("//a[normalize-space(.)='下一页']/@href"):
+        href = href.strip()
+        if href and not href.lower().startswith("javascript:") and href != "#":
+            return urljoin(url, href)
+    return None
+
+
+def _id_day_end(article_id: str) -> datetime | None:
+    """End of the day an id's yyyymmdd prefix names: the reference year for year-less list dates."""
+    try:
+        day = datetime.strptime(article_id[:8], "%Y%m%d")
+    except ValueError:
+        return None
+    return datetime.combine(day.date(), time(23, 59), SHANGHAI)
+
+
+def _unique(entries: list[ListEntry]) -> tuple[list[ListEntry], int]:
+    seen, unique = set(), []
+    for entry in entries:
+        if entry.article_id not in seen:
+            seen.add(entry.article_id)
+            unique.append(entry)
+    return unique, len(entries) - len(unique)
+
+
+def _clean(value) -> str:
+    return _SPACE_RE.sub(" ", value).strip() if isinstance(value, str) else ""
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,48 @@
+"""Scrapy settings for finews-crawler: polite defaults for the live East Money site.
+
+FINEWS_* settings are this project's own; README.md documents each one.
+"""
+
+BOT_NAME = "finews"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+# --- the archive -------------------------------------------------------------------------
+FINEWS_ARCHIVE_DIR = "archive"  # the Jekyll site root: posts go to <dir>/_posts/
+FINEWS_OLD_POSTS_DIR = "old_post"  # older posts (relative to the archive) also count as known
+FINEWS_SITE_URL = "//finews.withounder.com"  # base of the back links in each post
+FINEWS_SHARE_URL = "http://finews.zning.xyz/html_News/NewsShare.html?infoCode={info_code}"
+
+# --- where East Money is (point these at a mirror to crawl it instead) ---------------------
+FINEWS_LIST_API_URL = (
+    "https://np-listapi.eastmoney.com/comm/web/getNewsByColumns?client=web&biz=web_news_col"
+    "&column={column}&order=1&needInteractData=0&page_index={page}&page_size={page_size}"
+    "&req_trace={req_trace}&fields=code,showTime,title,mediaName,summary,image,url,uniqueUrl,Np_dst"
+)
+FINEWS_LIST_PAGE_SIZE = 50  # entries asked per list API page (the API allows 20..200)
+FINEWS_LIST_PAGE_URL = "https://finance.eastmoney.com/a/{slug}.html"
+FINEWS_ARTICLE_URL = "https://finance.eastmoney.com/a/{id}.html"
+
+# --- politeness (EASTMONEY.md §8: fast clients get HTTP 403; ~3 s per request is advised) ---
+USER_AGENT = "finews-crawler/0.1 (news archive; +https://docs.scrapy.org)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 3
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 3
+AUTOTHROTTLE_MAX_DELAY = 60
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_TIMES = 3
+DOWNLOAD_TIMEOUT = 30
+
+ITEM_PIPELINES = {
+    "pipelines.validate.ValidatePipeline": 100,
+    "pipelines.dedupe.DedupePipeline": 200,
+    "pipelines.write.WritePostPipeline": 300,
+}
+EXTENSIONS = {"crawler.summary.RunSummary": 500}
+
+TELNETCONSOLE_ENABLED = False
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

@@ -1,0 +1,189 @@
+"""Spider `eastmoney`: category lists -> article pages -> Article items.
+
+Scheduled mode (default) reads each category's list newest first and stops at
+the first page with nothing new, so a run with nothing new costs one list
+request per category. Backfill mode (`since`/`until`) pages on until the list
+is older than `since`. Articles the archive already holds are never requested.
+"""
+
+import time
+from datetime import date, datetime
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.exceptions import UsageError
+from scrapy.http import TextResponse
+
+from crawler.categories import Category, parse_categories
+from crawler.items import ListEntry, ListPage
+from crawler.parsers import ParseError, parse_article, parse_list_api, parse_list_html
+from crawler.parsers.dates import SHANGHAI
+from pipelines.archive import archive_for
+
+SCHEDULED_PAGES = 3
+BACKFILL_PAGES = 100
+
+
+class EastMoneySpider(scrapy.Spider):
+    name = "eastmoney"
+
+    def __init__(self, categories=None, pages=None, lists="api", since=None, until=None, **kwargs):
+        super().__init__(**kwargs)
+        try:
+            self.categories = parse_categories(categories)
+            self.since = _day(since, "since")
+            self.until = _day(until, "until")
+            self.pages = int(pages) if pages else (BACKFILL_PAGES if self.since else SCHEDULED_PAGES)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if self.pages < 1:
+            raise UsageError("pages must be at least 1")
+        if self.until and not self.since:
+            raise UsageError("until needs since (backfill mode)")
+        if lists not in ("api", "html"):
+            raise UsageError(f"lists must be api or html, not {lists!r}")
+        self.lists = lists
+        missing = [c.name for c in self.categories if (c.column if lists == "api" else c.slug) is None]
+        if missing:
+            raise UsageError(f"lists={lists} needs {'API columns' if lists == 'api' else 'page slugs'} for: {missing}")
+        self.requested: set[str] = set()  # infoCodes asked for in this run
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.archive = archive_for(crawler)
+        return spider
+
+    async def start(self):
+        for category in self.categories:
+            yield self.list_request(category, 1)
+
+    # --- lists ---------------------------------------------------------------------------
+    def list_request(self, category: Category, page: int, url: str | None = None) -> scrapy.Request:
+        settings = self.settings
+        if self.lists == "api":
+            url = settings["FINEWS_LIST_API_URL"].format(
+                column=category.column,
+                page=page,
+                page_size=settings.getint("FINEWS_LIST_PAGE_SIZE"),
+                req_trace=int(time.time() * 1000),
+            )
+        elif url is None:
+            url = settings["FINEWS_LIST_PAGE_URL"].format(slug=category.slug)
+        return scrapy.Request(
+            url,
+            callback=self.parse_list,
+            errback=self.list_failed,
+            cb_kwargs={"category": category, "page": page},
+            dont_filter=True,
+        )
+
+    def parse_list(self, response, category: Category, page: int):
+        stats = self.crawler.stats
+        try:
+            if self.lists == "api":
+                listing = parse_list_api(response.body, response.url)
+            else:
+                listing = parse_list_html(response.text, response.url)
+        except (ParseError, AttributeError) as exc:  # AttributeError: a non-text response
+            reason = getattr(exc, "reason", "not_text")
+            stats.inc_value(f"finews/lists/failed/{reason}")
+            self.logger.error("List %s page %d unreadable (%s): %s", category.name, page, reason, response.url)
+            return
+        stats.inc_value("finews/lists/read")
+        for reason in listing.rejected:
+            stats.inc_value(f"finews/lists/rejected_entries/{reason}")
+        new_entries, reached_since = self.select(listing.entries)
+        for entry in new_entries:
+            yield self.article_request(entry)
+        if page >= self.pages or not listing.entries or reached_since:
+            return
+        if not self.since and not new_entries:
+            return  # scheduled mode: this page held nothing new, so older pages hold nothing new
+        if self.lists == "api" and _is_last_api_page(listing, page):
+            return
+        if self.lists == "html":
+            if not listing.next_url:
+                return
+            yield self.list_request(category, page + 1, self.mirror_safe(listing.next_url, response.url))
+        else:
+            yield self.list_request(category, page + 1)
+
+    def select(self, entries: list[ListEntry]) -> tuple[list[ListEntry], bool]:
+        """The entries to fetch, and whether the list went past `since` (backfill)."""
+        stats = self.crawler.stats
+        chosen, reached_since = [], False
+        for entry in entries:
+            if entry.kind != "CMS":
+                stats.inc_value("finews/skipped/not_cms")
+                continue
+            if self.since:
+                day = _entry_day(entry)
+                if day and day < self.since:
+                    reached_since = True
+                    stats.inc_value("finews/skipped/out_of_range")
+                    continue
+                if day and self.until and day > self.until:
+                    stats.inc_value("finews/skipped/out_of_range")
+                    continue
+            if entry.info_code in self.archive:
+                stats.inc_value("finews/skipped/known")
+            elif entry.info_code in self.requested:
+                stats.inc_value("finews/skipped/listed_twice")
+            else:
+                self.requested.add(entry.info_code)
+                chosen.append(entry)
+        return chosen, reached_since
+
+    def mirror_safe(self, next_url: str, list_url: str) -> str:
+        """A 下一页 link to another host (the live site, seen from a mirror) goes through FINEWS_LIST_PAGE_URL."""
+        if urlsplit(next_url).netloc == urlsplit(list_url).netloc:
+            return next_url
+        stem = urlsplit(next_url).path.rsplit("/", 1)[-1].removesuffix(".html")
+        return self.settings["FINEWS_LIST_PAGE_URL"].format(slug=stem)
+
+    def list_failed(self, failure):
+        self.crawler.stats.inc_value("finews/lists/failed/download")
+        self.logger.error("List request failed: %s", failure.getErrorMessage())
+
+    # --- articles ------------------------------------------------------------------------
+    def article_request(self, entry: ListEntry) -> scrapy.Request:
+        url = self.settings["FINEWS_ARTICLE_URL"].format(id=entry.article_id)
+        return scrapy.Request(url, callback=self.parse_article, cb_kwargs={"entry": entry})
+
+    def parse_article(self, response, entry: ListEntry):
+        if not isinstance(response, TextResponse):
+            self.crawler.stats.inc_value("finews/dropped/not_html")
+            return
+        try:
+            article = parse_article(response.text, response.url, entry)
+        except ParseError as exc:
+            self.crawler.stats.inc_value(f"finews/dropped/{exc.reason}")
+            self.logger.warning("Article %s dropped: %s", response.url, exc)
+            return
+        yield article
+
+
+def _is_last_api_page(listing: ListPage, page: int) -> bool:
+    if listing.total is None:
+        return False
+    return page * (listing.page_size or len(listing.entries)) >= listing.total
+
+
+def _entry_day(entry: ListEntry) -> date | None:
+    """The entry's publish day: its list time, else the yyyymmdd prefix of its id."""
+    if entry.published_at:
+        return entry.published_at.astimezone(SHANGHAI).date()
+    try:
+        return datetime.strptime(entry.article_id[:8], "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def _day(text: str | None, name: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{name} must be YYYY-MM-DD, not {text!r}") from None

@@ -1,0 +1,83 @@
+"""The Jekyll archive on disk: the index of posts it holds, and atomic writes into it.
+
+The archive is the dedupe index: a file `YYYY-MM-DD-<key>.md` under `_posts/`
+(or the old-posts folder) means <key> (an infoCode) is known. The spider and
+the pipelines of one crawl share one Archive (see `archive_for`).
+"""
+
+import os
+import re
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from crawler.parsers.dates import SHANGHAI
+
+_POST_NAME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}-(.+)\.(?:md|markdown|html)$")
+_KEY_RE = re.compile(r"^[A-Za-z0-9]{1,64}$")
+TEMP_PREFIX = ".finews-"
+
+
+class Archive:
+    def __init__(self, root: str | os.PathLike, old_posts_dir: str = "old_post"):
+        self.root = Path(root).resolve()
+        self.posts_dir = self.root / "_posts"
+        self.index_dirs = [self.posts_dir, self.root / old_posts_dir]
+        self._known: set[str] | None = None
+
+    @classmethod
+    def from_settings(cls, settings) -> "Archive":
+        return cls(settings.get("FINEWS_ARCHIVE_DIR"), settings.get("FINEWS_OLD_POSTS_DIR"))
+
+    @property
+    def known(self) -> set[str]:
+        """Keys of every post in the index folders, read once on first use."""
+        if self._known is None:
+            self._known = set()
+            for folder in self.index_dirs:
+                for _dirpath, _dirs, files in os.walk(folder):
+                    for name in files:
+                        match = _POST_NAME_RE.match(name)
+                        if match:
+                            self._known.add(match.group(1))
+        return self._known
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.known
+
+    def post_path(self, published_at: datetime, key: str) -> Path:
+        if not _KEY_RE.match(key):
+            raise ValueError(f"unsafe post key {key!r}")
+        return self.posts_dir / f"{published_at.astimezone(SHANGHAI):%Y-%m-%d}-{key}.md"
+
+    def add_post(self, published_at: datetime, key: str, text: str) -> Path:
+        """Write a post atomically and record its key as known."""
+        path = self.post_path(published_at, key)
+        self.write(path, text)
+        self.known.add(key)
+        return path
+
+    def write(self, path: Path, text: str) -> None:
+        """Write `path` (inside the archive) via a temp file and rename: never a partial file."""
+        path = Path(path)
+        if not path.resolve().is_relative_to(self.root):
+            raise ValueError(f"{path} is outside the archive {self.root}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def archive_for(crawler) -> Archive:
+    """The one Archive of a crawl, shared by its spider and pipelines."""
+    archive = getattr(crawler, "finews_archive", None)
+    if archive is None:
+        archive = crawler.finews_archive = Archive.from_settings(crawler.settings)
+    return archive

@@ -1,0 +1,19 @@
+"""Category slugs from media names, spelled exactly as the archive's existing URLs.
+
+The archive was built with xpinyin (per-character pinyin, joined, "-" removed):
+中国证券报·中证网 -> zhongguozhengquanbao·zhongzhengwang, 银行 -> yinxing.
+Switching to another pinyin library would silently move category URLs.
+"""
+
+import re
+
+from xpinyin import Pinyin
+
+_PINYIN = Pinyin()
+_PATH_UNSAFE_RE = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
+def category_slug(media_name: str) -> str:
+    """The archive's slug for a media name; path-safe (no separators, NUL or leading dots)."""
+    slug = _PINYIN.get_pinyin(media_name).replace("-", "")
+    return _PATH_UNSAFE_RE.sub("", slug).strip().lstrip(".")
