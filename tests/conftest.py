@@ -19,3 +19,10 @@ def need_tool(name: str) -> str:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{name} is required under CI=true (.ci/run installs it)")
     pytest.skip(f"{name} not installed")
+
+
+def project_settings(**overrides) -> dict:
+    """The project's settings (crawler/settings.py) with overrides, for scrapy.utils.test.get_crawler."""
+    from crawler import settings
+
+    return {**{k: v for k, v in vars(settings).items() if k.isupper()}, **overrides}
