@@ -20,10 +20,17 @@ class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
         pass
 
+    def log_request(self, code="-", size="-"):
+        self.server.requested.append(self.path)
+
 
 def serve(root: Path = FIXTURE_SITE, host: str = "127.0.0.1", port: int = 0) -> tuple[ThreadingHTTPServer, str]:
-    """Start serving `root` in a daemon thread; returns the server and its base URL."""
+    """Start serving `root` in a daemon thread; returns the server and its base URL.
+
+    `server.requested` lists the path of every request served, in order.
+    """
     server = ThreadingHTTPServer((host, port), partial(_QuietHandler, directory=str(root)))
+    server.requested = []
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://{host}:{server.server_address[1]}"
 

@@ -43,6 +43,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {"crawler.summary.RunSummary": 500}
 
-TELNETCONSOLE_ENABLED = False
+TELNETCONSOLE_ENABLED = False  # no control ports on cron runs
+REMOTE_CONTROL_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

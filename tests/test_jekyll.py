@@ -1,0 +1,84 @@
+"""The real `jekyll build` accepts the crawled archive plus hostile posts, and renders them safely."""
+
+import shutil
+import subprocess
+from datetime import datetime
+
+import pytest
+
+from crawler import settings as defaults
+from crawler.items import Article
+from crawler.mirror import serve
+from crawler.parsers.dates import SHANGHAI
+from pipelines.archive import Archive
+from pipelines.render import render_category_page, render_post
+from pipelines.slugs import category_slug
+from tests.conftest import FIXTURES, need_tool
+from tests.crawl import scrapy_crawl
+
+HOSTILE = [
+    ('他说"你好"：yes', "<p>{{ site.title }} and {% include x %} and {% raw %} stay text</p>"),
+    ("yes", "<p>{% endraw %} {%- comment -%} unclosed</p>"),
+    ("12:30 #tag --- *ST康美 & !x", "<p>plain</p>"),
+    ("line\nbreak\ttab 🚀", "<p>{{ 'x' | upcase }}</p>"),
+]
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory):
+    jekyll = need_tool("jekyll")
+    site = tmp_path_factory.mktemp("jekyll") / "site"
+    shutil.copytree(FIXTURES / "jekyll", site)
+    server, base_url = serve()
+    try:
+        scrapy_crawl(base_url, site)
+    finally:
+        server.shutdown()
+    archive = Archive(site)
+    for number, (title, body) in enumerate(HOSTILE):
+        source = ["财经网（北京", "A/B..C", "证券时报网", "东方财富Choice（数据）"][number]
+        article = Article(
+            info_code=f"NW2021123122318717{number:02d}",
+            url="https://finance.eastmoney.com/a/x.html",
+            title=title,
+            published_at=datetime(2021, 12, 31, 23, 30, number, tzinfo=SHANGHAI),
+            source=source,
+            paragraphs=[body],
+        )
+        slug = category_slug(source)
+        archive.add_post(article.published_at, article.info_code, render_post(article, slug, defaults.FINEWS_SHARE_URL, "//s"))
+        archive.write(site / "category" / f"{slug}.html", render_category_page(source, slug))
+    build = subprocess.run([jekyll, "build", "--quiet"], cwd=site, capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stdout + build.stderr
+    return site / "_site"
+
+
+def test_every_post_is_rendered(built_site):
+    posts = list((built_site.parent / "_posts").glob("*.md"))
+    pages = [p for p in built_site.rglob("*.html") if "/20" in str(p)]
+    assert len(posts) >= 40 and len(pages) == len(posts)
+
+
+def test_dates_stay_in_beijing_time(built_site):
+    page = next(built_site.glob("2021/12/31/NW202112312231871700.html"))
+    assert "2021-12-31 23:30:00 +0800" in page.read_text(encoding="utf-8")
+
+
+def test_liquid_in_bodies_is_shown_not_run(built_site):
+    html = next(built_site.glob("2021/12/31/NW202112312231871700.html")).read_text(encoding="utf-8")
+    assert "{{ site.title }}" in html and "{% include x %}" in html and "{% raw %}" in html
+    assert "finews test site and" not in html
+    html = next(built_site.glob("2021/12/31/NW202112312231871703.html")).read_text(encoding="utf-8")
+    assert "{{ 'x' | upcase }}" in html
+
+
+def test_hostile_titles_render_escaped(built_site):
+    html = next(built_site.glob("2021/12/31/NW202112312231871700.html")).read_text(encoding="utf-8")
+    assert "他说&quot;你好&quot;：yes" in html
+
+
+def test_category_pages_list_their_posts(built_site):
+    pages = list((built_site / "category").glob("*.html"))
+    assert len(pages) >= 12
+    listed = sum(page.read_text(encoding="utf-8").count("<li>") for page in pages)
+    assert listed >= 40
