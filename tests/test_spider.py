@@ -1,0 +1,91 @@
+"""Spider arguments and the choice of list entries to fetch (no network)."""
+
+from datetime import datetime
+
+import pytest
+from scrapy.exceptions import UsageError
+from scrapy.utils.test import get_crawler
+
+from crawler.categories import Category, parse_categories
+from crawler.items import ListEntry
+from crawler.parsers.dates import SHANGHAI
+from crawler.spiders.eastmoney import EastMoneySpider
+from tests.conftest import project_settings
+
+
+def spider(tmp_path, settings=None, **args) -> EastMoneySpider:
+    settings = project_settings(FINEWS_ARCHIVE_DIR=str(tmp_path), **(settings or {}))
+    crawler = get_crawler(EastMoneySpider, settings_dict=settings)
+    crawler.stats.open_spider()
+    return EastMoneySpider.from_crawler(crawler, **args)
+
+
+def test_default_categories():
+    categories = parse_categories(None)
+    assert len(categories) >= 6 and all(c.column and c.slug for c in categories)
+    assert Category("cgnjj", 350) in categories
+
+
+def test_numeric_columns_and_slugs():
+    assert parse_categories("350,cgjjj, 9999") == [Category("cgnjj", 350), Category("cgjjj", 351), Category(None, 9999)]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"categories": "../x"},
+        {"categories": ","},
+        {"pages": "0"},
+        {"pages": "many"},
+        {"lists": "rss"},
+        {"since": "2026-13-01"},
+        {"until": "2026-01-01"},
+        {"categories": "chgyj"},  # a list-page slug with no known API column, in api mode
+        {"categories": "9999", "lists": "html"},  # a column with no list-page slug, in html mode
+    ],
+)
+def test_bad_arguments_are_usage_errors(tmp_path, args):
+    with pytest.raises(UsageError):
+        spider(tmp_path, **args)
+
+
+def test_modes_set_page_limits(tmp_path):
+    assert spider(tmp_path).pages == 3
+    assert spider(tmp_path, since="2026-01-01").pages == 100
+    assert spider(tmp_path, pages="7").pages == 7
+
+
+def entry(article_id: str, when: datetime | None = None, kind="CMS") -> ListEntry:
+    return ListEntry(article_id, published_at=when, kind=kind)
+
+
+def test_select_skips_known_repeated_and_non_cms(tmp_path):
+    posts = tmp_path / "_posts"
+    posts.mkdir()
+    (posts / "2026-01-01-NW202601011111111111.md").write_text("x")
+    s = spider(tmp_path)
+    chosen, _ = s.select([entry("202601011111111111"), entry("202601012222222222"), entry("202601013333333333", kind="CFH")])
+    assert [e.article_id for e in chosen] == ["202601012222222222"]
+    assert s.select([entry("202601012222222222")])[0] == []  # listed again in another category
+    stats = s.crawler.stats.get_stats()
+    assert stats["finews/skipped/known"] == 1
+    assert stats["finews/skipped/not_cms"] == 1
+    assert stats["finews/skipped/listed_twice"] == 1
+
+
+def test_select_in_backfill_keeps_the_range(tmp_path):
+    s = spider(tmp_path, since="2026-01-10", until="2026-01-20")
+    at = lambda day: datetime(2026, 1, day, 12, tzinfo=SHANGHAI)  # noqa: E731
+    chosen, reached_since = s.select(
+        [entry("202601251111111111", at(25)), entry("202601151111111111", at(15)), entry("202601151111111112")]
+    )
+    assert [e.article_id for e in chosen] == ["202601151111111111", "202601151111111112"]  # id date as fallback
+    assert not reached_since
+    assert s.select([entry("202601051111111111", at(5))]) == ([], True)
+
+
+def test_next_page_on_the_live_host_stays_on_the_mirror(tmp_path):
+    mirror = "http://127.0.0.1:8000/finance.eastmoney.com/a/"
+    s = spider(tmp_path, {"FINEWS_LIST_PAGE_URL": mirror + "{slug}.html"}, lists="html")
+    assert s.mirror_safe(mirror + "cgnjj_2.html", mirror + "cgnjj.html") == mirror + "cgnjj_2.html"
+    assert s.mirror_safe("https://finance.eastmoney.com/a/cgnjj_2.html", mirror + "cgnjj.html") == mirror + "cgnjj_2.html"
