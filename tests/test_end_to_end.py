@@ -5,6 +5,7 @@ The archive must equal fixtures/expected/ file for file, agree with the mirror's
 Set FINEWS_UPDATE_EXPECTED=1 to rewrite fixtures/expected/ after a deliberate format change.
 """
 
+import html
 import json
 import os
 import re
@@ -46,7 +47,7 @@ def split_post(text):
 
 def body_text(rest: str) -> str:
     body = rest.split("\n\n<http")[0].rsplit('<p class="em_media">', 1)[0]
-    return re.sub(r"<[^>]+>|\s", "", body)
+    return re.sub(r"\s", "", html.unescape(re.sub(r"<[^>]+>", "", body)))
 
 
 def listed_articles() -> list[dict]:

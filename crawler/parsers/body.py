@@ -30,7 +30,7 @@ _JUNK_TEXT = ("在东方财富看资讯行情", "主力资金加仓名单", "全
 _END_TEXT = ("(责任编辑", "（责任编辑", "责任编辑：", "郑重声明", "网友评论")
 _SPACE = " \t\r\n\u3000\xa0"
 _SPACE_RE = re.compile(f"[{_SPACE}]+")
-_TRAILING_BR_RE = re.compile(r"(?:\s*<br>)+\s*(</p>)$")
+_TRAILING_BLANK_RE = re.compile(r"(?:\s|\u3000|<br>|&nbsp;)+(</p>)$")  # trailing spacers inside a paragraph
 
 
 def clean_body(body, base_url: str) -> tuple[list[str], str]:
@@ -131,7 +131,7 @@ class _BodyWalker:
             link_rel=None,
             strip_comments=True,
         ).strip()
-        html = _TRAILING_BR_RE.sub(r"\1", html)
+        html = _TRAILING_BLANK_RE.sub(r"\1", html)
         if html:
             self.blocks.append(html)
 
