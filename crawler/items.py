@@ -19,7 +19,6 @@ class ListEntry:
     published_at: datetime | None = None  # Asia/Shanghai; None when the list gave no usable time
     source: str = ""  # mediaName, when the list names it
     summary: str = ""
-    kind: str = "CMS"  # the list API's np_dst; "CMS" is East Money news
 
     @property
     def info_code(self) -> str:

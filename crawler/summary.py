@@ -41,6 +41,7 @@ def summary_text(stats: dict, reason: str = "finished") -> str:
             line("skipped other", [kv for kv in group("finews/skipped/") if kv[0] != "known"]),
             line("dropped", group("finews/dropped/")),
             f"  lists read: {stats.get('finews/lists/read', 0)}",
+            line("list entries not taken", group("finews/lists/rejected_entries/")),
             line("lists failed", group("finews/lists/failed/")),
             line("HTTP errors", [kv for kv in http_errors if not kv[0].startswith(("2", "3"))]),
         ]

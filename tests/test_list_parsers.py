@@ -40,20 +40,19 @@ API_ANSWER = {
 
 def test_api_entries():
     page = parse_list_api(json.dumps(API_ANSWER, ensure_ascii=False).encode())
-    assert [e.article_id for e in page.entries] == ["202609283884561151", "202609283884561152", "20170701752100652"]
+    assert [e.article_id for e in page.entries] == ["202609283884561151", "20170701752100652"]
     first = page.entries[0]
     assert first.info_code == "NW202609283884561151"
-    assert (first.title, first.source, first.kind) == ("标题一", "央视新闻客户端", "CMS")
+    assert (first.title, first.source) == ("标题一", "央视新闻客户端")
     assert first.published_at == datetime(2026, 9, 28, 6, 49, 8, tzinfo=SHANGHAI)
-    assert page.entries[1].kind == "CFH"
-    assert page.entries[2].published_at is None
-    assert sorted(page.rejected) == ["bad_entry", "bad_id", "duplicate"]
+    assert page.entries[1].published_at is None
+    assert sorted(page.rejected) == ["bad_entry", "bad_id", "duplicate", "not_cms"]
     assert (page.total, page.page_size) == (2440, 20)
 
 
 def test_api_jsonp():
     page = parse_list_api("jQuery1234_5(" + json.dumps(API_ANSWER) + ");")
-    assert len(page.entries) == 3
+    assert len(page.entries) == 2
 
 
 @pytest.mark.parametrize(

@@ -55,21 +55,20 @@ def test_modes_set_page_limits(tmp_path):
     assert spider(tmp_path, pages="7").pages == 7
 
 
-def entry(article_id: str, when: datetime | None = None, kind="CMS") -> ListEntry:
-    return ListEntry(article_id, published_at=when, kind=kind)
+def entry(article_id: str, when: datetime | None = None) -> ListEntry:
+    return ListEntry(article_id, published_at=when)
 
 
-def test_select_skips_known_repeated_and_non_cms(tmp_path):
+def test_select_skips_known_and_repeated(tmp_path):
     posts = tmp_path / "_posts"
     posts.mkdir()
     (posts / "2026-01-01-NW202601011111111111.md").write_text("x")
     s = spider(tmp_path)
-    chosen, _ = s.select([entry("202601011111111111"), entry("202601012222222222"), entry("202601013333333333", kind="CFH")])
+    chosen, _ = s.select([entry("202601011111111111"), entry("202601012222222222")])
     assert [e.article_id for e in chosen] == ["202601012222222222"]
     assert s.select([entry("202601012222222222")])[0] == []  # listed again in another category
     stats = s.crawler.stats.get_stats()
     assert stats["finews/skipped/known"] == 1
-    assert stats["finews/skipped/not_cms"] == 1
     assert stats["finews/skipped/listed_twice"] == 1
 
 

@@ -6,6 +6,7 @@ from scrapy.commands import BaseRunSpiderCommand
 from scrapy.exceptions import UsageError
 
 from crawler.mirror import mirror_settings, serve
+from crawler.summary import summary_text
 
 
 class Command(BaseRunSpiderCommand):
@@ -22,15 +23,20 @@ class Command(BaseRunSpiderCommand):
         if len(args) > 1:
             raise UsageError("at most one ARCHIVE_DIR")
         self.archive = Path(args[0] if args else "demo-archive").resolve()
+        # Quiet by default (the summary is printed at the end); above the project's INFO, below -L/-s.
+        self.settings.set("LOG_LEVEL", "WARNING", priority="spider")
         self.server, base_url = serve()
         for name, value in {**mirror_settings(base_url), "FINEWS_ARCHIVE_DIR": str(self.archive)}.items():
             self.settings.set(name, value, priority="cmdline")
         print(f"East Money mirror at {base_url}; archive at {self.archive}")
 
     def run(self, args, opts):
-        self.crawler_process.crawl(self._create_crawler("eastmoney"), **opts.spargs)
+        crawler = self._create_crawler("eastmoney")
+        self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         self.server.shutdown()
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
+            return
+        print(summary_text(crawler.stats.get_stats()))
         print(f"Posts are in {self.archive / '_posts'}; run it again and nothing new is written.")

@@ -39,6 +39,10 @@ def parse_list_api(text: str | bytes, url: str = "") -> ListPage:
         if not isinstance(raw, dict):
             rejected.append("bad_entry")
             continue
+        kind = _clean(raw.get("np_dst") or raw.get("Np_dst")) or "CMS"
+        if kind != "CMS":  # 财富号 (CFH) and other feeds are not East Money news articles
+            rejected.append("not_cms")
+            continue
         code = _clean(raw.get("code"))
         article_id = code if ID_RE.match(code) else article_id_from_url(_clean(raw.get("uniqueUrl")) or _clean(raw.get("url")))
         if not article_id:
@@ -51,7 +55,6 @@ def parse_list_api(text: str | bytes, url: str = "") -> ListPage:
                 published_at=parse_datetime(_clean(raw.get("showTime"))),
                 source=_clean(raw.get("mediaName")),
                 summary=_clean(raw.get("summary")),
-                kind=_clean(raw.get("np_dst") or raw.get("Np_dst")) or "CMS",
             )
         )
     entries, duplicates = _unique(entries)

@@ -114,9 +114,6 @@ class EastMoneySpider(scrapy.Spider):
         stats = self.crawler.stats
         chosen, reached_since = [], False
         for entry in entries:
-            if entry.kind != "CMS":
-                stats.inc_value("finews/skipped/not_cms")
-                continue
             if self.since:
                 day = _entry_day(entry)
                 if day and day < self.since:
