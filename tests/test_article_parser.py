@@ -177,3 +177,19 @@ def test_url_without_id_is_an_error():
     with pytest.raises(ParseError) as error:
         parse_article("<html></html>", "https://finance.eastmoney.com/a/cgnjj.html")
     assert error.value.reason == "no_id"
+
+
+def test_bare_text_lists_and_nested_divs_become_blocks():
+    body = (
+        '<div id="ContentBody">　　第一段<strong>加粗</strong>文字<br>第二段'
+        "<div><p>嵌套段落</p><h3>小标题</h3></div><ul><li>要点</li></ul>"
+        '<p><a href="/a/202001011234567890.html" onclick="x()">相关阅读</a><script>alert(1)</script></p></div>'
+    )
+    assert parse_article(new_template(body), SEED_URL).paragraphs == [
+        "<p>第一段<strong>加粗</strong>文字</p>",
+        "<p>第二段</p>",
+        "<p>嵌套段落</p>",
+        "<p>小标题</p>",
+        "<ul><li>要点</li></ul>",
+        '<p><a href="https://finance.eastmoney.com/a/202001011234567890.html">相关阅读</a></p>',
+    ]

@@ -19,7 +19,7 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href"}, "img": {"src", "alt"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
 
-_BLOCK_TAGS = {"p", "center", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "pre"}
+_PARAGRAPH_TAGS = {"p", "center", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"}  # become <p>
 _CONTAINER_TAGS = {"div", "section", "article", "span", "font"}  # flattened into their children
 _DROPPED_TAGS = {"script", "style", "iframe", "noscript", "form", "input", "button", "object", "embed", "link", "meta"}
 _JUNK_CLASS_RE = re.compile(r"(?:^|\s)(?:ad_\w*|adv|em_handle_adv_close|toplink|EmImageRemark|b-review|res-edit)(?:\s|$)")
@@ -83,16 +83,13 @@ class _BodyWalker:
         if "em_media" in classes.split():
             self.media = media_from_em_line(el.text_content())
             self.done = True
-        elif tag == "table":
+        elif tag in ("table", "ul", "ol"):
             self.flush()
             self._emit(el)
-        elif tag in _BLOCK_TAGS:
+        elif tag in _PARAGRAPH_TAGS:
             self.flush()
-            if tag in ("ul", "ol", "pre"):
-                self._emit(el)
-            else:
-                el.tag = "p"
-                self._emit(el)
+            el.tag = "p"
+            self._emit(el)
         elif tag in _CONTAINER_TAGS and el.xpath("p|div|table|center"):
             self.flush()
             self.walk(el)
