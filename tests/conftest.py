@@ -2,9 +2,13 @@
 
 import os
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+
+from crawler.items import Article
+from crawler.parsers.dates import SHANGHAI
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
@@ -26,3 +30,16 @@ def project_settings(**overrides) -> dict:
     from crawler import settings
 
     return {**{k: v for k, v in vars(settings).items() if k.isupper()}, **overrides}
+
+
+def make_article(**changes) -> Article:
+    """A complete Article (the seed post's infoCode and date), with `changes` applied."""
+    fields = dict(
+        info_code="NW202112312231871790",
+        url="https://finance.eastmoney.com/a/202112312231871790.html",
+        title="标题",
+        published_at=datetime(2021, 12, 31, 6, 49, 26, tzinfo=SHANGHAI),
+        source="中国证券报·中证网",
+        paragraphs=["<p>正文</p>"],
+    )
+    return Article(**{**fields, **changes})

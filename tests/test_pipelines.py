@@ -6,25 +6,13 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from crawler.items import Article
 from crawler.parsers.dates import SHANGHAI
 from pipelines.archive import Archive, archive_for
 from pipelines.dedupe import DedupePipeline
 from pipelines.validate import ValidatePipeline
 from pipelines.write import WritePostPipeline
+from tests.conftest import make_article as article
 from tests.conftest import project_settings
-
-
-def article(**changes) -> Article:
-    fields = dict(
-        info_code="NW202112312231871790",
-        url="https://finance.eastmoney.com/a/202112312231871790.html",
-        title="标题",
-        published_at=datetime(2021, 12, 31, 6, 49, 26, tzinfo=SHANGHAI),
-        source="中国证券报·中证网",
-        paragraphs=["<p>正文</p>"],
-    )
-    return Article(**{**fields, **changes})
 
 
 @pytest.fixture

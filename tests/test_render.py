@@ -7,12 +7,12 @@ import pytest
 import yaml
 
 from crawler import settings as defaults
-from crawler.items import Article, ListEntry
+from crawler.items import ListEntry
 from crawler.parsers import parse_article
 from crawler.parsers.dates import SHANGHAI
 from pipelines.render import render_category_page, render_post, yaml_quoted, yaml_scalar
 from pipelines.slugs import category_slug
-from tests.conftest import FIXTURES, REFERENCE
+from tests.conftest import FIXTURES, REFERENCE, make_article
 
 SEED_ID = "202112312231871790"
 
@@ -54,7 +54,7 @@ def test_seed_post_reproduced_field_by_field():
 )  # fmt: skip
 def test_hostile_titles_stay_valid_yaml(title):
     assert yaml.safe_load(f"title: {yaml_quoted(title)}") == {"title": title}
-    post = render_post(_article(title=title), "slug", defaults.FINEWS_SHARE_URL, defaults.FINEWS_SITE_URL)
+    post = render_post(make_article(title=title), "slug", defaults.FINEWS_SHARE_URL, defaults.FINEWS_SITE_URL)
     assert split_post(post)[0]["title"] == title
 
 
@@ -64,20 +64,20 @@ def test_plain_scalars_only_when_they_read_back(value):
 
 
 def test_liquid_in_body_is_not_executed():
-    plain = render_post(_article(), "slug", "{info_code}", "//site")
+    plain = render_post(make_article(), "slug", "{info_code}", "//site")
     assert "render_with_liquid" not in plain
-    liquid = render_post(_article(paragraphs=["<p>{{ site.title }} {% include x %}</p>"]), "slug", "{info_code}", "//site")
+    liquid = render_post(make_article(paragraphs=["<p>{{ site.title }} {% include x %}</p>"]), "slug", "{info_code}", "//site")
     assert split_post(liquid)[0]["render_with_liquid"] is False
 
 
 def test_source_with_markup_characters_is_escaped():
-    post = render_post(_article(source="A&B<b>[x]"), "AandB", "{info_code}", "//site")
+    post = render_post(make_article(source="A&B<b>[x]"), "AandB", "{info_code}", "//site")
     assert "（文章来源：A&amp;B&lt;b&gt;[x]）" in post
     assert r"[返回A&B<b>\[x\]新闻](//site/category/AandB.html)" in post
 
 
 def test_category_link_encodes_spaces_and_parentheses():
-    post = render_post(_article(), "anxinguojizhengquan(xianggang) x", "{info_code}", "//site")
+    post = render_post(make_article(), "anxinguojizhengquan(xianggang) x", "{info_code}", "//site")
     assert "(//site/category/anxinguojizhengquan%28xianggang%29%20x.html)" in post
 
 
@@ -88,15 +88,3 @@ def test_category_page():
         "title": "中国证券报·中证网新闻",
         "category": "zhongguozhengquanbao·zhongzhengwang",
     }
-
-
-def _article(**changes) -> Article:
-    fields = dict(
-        info_code="NW202112312231871790",
-        url="https://finance.eastmoney.com/a/202112312231871790.html",
-        title="标题",
-        published_at=datetime(2021, 12, 31, 6, 49, 26, tzinfo=SHANGHAI),
-        source="证券时报",
-        paragraphs=["<p>正文</p>"],
-    )
-    return Article(**{**fields, **changes})
