@@ -5,6 +5,7 @@ The archive is the dedupe index: a file `YYYY-MM-DD-<key>.md` under `_posts/`
 the pipelines of one crawl share one Archive (see `archive_for`).
 """
 
+import fcntl
 import os
 import re
 import tempfile
@@ -16,6 +17,11 @@ from crawler.parsers.dates import SHANGHAI
 _POST_NAME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}-(.+)\.(?:md|markdown|html)$")
 _KEY_RE = re.compile(r"^[A-Za-z0-9]{1,64}$")
 TEMP_PREFIX = ".finews-"
+LOCK_NAME = ".finews.lock"
+
+
+class ArchiveLocked(RuntimeError):
+    """Another run holds the archive's lock."""
 
 
 class Archive:
@@ -24,6 +30,7 @@ class Archive:
         self.posts_dir = self.root / "_posts"
         self.index_dirs = [self.posts_dir, self.root / old_posts_dir]
         self._known: set[str] | None = None
+        self._lock_file = None
 
     @classmethod
     def from_settings(cls, settings) -> "Archive":
@@ -56,6 +63,31 @@ class Archive:
         self.write(path, text)
         self.known.add(key)
         return path
+
+    def lock(self) -> None:
+        """Take the archive for this run: one writer at a time (cron runs may overlap).
+
+        Raises ArchiveLocked when another run holds it, OSError when the archive is not
+        writable. The lock dies with the process, so a killed run never leaves it behind;
+        temp files such a run left are removed here.
+        """
+        self.posts_dir.mkdir(parents=True, exist_ok=True)
+        lock_file = open(self.root / LOCK_NAME, "a")  # noqa: SIM115 - held until unlock()
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock_file.close()
+            raise ArchiveLocked(f"another run is writing {self.root} (lock {self.root / LOCK_NAME})") from None
+        self._lock_file = lock_file
+        for folder in (self.posts_dir, self.root / "category"):
+            for stale in folder.glob(TEMP_PREFIX + "*"):
+                stale.unlink(missing_ok=True)
+        tempfile.TemporaryFile(dir=self.posts_dir).close()  # proves the posts folder is writable
+
+    def unlock(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
 
     def write(self, path: Path, text: str) -> None:
         """Write `path` (inside the archive) via a temp file and rename: never a partial file."""

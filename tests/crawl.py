@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from crawler.mirror import mirror_settings
+from pipelines.archive import LOCK_NAME
 from tests.conftest import REPO
 
 
@@ -22,5 +23,6 @@ def scrapy_crawl(base_url: str, archive: Path, *spider_args: str, spider: str = 
 
 
 def archive_files(archive: Path) -> dict[str, str]:
-    """Every file of an archive by relative path, with its text."""
-    return {str(p.relative_to(archive)): p.read_text(encoding="utf-8") for p in sorted(archive.rglob("*")) if p.is_file()}
+    """Every file of an archive (but its lock file) by relative path, with its text."""
+    files = sorted(p for p in archive.rglob("*") if p.is_file() and p.name != LOCK_NAME)
+    return {str(p.relative_to(archive)): p.read_text(encoding="utf-8") for p in files}
