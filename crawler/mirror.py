@@ -43,7 +43,8 @@ class MirrorHandler(SimpleHTTPRequestHandler):
     def do_GET(self):
         self.server.requested.append(self.path)
         self.extra_headers = {}
-        for action in self.server.take_faults(self.path):
+        actions = self.server.take_faults(self.path)
+        for action in sorted(actions, key=lambda a: a.startswith(("status", "reset"))):  # those end the answer
             name, _, value = action.partition(":")
             if name == "status":
                 self.send_error(int(value))
@@ -113,7 +114,7 @@ def mirror_settings(base_url: str) -> dict:
         "AUTOTHROTTLE_ENABLED": False,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
         "ROBOTSTXT_OBEY": False,
-        "RETRY_BACKOFF_BASE": 0.05,
+        "FINEWS_RETRY_BACKOFF_BASE": 0.05,
     }
 
 

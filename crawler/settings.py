@@ -24,6 +24,10 @@ FINEWS_LIST_PAGE_SIZE = 50  # entries asked per list API page (the API allows 20
 FINEWS_LIST_PAGE_URL = "https://finance.eastmoney.com/a/{slug}.html"
 FINEWS_ARTICLE_URL = "https://finance.eastmoney.com/a/{id}.html"
 
+# --- when a run has failed (exit status 5): more than this share of fetched pages unparsable ---
+FINEWS_MAX_PARSE_FAILURE_RATIO = 0.5
+FINEWS_STATS_FILE = None  # a path: the run's stats are written there as JSON when it ends
+
 # --- politeness (EASTMONEY.md §8: fast clients get HTTP 403; ~3 s per request is advised) ---
 USER_AGENT = "finews-crawler/0.1 (news archive; +https://docs.scrapy.org)"
 ROBOTSTXT_OBEY = True
@@ -34,7 +38,17 @@ AUTOTHROTTLE_START_DELAY = 3
 AUTOTHROTTLE_MAX_DELAY = 60
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_TIMES = 3
+RETRY_HTTP_CODES = [403, 429, 500, 502, 503, 504, 522, 524, 408]  # East Money throttles with 403
+FINEWS_RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubles for each next one
+FINEWS_RETRY_BACKOFF_MAX = 60.0
 DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 5 * 1024 * 1024  # real article pages are ~100 KB; larger ones are dropped
+DOWNLOAD_WARNSIZE = 1024 * 1024
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.retry.BackoffRetryMiddleware": 550,
+}
 
 ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,

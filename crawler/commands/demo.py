@@ -2,16 +2,14 @@
 
 from pathlib import Path
 
-from scrapy.commands import BaseRunSpiderCommand
 from scrapy.exceptions import UsageError
 
+from crawler.commands.crawl import Command as CrawlCommand
 from crawler.mirror import mirror_settings, serve
 from crawler.summary import summary_text
 
 
-class Command(BaseRunSpiderCommand):
-    requires_project = True
-
+class Command(CrawlCommand):
     def syntax(self):
         return "[options] [ARCHIVE_DIR]"
 
@@ -31,12 +29,10 @@ class Command(BaseRunSpiderCommand):
         print(f"East Money mirror at {base_url}; archive at {self.archive}")
 
     def run(self, args, opts):
-        crawler = self._create_crawler("eastmoney")
-        self.crawler_process.crawl(crawler, **opts.spargs)
-        self.crawler_process.start()
-        self.server.shutdown()
-        if self.crawler_process.bootstrap_failed:
-            self.exitcode = 1
-            return
-        print(summary_text(crawler.stats.get_stats()))
-        print(f"Posts are in {self.archive / '_posts'}; run it again and nothing new is written.")
+        try:
+            super().run(["eastmoney"], opts)
+        finally:
+            self.server.shutdown()
+        if hasattr(self, "crawler"):
+            print(summary_text(self.crawler.stats.get_stats()))
+            print(f"Posts are in {self.archive / '_posts'}; run it again and nothing new is written.")

@@ -15,6 +15,7 @@ from crawler.parsers.body import clean_body
 from crawler.parsers.dates import find_datetime
 from crawler.parsers.errors import ParseError
 from crawler.parsers.ids import article_id_from_url, canonical_url, info_code
+from crawler.parsers.text import clean_text
 
 
 def _has_class(name: str) -> str:
@@ -38,7 +39,7 @@ _HEADER_SOURCE_XPATHS = (
     f"//div[{_has_class('time-source')}]//div[{_has_class('source')}]",
     f"//div[{_has_class('source')}]//img/@alt",
 )
-_SPACE_RE = re.compile(r"[\s\u3000\xa0]+")
+_END_TAG_RE = re.compile(r"</(?:body|html)\s*>", re.I)
 
 
 def parse_article(html: str | bytes, url: str, listed: ListEntry | None = None) -> Article:
@@ -51,6 +52,11 @@ def parse_article(html: str | bytes, url: str, listed: ListEntry | None = None) 
     article_id = listed.article_id if listed else article_id_from_url(url)
     if not article_id:
         raise ParseError("no_id", url)
+    text = html if isinstance(html, str) else html.decode("ascii", "ignore")  # enough to find tags
+    if not text.strip():
+        raise ParseError("empty_page", url)
+    if not _END_TAG_RE.search(text):
+        raise ParseError("truncated", f"{url}: no </body> or </html>")
     doc = _document(html)
     bodies = doc.xpath("//div[@id='ContentBody']")
     if not bodies:
@@ -91,8 +97,7 @@ def _document(html: str | bytes):
 
 
 def _text(node) -> str:
-    value = node if isinstance(node, str) else node.text_content()
-    return _SPACE_RE.sub(" ", value).strip()
+    return clean_text(node if isinstance(node, str) else node.text_content())
 
 
 def _first_text(doc, xpaths) -> str:

@@ -13,6 +13,8 @@ from urllib.parse import urljoin
 import nh3
 from lxml import html as lxml_html
 
+from crawler.parsers.text import clean_text
+
 ALLOWED_TAGS = {
     "p", "br", "strong", "b", "em", "i", "u", "sub", "sup", "a", "img",
     "table", "caption", "thead", "tbody", "tfoot", "tr", "td", "th", "ul", "ol", "li",
@@ -43,7 +45,7 @@ def clean_body(body, base_url: str) -> tuple[list[str], str]:
 
 def media_from_em_line(text: str) -> str:
     """"（文章来源：安信国际证券(香港)）" -> "安信国际证券(香港)"; keeps inner parentheses of either width."""
-    text = _SPACE_RE.sub(" ", text).strip()
+    text = clean_text(text)
     wrapped = text[:1] in "（("
     if wrapped:
         text = text[1:]

@@ -12,9 +12,9 @@ from crawler.items import ListEntry, ListPage
 from crawler.parsers.dates import SHANGHAI, parse_datetime
 from crawler.parsers.errors import ParseError
 from crawler.parsers.ids import ID_RE, article_id_from_url
+from crawler.parsers.text import clean_text
 
 _JSONP_RE = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.S)
-_SPACE_RE = re.compile(r"[\s\u3000\xa0]+")
 
 
 def parse_list_api(text: str | bytes, url: str = "") -> ListPage:
@@ -39,22 +39,22 @@ def parse_list_api(text: str | bytes, url: str = "") -> ListPage:
         if not isinstance(raw, dict):
             rejected.append("bad_entry")
             continue
-        kind = _clean(raw.get("np_dst") or raw.get("Np_dst")) or "CMS"
+        kind = clean_text(raw.get("np_dst") or raw.get("Np_dst")) or "CMS"
         if kind != "CMS":  # 财富号 (CFH) and other feeds are not East Money news articles
             rejected.append("not_cms")
             continue
-        code = _clean(raw.get("code"))
-        article_id = code if ID_RE.match(code) else article_id_from_url(_clean(raw.get("uniqueUrl")) or _clean(raw.get("url")))
+        code = clean_text(raw.get("code"))
+        article_id = code if ID_RE.match(code) else article_id_from_url(clean_text(raw.get("uniqueUrl")) or clean_text(raw.get("url")))
         if not article_id:
             rejected.append("bad_id")
             continue
         entries.append(
             ListEntry(
                 article_id=article_id,
-                title=_clean(raw.get("title")),
-                published_at=parse_datetime(_clean(raw.get("showTime"))),
-                source=_clean(raw.get("mediaName")),
-                summary=_clean(raw.get("summary")),
+                title=clean_text(raw.get("title")),
+                published_at=parse_datetime(clean_text(raw.get("showTime"))),
+                source=clean_text(raw.get("mediaName")),
+                summary=clean_text(raw.get("summary")),
             )
         )
     entries, duplicates = _unique(entries)
@@ -88,9 +88,9 @@ def parse_list_html(html: str | bytes, url: str, now: datetime | None = None) ->
         entries.append(
             ListEntry(
                 article_id=article_id,
-                title=_clean(links[0].text_content()),
-                published_at=parse_datetime(_clean(time_text), _id_day_end(article_id) or now),
-                summary=_clean(summary),
+                title=clean_text(links[0].text_content()),
+                published_at=parse_datetime(clean_text(time_text), _id_day_end(article_id) or now),
+                summary=clean_text(summary),
             )
         )
     entries, duplicates = _unique(entries)
@@ -121,10 +121,6 @@ def _unique(entries: list[ListEntry]) -> tuple[list[ListEntry], int]:
             seen.add(entry.article_id)
             unique.append(entry)
     return unique, len(entries) - len(unique)
-
-
-def _clean(value) -> str:
-    return _SPACE_RE.sub(" ", value).strip() if isinstance(value, str) else ""
 
 
 def _int(value) -> int | None:

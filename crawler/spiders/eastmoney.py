@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.exceptions import UsageError
 from scrapy.http import TextResponse
+from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
 from crawler.categories import Category, parse_categories
 from crawler.items import ListEntry, ListPage
@@ -140,25 +141,53 @@ class EastMoneySpider(scrapy.Spider):
         return self.settings["FINEWS_LIST_PAGE_URL"].format(slug=stem)
 
     def list_failed(self, failure):
-        self.crawler.stats.inc_value("finews/lists/failed/download")
-        self.logger.error("List request failed: %s", failure.getErrorMessage())
+        status = getattr(getattr(failure.value, "response", None), "status", None)
+        self.crawler.stats.inc_value(f"finews/lists/failed/{f'http_{status}' if status else 'download_error'}")
+        self.logger.error("List %s not downloaded: %s", failure.request.url, failure.getErrorMessage())
 
     # --- articles ------------------------------------------------------------------------
     def article_request(self, entry: ListEntry) -> scrapy.Request:
         url = self.settings["FINEWS_ARTICLE_URL"].format(id=entry.article_id)
-        return scrapy.Request(url, callback=self.parse_article, cb_kwargs={"entry": entry})
+        return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed, cb_kwargs={"entry": entry})
 
     def parse_article(self, response, entry: ListEntry):
-        if not isinstance(response, TextResponse):
-            self.crawler.stats.inc_value("finews/dropped/not_html")
-            return
+        self.crawler.stats.inc_value("finews/articles/fetched")
         try:
-            article = parse_article(response.text, response.url, entry)
+            if not isinstance(response, TextResponse):
+                raise ParseError("not_html", response.headers.get("Content-Type", b"").decode("latin-1"))
+            if entry.article_id not in response.url:  # redirected to the home page or an error page
+                raise ParseError("redirected", f"{response.request.url} -> {response.url}")
+            article = parse_article(page_text(response), response.url, entry)
         except ParseError as exc:
+            self.crawler.stats.inc_value("finews/articles/unparsable")
             self.crawler.stats.inc_value(f"finews/dropped/{exc.reason}")
             self.logger.warning("Article %s dropped: %s", response.url, exc)
             return
         yield article
+
+    def article_failed(self, failure):
+        """An article that could not be downloaded (after retries): counted, the run goes on."""
+        status = getattr(getattr(failure.value, "response", None), "status", None)
+        reason = f"http_{status}" if status else "download_error"
+        self.crawler.stats.inc_value(f"finews/dropped/{reason}")
+        self.logger.warning("Article %s not downloaded: %s", failure.request.url, failure.getErrorMessage())
+
+
+def page_text(response: TextResponse) -> str:
+    """The page as text, repairing a page whose header names a charset its bytes are not in.
+
+    East Money's old channels are GBK; a header saying utf-8 over GBK bytes would give
+    mojibake, so such bytes are decoded with the page's own <meta> charset (else GB18030).
+    """
+    text = response.text
+    if "\ufffd" in text:
+        declared = resolve_encoding(html_body_declared_encoding(response.body) or "gb18030")
+        if declared and declared != resolve_encoding(response.encoding):
+            try:
+                return response.body.decode(declared)
+            except UnicodeDecodeError:
+                pass
+    return text
 
 
 def _is_last_api_page(listing: ListPage, page: int) -> bool:

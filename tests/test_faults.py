@@ -1,0 +1,62 @@
+"""Faults of the site: HTTP errors, resets, timeouts and slow answers. Every fetchable article is written."""
+
+import json
+
+import pytest
+
+from crawler.mirror import FIXTURE_SITE, serve
+from tests.crawl import scrapy_crawl
+
+MANIFEST = json.loads((FIXTURE_SITE / "manifest.json").read_text(encoding="utf-8"))
+LISTED = sorted(a["id"] for a in MANIFEST["articles"] if "350" in map(str, a["columns"]))
+
+FAULTS = {  # article id -> what the mirror does on each request for it
+    LISTED[0]: ["status:503", "status:503", "ok"],  # transient: retried, then written
+    LISTED[1]: ["status:429+header:Retry-After=1", "ok"],  # throttled: waits Retry-After, then written
+    LISTED[2]: ["reset", "reset", "ok"],  # connection reset twice, then written
+    LISTED[3]: ["delay:0.4", "ok"],  # slow but within the timeout: written
+    LISTED[4]: ["status:404*"],  # gone: dropped as http_404
+    LISTED[5]: ["status:500*"],  # broken for good: dropped after retries as http_500
+    LISTED[6]: ["delay:3*"],  # never answers in time: dropped as download_error
+    LISTED[7]: ["status:403", "ok"],  # East Money's throttling answer: retried, then written
+}
+
+
+@pytest.fixture(scope="module")
+def faulty_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("faults")
+    server, base_url = serve(faults={f"/a/{article_id}\\.html": actions for article_id, actions in FAULTS.items()})
+    try:
+        process = scrapy_crawl(
+            base_url, tmp / "archive", "categories=350", DOWNLOAD_TIMEOUT=1, RETRY_TIMES=2, FINEWS_STATS_FILE=tmp / "stats.json"
+        )
+    finally:
+        server.shutdown()
+    return tmp / "archive", json.loads((tmp / "stats.json").read_text()), process, server.requested
+
+
+def written(archive):
+    return {p.name.split("-NW")[1].removesuffix(".md") for p in (archive / "_posts").glob("*.md")}
+
+
+def test_every_article_that_could_be_fetched_is_written(faulty_run):
+    archive, _, _, _ = faulty_run
+    lost = {LISTED[4], LISTED[5], LISTED[6]}
+    assert written(archive) == set(LISTED) - lost
+
+
+def test_failures_are_counted_by_reason(faulty_run):
+    _, stats, process, _ = faulty_run
+    assert stats["finews/dropped/http_404"] == 1
+    assert stats["finews/dropped/http_500"] == 1
+    assert stats["finews/dropped/download_error"] == 1
+    assert stats["retry/count"] >= 8
+    assert stats["finews/exit_status"] == 0  # a run with some bad pages still succeeds
+    assert process.returncode == 0
+    assert "dropped: download_error 1, http_404 1, http_500 1" in process.stderr
+
+
+def test_retries_back_off(faulty_run):
+    _, stats, _, requested = faulty_run
+    assert requested.count(f"/finance.eastmoney.com/a/{LISTED[5]}.html") == 3  # first try + RETRY_TIMES
+    assert stats["finews/retry/backoff_seconds"] >= 1  # includes the Retry-After of 1 s
