@@ -77,6 +77,9 @@ class MirrorHandler(SimpleHTTPRequestHandler):
 class MirrorServer(ThreadingHTTPServer):
     daemon_threads = True
 
+    def handle_error(self, request, client_address):
+        pass  # clients that hang up early (resets, oversized pages cancelled) are expected here
+
     def __init__(self, address, roots, faults=None):
         super().__init__(address, partial(MirrorHandler, roots=[Path(r) for r in roots]))
         self.requested: list[str] = []  # the path of every request, in order

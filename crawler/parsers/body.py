@@ -154,23 +154,29 @@ def _strip_junk(block) -> None:
 def _fix_links(block, base_url: str) -> None:
     """Unwrap stock/keyword auto-links; make link and image URLs absolute (images https)."""
     for a in block.xpath(".//a"):
-        href = (a.get("href") or "").strip()
+        href = _web_url(a.get("href"), base_url)
         classes = (a.get("class") or "").split()
-        if "keytip" in classes or "infokey" in classes or _AUTOLINK_HOST_RE.match(href) or not href:
-            a.drop_tag()
+        if "keytip" in classes or "infokey" in classes or not href or _AUTOLINK_HOST_RE.match(href):
+            a.drop_tag()  # auto-links and links that are not http(s) keep only their text
         else:
             a.attrib.clear()
-            a.set("href", urljoin(base_url, href))
+            a.set("href", href)
     for img in block.xpath(".//img"):
-        src = (img.get("src") or img.get("data-src") or "").strip()
+        src = _web_url(img.get("src") or img.get("data-src"), base_url)
         if not src:
             img.drop_tree()
             continue
         alt = img.get("alt")
         img.attrib.clear()
-        img.set("src", re.sub(r"^http://", "https://", urljoin(base_url, src)))
+        img.set("src", re.sub(r"^http://", "https://", src))
         if alt and alt.strip() and alt.strip().lower() not in ("image", "图片"):
             img.set("alt", alt.strip())
+
+
+def _web_url(url: str | None, base_url: str) -> str:
+    """`url` made absolute, or "" unless it is http(s) (javascript:, data: and the like)."""
+    absolute = urljoin(base_url, (url or "").strip()) if url and url.strip() else ""
+    return absolute if absolute.lower().startswith(("http://", "https://")) else ""
 
 
 def _lstrip(block) -> None:

@@ -6,6 +6,7 @@ request per category. Backfill mode (`since`/`until`) pages on until the list
 is older than `since`. Articles the archive already holds are never requested.
 """
 
+import re
 import time
 from datetime import date, datetime
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ from crawler.parsers import ParseError, parse_article, parse_list_api, parse_lis
 from crawler.parsers.dates import SHANGHAI
 from pipelines.archive import archive_for
 
+_HTML_TYPE_RE = re.compile(r"\s*(?:text/html|application/xhtml\+xml)\b", re.I)
 SCHEDULED_PAGES = 3
 BACKFILL_PAGES = 100
 
@@ -153,8 +155,9 @@ class EastMoneySpider(scrapy.Spider):
     def parse_article(self, response, entry: ListEntry):
         self.crawler.stats.inc_value("finews/articles/fetched")
         try:
-            if not isinstance(response, TextResponse):
-                raise ParseError("not_html", response.headers.get("Content-Type", b"").decode("latin-1"))
+            content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+            if not isinstance(response, TextResponse) or (content_type and not _HTML_TYPE_RE.match(content_type)):
+                raise ParseError("not_html", content_type)
             if entry.article_id not in response.url:  # redirected to the home page or an error page
                 raise ParseError("redirected", f"{response.request.url} -> {response.url}")
             article = parse_article(page_text(response), response.url, entry)
