@@ -101,7 +101,7 @@ def test_xss_payloads_are_sanitized():
         "<p>安全的正文<img src=\"https://finance.eastmoney.com/a/x\"></p>",
         '<p>点我 <a href="https://example.com/ok">链接</a></p>',
         '<p><img src="https://np-newspic.dfcfw.com/download/D1.jpg"></p>',
-        "<p><b>加粗</b>x</p>",
+        "<p><b>加粗</b></p>",  # svg and math (with their content) are gone
         "<p>结尾</p>",
     ]
 
