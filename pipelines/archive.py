@@ -31,6 +31,7 @@ class Archive:
         self.index_dirs = [self.posts_dir, self.root / old_posts_dir]
         self._known: set[str] | None = None
         self._lock_file = None
+        self.last_run_interrupted = False  # set by lock(): the previous run never reached unlock()
 
     @classmethod
     def from_settings(cls, settings) -> "Archive":
@@ -69,15 +70,19 @@ class Archive:
 
         Raises ArchiveLocked when another run holds it, OSError when the archive is not
         writable. The lock dies with the process, so a killed run never leaves it behind;
-        temp files such a run left are removed here.
+        temp files such a run left are removed here. The lock file says "running" while a
+        run holds it and "done" after, so the next run knows when one was interrupted.
         """
         self.posts_dir.mkdir(parents=True, exist_ok=True)
-        lock_file = open(self.root / LOCK_NAME, "a")  # noqa: SIM115 - held until unlock()
+        lock_file = open(self.root / LOCK_NAME, "a+", encoding="utf-8")  # noqa: SIM115 - held until unlock()
         try:
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             lock_file.close()
             raise ArchiveLocked(f"another run is writing {self.root} (lock {self.root / LOCK_NAME})") from None
+        lock_file.seek(0)
+        self.last_run_interrupted = lock_file.read().startswith("running")
+        self._set_lock_state(lock_file, f"running pid {os.getpid()}")
         self._lock_file = lock_file
         for folder in (self.posts_dir, self.root / "category"):
             for stale in folder.glob(TEMP_PREFIX + "*"):
@@ -86,8 +91,16 @@ class Archive:
 
     def unlock(self) -> None:
         if self._lock_file is not None:
+            self._set_lock_state(self._lock_file, "done")
             self._lock_file.close()
             self._lock_file = None
+
+    @staticmethod
+    def _set_lock_state(lock_file, state: str) -> None:
+        lock_file.seek(0)
+        lock_file.truncate()
+        lock_file.write(state + "\n")
+        lock_file.flush()
 
     def write(self, path: Path, text: str) -> None:
         """Write `path` (inside the archive) via a temp file and rename: never a partial file."""

@@ -44,11 +44,11 @@ class WritePostPipeline:
     def process_item(self, article, spider=None):
         slug = category_slug(article.source)
         try:
-            self.archive.add_post(article.published_at, article.info_code, render_post(article, slug, self.share_url, self.site_url))
             category_page = self.archive.root / "category" / f"{slug}.html"
-            if not category_page.exists():
+            if not category_page.exists():  # first: a run killed in between must not leave a post without it
                 self.archive.write(category_page, render_category_page(article.source, slug))
                 self.stats.inc_value("finews/categories/created")
+            self.archive.add_post(article.published_at, article.info_code, render_post(article, slug, self.share_url, self.site_url))
         except OSError as exc:
             self.stats.inc_value("finews/write_errors")
             logger.error("Cannot write %s into %s: %s; stopping the run", article.info_code, self.archive.root, exc)

@@ -32,24 +32,32 @@ class EastMoneySpider(scrapy.Spider):
 
     def __init__(self, categories=None, pages=None, lists="api", since=None, until=None, **kwargs):
         super().__init__(**kwargs)
+        vars(self).update(self.parse_arguments(categories, pages, lists, since, until))
+        self.requested: set[str] = set()  # infoCodes asked for in this run
+
+    @staticmethod
+    def parse_arguments(categories=None, pages=None, lists="api", since=None, until=None, **_other) -> dict:
+        """The spider's -a arguments, checked; UsageError says what is wrong (`scrapy crawl` exits 2)."""
         try:
-            self.categories = parse_categories(categories)
-            self.since = _day(since, "since")
-            self.until = _day(until, "until")
-            self.pages = int(pages) if pages else (BACKFILL_PAGES if self.since else SCHEDULED_PAGES)
+            parsed = {
+                "categories": parse_categories(categories),
+                "since": _day(since, "since"),
+                "until": _day(until, "until"),
+                "lists": lists,
+            }
+            parsed["pages"] = int(pages) if pages else (BACKFILL_PAGES if parsed["since"] else SCHEDULED_PAGES)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        if self.pages < 1:
+        if parsed["pages"] < 1:
             raise UsageError("pages must be at least 1")
-        if self.until and not self.since:
+        if parsed["until"] and not parsed["since"]:
             raise UsageError("until needs since (backfill mode)")
         if lists not in ("api", "html"):
             raise UsageError(f"lists must be api or html, not {lists!r}")
-        self.lists = lists
-        missing = [c.name for c in self.categories if (c.column if lists == "api" else c.slug) is None]
+        missing = [c.name for c in parsed["categories"] if (c.column if lists == "api" else c.slug) is None]
         if missing:
             raise UsageError(f"lists={lists} needs {'API columns' if lists == 'api' else 'page slugs'} for: {missing}")
-        self.requested: set[str] = set()  # infoCodes asked for in this run
+        return parsed
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -58,6 +66,8 @@ class EastMoneySpider(scrapy.Spider):
         return spider
 
     async def start(self):
+        if self.archive.last_run_interrupted:
+            self.logger.warning("The last run was interrupted: reading all %d list pages of each category", self.pages)
         for category in self.categories:
             yield self.list_request(category, 1)
 
@@ -101,7 +111,7 @@ class EastMoneySpider(scrapy.Spider):
             yield self.article_request(entry)
         if page >= self.pages or not listing.entries or reached_since:
             return
-        if not self.since and not new_entries:
+        if not self.since and not new_entries and not self.archive.last_run_interrupted:
             return  # scheduled mode: this page held nothing new, so older pages hold nothing new
         if self.lists == "api" and _is_last_api_page(listing, page):
             return

@@ -1,0 +1,109 @@
+"""A crawl killed at any moment loses nothing; overlapping runs never share the archive; exit statuses."""
+
+import signal
+import time
+
+import pytest
+import yaml
+
+from crawler.mirror import synthesize, serve
+from pipelines.archive import TEMP_PREFIX
+from tests.crawl import archive_files, scrapy_crawl, start_crawl
+
+ARTICLES = 320
+PAGES = f"pages={ARTICLES // 80}"
+
+
+@pytest.fixture(scope="module")
+def big_mirror(tmp_path_factory):
+    root = tmp_path_factory.mktemp("big") / "site"
+    synthesize(root, ARTICLES, column=350, page_size=80)
+    server, base_url = serve(root, faults={r"/a/\d+\.html": ["delay:0.005*"]})
+    yield root, base_url
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def clean_archive(big_mirror, tmp_path_factory):
+    _, base_url = big_mirror
+    archive = tmp_path_factory.mktemp("clean") / "archive"
+    scrapy_crawl(base_url, archive, "categories=350", PAGES)
+    return archive_files(archive)
+
+
+def post_count(archive) -> int:
+    posts = archive / "_posts"
+    return sum(1 for p in posts.iterdir() if p.suffix == ".md") if posts.exists() else 0
+
+
+def test_killed_twenty_times_then_rerun_equals_a_clean_run(big_mirror, clean_archive, tmp_path):
+    _, base_url = big_mirror
+    archive = tmp_path / "archive"
+    assert len([name for name in clean_archive if name.startswith("_posts/")]) == ARTICLES
+    kills = []
+    for moment in range(20):
+        target = 15 * (moment + 1)  # kill once the archive holds this many posts
+        process = start_crawl(base_url, archive, "categories=350", PAGES)
+        while process.poll() is None and post_count(archive) < target:
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        kills.append(post_count(archive))
+    scrapy_crawl(base_url, archive, "categories=350", PAGES)  # the rerun to completion
+    assert archive_files(archive) == clean_archive
+    assert not list(archive.rglob(TEMP_PREFIX + "*"))
+    for name, text in archive_files(archive).items():
+        if name.endswith(".md"):
+            assert yaml.safe_load(text.split("---\n")[1])["layout"] == "post"
+    assert len(set(kills)) >= 15, kills  # the kills landed at many different moments
+
+
+def test_a_second_run_on_a_locked_archive_exits_at_once(big_mirror, clean_archive, tmp_path):
+    _, base_url = big_mirror
+    archive = tmp_path / "archive"
+    first = start_crawl(base_url, archive, "categories=350", PAGES)
+    while post_count(archive) < 1:
+        time.sleep(0.005)
+    started = time.monotonic()
+    second = scrapy_crawl(base_url, archive, "categories=350", PAGES, status=3)
+    assert time.monotonic() - started < 10
+    assert "another run is writing" in second.stderr and "exit status: 3" in second.stderr
+    assert first.wait(timeout=120) == 0
+    assert archive_files(archive) == clean_archive  # the first run alone wrote everything, once
+
+
+def test_no_readable_list_exits_4(tmp_path):
+    server, base_url = serve(faults={r"getNewsByColumns": ["status:500*"]})
+    try:
+        process = scrapy_crawl(base_url, tmp_path / "archive", status=4, RETRY_TIMES=0)
+    finally:
+        server.shutdown()
+    assert "exit status: 4 (no category list could be read)" in process.stderr
+
+
+def test_mostly_unparsable_pages_exit_5(tmp_path):
+    root = tmp_path / "site"
+    for article_id in synthesize(root, 4):
+        (root / f"finance.eastmoney.com/a/{article_id}.html").write_text("<html><body>维护中</body></html>")
+    server, base_url = serve(root)
+    try:
+        process = scrapy_crawl(base_url, tmp_path / "archive", "categories=350", status=5)
+    finally:
+        server.shutdown()
+    assert "dropped: no_body 4" in process.stderr
+
+
+def test_unwritable_archive_exits_6_before_any_request(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    server, base_url = serve()
+    try:
+        process = scrapy_crawl(base_url, tmp_path / "a-file" / "archive", status=6)
+    finally:
+        server.shutdown()
+    assert server.requested == []
+    assert "is not writable" in process.stderr
+
+
+def test_usage_errors_exit_2(tmp_path):
+    process = scrapy_crawl("http://127.0.0.1:9", tmp_path / "archive", "lists=rss", status=2)
+    assert "lists must be api or html" in process.stderr
