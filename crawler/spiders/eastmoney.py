@@ -2,7 +2,8 @@
 
 Scheduled mode (default) reads each category's list newest first and stops at
 the first page with nothing new, so a run with nothing new costs one list
-request per category. Backfill mode (`since`/`until`) pages on until the list
+request per category (after an interrupted run it reads all `pages` pages,
+since that run may have left gaps behind newer posts). Backfill mode (`since`/`until`) pages on until the list
 is older than `since`. Articles the archive already holds are never requested.
 """
 
