@@ -15,7 +15,7 @@ from scrapy.http import HtmlResponse
 from crawler.items import ListEntry
 from crawler.mirror import FIXTURE_SITE, serve
 from crawler.parsers import ParseError, parse_article, parse_list_api
-from crawler.spiders.eastmoney import page_text
+from crawler.spiders.base import page_text
 from pipelines.render import render_post
 from pipelines.slugs import category_slug
 from pipelines.validate import problem
