@@ -1,8 +1,10 @@
 """The Jekyll archive on disk: the index of posts it holds, and atomic writes into it.
 
 The archive is the dedupe index: a file `YYYY-MM-DD-<key>.md` under `_posts/`
-(or the old-posts folder) means <key> (an infoCode) is known. The spider and
-the pipelines of one crawl share one Archive (see `archive_for`).
+(or the old-posts folder) means <key> is known (an infoCode for per-media posts,
+the bare id for emnews posts). The spider and the pipelines of one crawl share one
+Archive (see `archive_for`). Each feed (spider) has its own lock and temp files, so
+the two feeds may write one archive at the same time, but two runs of one feed never.
 """
 
 import fcntl
@@ -16,8 +18,8 @@ from crawler.parsers.dates import SHANGHAI
 
 _POST_NAME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}-(.+)\.(?:md|markdown|html)$")
 _KEY_RE = re.compile(r"^[A-Za-z0-9]{1,64}$")
-TEMP_PREFIX = ".finews-"
-LOCK_NAME = ".finews.lock"
+LOCK_GLOB = ".finews.*.lock"  # one lock file per feed
+TEMP_GLOB = ".finews-*.tmp"
 
 
 class ArchiveLocked(RuntimeError):
@@ -25,8 +27,10 @@ class ArchiveLocked(RuntimeError):
 
 
 class Archive:
-    def __init__(self, root: str | os.PathLike, old_posts_dir: str = "old_post"):
+    def __init__(self, root: str | os.PathLike, old_posts_dir: str = "old_post", feed: str = "finews"):
         self.root = Path(root).resolve()
+        self.lock_path = self.root / LOCK_GLOB.replace("*", feed)
+        self.temp_prefix = TEMP_GLOB.replace("*.tmp", f"{feed}-")
         self.posts_dir = self.root / "_posts"
         self.index_dirs = [self.posts_dir, self.root / old_posts_dir]
         self._known: set[str] | None = None
@@ -34,8 +38,8 @@ class Archive:
         self.last_run_interrupted = False  # set by lock(): the previous run never reached unlock()
 
     @classmethod
-    def from_settings(cls, settings) -> "Archive":
-        return cls(settings.get("FINEWS_ARCHIVE_DIR"), settings.get("FINEWS_OLD_POSTS_DIR"))
+    def from_settings(cls, settings, feed: str = "finews") -> "Archive":
+        return cls(settings.get("FINEWS_ARCHIVE_DIR"), settings.get("FINEWS_OLD_POSTS_DIR"), feed)
 
     @property
     def known(self) -> set[str]:
@@ -74,18 +78,18 @@ class Archive:
         run holds it and "done" after, so the next run knows when one was interrupted.
         """
         self.posts_dir.mkdir(parents=True, exist_ok=True)
-        lock_file = open(self.root / LOCK_NAME, "a+", encoding="utf-8")  # noqa: SIM115 - held until unlock()
+        lock_file = open(self.lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held until unlock()
         try:
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             lock_file.close()
-            raise ArchiveLocked(f"another run is writing {self.root} (lock {self.root / LOCK_NAME})") from None
+            raise ArchiveLocked(f"another run is writing {self.root} (lock {self.lock_path})") from None
         lock_file.seek(0)
         self.last_run_interrupted = lock_file.read().startswith("running")
         self._set_lock_state(lock_file, f"running pid {os.getpid()}")
         self._lock_file = lock_file
-        for folder in (self.posts_dir, self.root / "category"):
-            for stale in folder.glob(TEMP_PREFIX + "*"):
+        for folder in (self.posts_dir, self.root / "category", self.root / "emnews"):  # where write() goes
+            for stale in folder.glob(self.temp_prefix + "*"):  # only this feed's: the other may be writing
                 stale.unlink(missing_ok=True)
         tempfile.TemporaryFile(dir=self.posts_dir).close()  # proves the posts folder is writable
 
@@ -108,7 +112,7 @@ class Archive:
         if not path.resolve().is_relative_to(self.root):
             raise ValueError(f"{path} is outside the archive {self.root}")
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=self.temp_prefix, suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)
@@ -124,5 +128,5 @@ def archive_for(crawler) -> Archive:
     """The one Archive of a crawl, shared by its spider and pipelines."""
     archive = getattr(crawler, "finews_archive", None)
     if archive is None:
-        archive = crawler.finews_archive = Archive.from_settings(crawler.settings)
+        archive = crawler.finews_archive = Archive.from_settings(crawler.settings, crawler.spidercls.name)
     return archive

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from crawler.mirror import mirror_settings
-from pipelines.archive import LOCK_NAME
+from pipelines.archive import LOCK_GLOB
 from tests.conftest import REPO
 
 
@@ -35,6 +35,6 @@ def start_crawl(base_url: str, archive: Path, *spider_args: str, **settings) -> 
 
 
 def archive_files(archive: Path) -> dict[str, str]:
-    """Every file of an archive (but its lock file) by relative path, with its text."""
-    files = sorted(p for p in archive.rglob("*") if p.is_file() and p.name != LOCK_NAME)
+    """Every file of an archive (but its lock files) by relative path, with its text."""
+    files = sorted(p for p in archive.rglob("*") if p.is_file() and not p.match(LOCK_GLOB))
     return {str(p.relative_to(archive)): p.read_text(encoding="utf-8") for p in files}

@@ -143,7 +143,7 @@ def test_crawl_leaves_only_valid_posts_inside_the_archive(hostile_crawl):
     archive, _, _ = hostile_crawl
     for path in archive.rglob("*"):
         assert path.resolve().is_relative_to(archive.resolve())
-        assert not path.name.startswith(".finews-")
+        assert not path.match(".finews-*.tmp")
     for post in (archive / "_posts").glob("*.md"):
         text = post.read_text(encoding="utf-8")
         front = yaml.safe_load(text.split("---\n")[1])

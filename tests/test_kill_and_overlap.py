@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from crawler.mirror import synthesize, serve
-from pipelines.archive import TEMP_PREFIX
+from pipelines.archive import TEMP_GLOB
 from tests.crawl import archive_files, scrapy_crawl, start_crawl
 
 ARTICLES = 320
@@ -51,7 +51,7 @@ def test_killed_twenty_times_then_rerun_equals_a_clean_run(big_mirror, clean_arc
         kills.append(post_count(archive))
     scrapy_crawl(base_url, archive, "categories=350", PAGES)  # the rerun to completion
     assert archive_files(archive) == clean_archive
-    assert not list(archive.rglob(TEMP_PREFIX + "*"))
+    assert not list(archive.rglob(TEMP_GLOB))
     for name, text in archive_files(archive).items():
         if name.endswith(".md"):
             assert yaml.safe_load(text.split("---\n")[1])["layout"] == "post"
