@@ -32,6 +32,7 @@ class ListPage:
     entries: list[ListEntry]
     rejected: list[str] = field(default_factory=list)  # one reason per entry that was not usable
     next_url: str | None = None  # HTML lists: the page's own "下一页" link
+    cursor: str | None = None  # rolling feed: where the next page starts (its sortEnd)
     total: int | None = None  # list API: total entries in the column (its "totle_hits")
     page_size: int | None = None  # list API: entries per page, as the answer states it
 
@@ -46,3 +47,26 @@ class Article:
     published_at: datetime  # timezone-aware, Asia/Shanghai
     source: str  # media name, e.g. "中国证券报·中证网"
     paragraphs: list[str]  # clean HTML blocks: <p>, <p><img></p>, <table>
+
+    @property
+    def post_key(self) -> str:
+        """The post's key in the archive (its file name after the date)."""
+        return self.info_code
+
+
+@dataclass
+class FastNews:
+    """One item of the 7x24 rolling feed (东财滚动新闻), posted under category emnews."""
+
+    article_id: str
+    url: str  # canonical https://finance.eastmoney.com/a/<id>.html
+    title: str  # the feed's
+    published_at: datetime  # the feed's showTime, Asia/Shanghai
+    summary: str
+    paragraphs: list[str]  # the article page's blocks; empty when the page could not be read
+    source: str = ""  # the article page's media name, when it was read
+
+    @property
+    def post_key(self) -> str:
+        """The post's key in the archive: the bare id (per-media posts use the infoCode)."""
+        return self.article_id

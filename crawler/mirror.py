@@ -21,6 +21,7 @@ from pathlib import Path
 FIXTURE_SITE = Path(__file__).resolve().parent.parent / "fixtures" / "site"
 LIST_API_PATH = "np-listapi.eastmoney.com/comm/web/getNewsByColumns/{column}/{page}.json"
 ARTICLE_PATH = "finance.eastmoney.com/a/{id}.html"
+FAST_LIST_PATH = "np-weblist.eastmoney.com/comm/web/getFastNewsList/sortEnd={sort_end}.json"
 
 
 class MirrorHandler(SimpleHTTPRequestHandler):
@@ -113,6 +114,7 @@ def mirror_settings(base_url: str) -> dict:
         "FINEWS_LIST_API_URL": f"{base_url}/{LIST_API_PATH}?page_size={{page_size}}&req_trace={{req_trace}}",
         "FINEWS_LIST_PAGE_URL": base_url + "/finance.eastmoney.com/a/{slug}.html",
         "FINEWS_ARTICLE_URL": f"{base_url}/{ARTICLE_PATH}",
+        "FINEWS_FAST_LIST_URL": f"{base_url}/{FAST_LIST_PATH}?pageSize={{page_size}}&req_trace={{req_trace}}",
         "DOWNLOAD_DELAY": 0,
         "AUTOTHROTTLE_ENABLED": False,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 8,

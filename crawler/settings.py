@@ -23,6 +23,11 @@ FINEWS_LIST_API_URL = (
 FINEWS_LIST_PAGE_SIZE = 50  # entries asked per list API page (the API allows 20..200)
 FINEWS_LIST_PAGE_URL = "https://finance.eastmoney.com/a/{slug}.html"
 FINEWS_ARTICLE_URL = "https://finance.eastmoney.com/a/{id}.html"
+FINEWS_FAST_LIST_URL = (  # the 7x24 rolling feed (spider eastmoney_724); {sort_end} is the paging cursor
+    "https://np-weblist.eastmoney.com/comm/web/getFastNewsList?client=web&biz=web_724&fastColumn=102"
+    "&sortEnd={sort_end}&pageSize={page_size}&req_trace={req_trace}"
+)
+FINEWS_FAST_PAGE_SIZE = 50  # items asked per feed page (the API allows up to 200)
 
 # --- when a run has failed (exit status 5): more than this share of fetched pages unparsable ---
 FINEWS_MAX_PARSE_FAILURE_RATIO = 0.5

@@ -1,6 +1,4 @@
-"""Drop articles whose infoCode the archive already holds or this run already took."""
-
-from itemadapter import ItemAdapter
+"""Drop items whose post the archive already holds or this run already took (by post key)."""
 
 from pipelines import drop
 from pipelines.archive import archive_for
@@ -17,8 +15,8 @@ class DedupePipeline:
         return cls(archive_for(crawler), crawler.stats)
 
     def process_item(self, item, spider=None):
-        info_code = ItemAdapter(item)["info_code"]
-        if info_code in self.archive or info_code in self.taken:
-            raise drop(self.stats, "duplicate", info_code)
-        self.taken.add(info_code)
+        key = item.post_key
+        if key in self.archive or key in self.taken:
+            raise drop(self.stats, "duplicate", key)
+        self.taken.add(key)
         return item

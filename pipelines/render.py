@@ -1,16 +1,23 @@
-"""Render Articles as Jekyll posts and category pages in the archive's format (seed-post.md)."""
+"""Render items as Jekyll posts in the archive's two formats, and the index pages they link to.
+
+Per-media posts: fixtures/reference/seed-post.md; emnews (7x24 feed) posts:
+fixtures/reference/posts/emnews/.
+"""
 
 import html
 import re
 
 import yaml
 
-from crawler.items import Article
+from crawler.items import Article, FastNews
 from crawler.parsers.dates import SHANGHAI
 
 # Characters that would end or break a Markdown link target; percent-encoded there.
 _LINK_UNSAFE = {c: f"%{ord(c):02X}" for c in ' ()<>[]"\\%#?'}
 _LIQUID_RE = re.compile(r"\{[{%]")
+_HEADLINE_RE = re.compile(r"^\s*【[^】]*】\s*")
+FAST_FEED_CATEGORY = "emnews"
+FAST_FEED_LABEL = "东财滚动新闻"
 
 
 def yaml_quoted(value: str) -> str:
@@ -33,27 +40,61 @@ def category_link(site_url: str, slug: str) -> str:
 
 
 def render_post(article: Article, slug: str, share_url: str, site_url: str) -> str:
-    """The post file's full text: front matter, body blocks, source line, share and back links."""
+    """A per-media post: front matter, body blocks, source line, share link and back links."""
     source_label = f"{article.source}新闻"
     link_label = re.sub(r"([\[\]\\])", r"\\\1", source_label)
-    body = "\n".join(article.paragraphs) + f'<p class="em_media">（文章来源：{html.escape(article.source, quote=False)}）</p>'
-    front_matter = [
-        "layout: post",
-        f"title: {yaml_quoted(article.title)}",
-        f"date: {article.published_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M:%S +0800}",
-        f"categories: {yaml_scalar(slug)}",
-        f"tags: {yaml_scalar(source_label)}",
-    ]
-    if _LIQUID_RE.search(body) or _LIQUID_RE.search(article.title):
-        front_matter.append("render_with_liquid: false")  # Jekyll >= 4.0: show Liquid text, never run it
-    return (
-        "---\n" + "\n".join(front_matter) + "\n---\n"
-        + body + "\n\n"
-        + f"<{share_url.format(info_code=article.info_code)}>\n\n"
-        + f"[返回{link_label}]({category_link(site_url, slug)})｜[返回首页]({site_url}/)"
+    body = "\n".join(article.paragraphs) + em_media_line(article.source)
+    return _post(
+        article.title, article.published_at, slug, source_label,
+        [body, f"<{share_url.format(info_code=article.info_code)}>",
+         f"[返回{link_label}]({category_link(site_url, slug)})｜[返回首页]({site_url}/)"],
     )  # fmt: skip
 
 
+def render_fast_post(news: FastNews, site_url: str) -> str:
+    """An emnews post (the 7x24 feed): the summary as a quote, the article's blocks, links.
+
+    The summary loses a leading 【headline】 (the feed repeats the title there); a news item
+    whose article page could not be read is posted from its summary alone.
+    """
+    summary = html.escape(_HEADLINE_RE.sub("", news.summary), quote=False)
+    blocks = "\n".join(news.paragraphs) + (em_media_line(news.source) if news.paragraphs and news.source else "")
+    parts = [f"> {summary}" if summary else "", blocks, f"<{news.url}>",
+             f"[返回{FAST_FEED_LABEL}]({site_url}/{FAST_FEED_CATEGORY}/)｜[返回首页]({site_url}/)"]  # fmt: skip
+    return _post(news.title, news.published_at, FAST_FEED_CATEGORY, FAST_FEED_LABEL, [p for p in parts if p])
+
+
+def em_media_line(source: str) -> str:
+    return f'<p class="em_media">（文章来源：{html.escape(source, quote=False)}）</p>'
+
+
+def _post(title: str, published_at, category: str, tag: str, parts: list[str]) -> str:
+    """Front matter in the archive's order, then the parts separated by blank lines."""
+    body = "\n\n".join(parts)
+    front_matter = [
+        "layout: post",
+        f"title: {yaml_quoted(title)}",
+        f"date: {published_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M:%S +0800}",
+        f"categories: {yaml_scalar(category)}",
+        f"tags: {yaml_scalar(tag)}",
+    ]
+    if _LIQUID_RE.search(body) or _LIQUID_RE.search(title):
+        front_matter.append("render_with_liquid: false")  # Jekyll >= 4.0: show Liquid text, never run it
+    return "---\n" + "\n".join(front_matter) + "\n---\n" + body
+
+
 def render_category_page(source: str, slug: str) -> str:
-    """The category page a post's back link points to."""
-    return f"---\nlayout: category\ntitle: {yaml_quoted(source + '新闻')}\ncategory: {yaml_scalar(slug)}\n---\n"
+    """The category page a per-media post's back link points to."""
+    return _index_page(source + "新闻", slug)
+
+
+def render_fast_feed_index() -> str:
+    """The emnews index page the emnews posts' back link points to (`/emnews/`)."""
+    return _index_page(FAST_FEED_LABEL, FAST_FEED_CATEGORY, f"/{FAST_FEED_CATEGORY}/")
+
+
+def _index_page(title: str, category: str, permalink: str | None = None) -> str:
+    lines = ["layout: category", f"title: {yaml_quoted(title)}", f"category: {yaml_scalar(category)}"]
+    if permalink:
+        lines.append(f"permalink: {permalink}")
+    return "---\n" + "\n".join(lines) + "\n---\n"

@@ -1,11 +1,11 @@
-"""Validate articles before they reach the archive; drop incomplete or unsafe ones with a reason."""
+"""Validate items before they reach the archive; drop incomplete or unsafe ones with a reason."""
 
 import re
 from datetime import datetime, timedelta
 
-from itemadapter import ItemAdapter
-
+from crawler.items import FastNews
 from crawler.parsers.dates import SHANGHAI
+from crawler.parsers.ids import ID_RE
 from pipelines import drop
 from pipelines.slugs import category_slug
 
@@ -22,26 +22,28 @@ class ValidatePipeline:
         return cls(crawler.stats)
 
     def process_item(self, item, spider=None):
-        reason = problem(ItemAdapter(item).asdict())
+        reason = problem(item)
         if reason:
-            raise drop(self.stats, reason, ItemAdapter(item).get("url", ""))
+            raise drop(self.stats, reason, getattr(item, "url", ""))
         return item
 
 
-def problem(fields: dict) -> str | None:
-    """The first reason an article cannot be written, or None when it is complete."""
-    published_at = fields.get("published_at")
-    source = (fields.get("source") or "").strip()
-    if not _INFO_CODE_RE.match(fields.get("info_code") or ""):
-        return "bad_info_code"
-    if not (fields.get("title") or "").strip():
+def problem(item) -> str | None:
+    """The first reason an Article or FastNews cannot be written, or None when it is complete."""
+    fast = isinstance(item, FastNews)
+    key_re = ID_RE if fast else _INFO_CODE_RE
+    published_at = item.published_at
+    if not key_re.match(item.post_key or ""):
+        return "bad_id" if fast else "bad_info_code"
+    if not (item.title or "").strip():
         return "no_title"
     if not isinstance(published_at, datetime) or published_at.tzinfo is None:
         return "no_time"
     if published_at > datetime.now(SHANGHAI) + FUTURE_TOLERANCE:
         return "future_time"
-    if not source or not category_slug(source):
+    if not fast and not category_slug((item.source or "").strip()):
         return "no_source"
-    if not any((p or "").strip() for p in fields.get("paragraphs") or ()):
+    has_body = any((p or "").strip() for p in item.paragraphs or ())
+    if not has_body and not (fast and item.summary.strip()):
         return "empty_body"
     return None

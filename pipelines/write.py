@@ -1,4 +1,7 @@
-"""Write each article as `_posts/YYYY-MM-DD-<infoCode>.md`, and its category page when missing.
+"""Write each item as `_posts/YYYY-MM-DD-<key>.md`, and the index page it links to when missing.
+
+Articles are per-media posts keyed by infoCode, with `category/<slug>.html`; rolling-feed
+news are emnews posts keyed by the bare id, with `emnews/index.html`.
 
 The writer holds the archive's lock for the whole run, so overlapping runs never write the
 same archive; a run that finds it locked, or not writable, closes before any request.
@@ -10,7 +13,8 @@ from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.utils.defer import deferred_from_coro
 
 from pipelines.archive import ArchiveLocked, archive_for
-from pipelines.render import render_category_page, render_post
+from crawler.items import FastNews
+from pipelines.render import render_category_page, render_fast_feed_index, render_fast_post, render_post
 from pipelines.slugs import category_slug
 
 logger = logging.getLogger(__name__)
@@ -41,19 +45,24 @@ class WritePostPipeline:
     def close_spider(self, spider=None):
         self.archive.unlock()
 
-    def process_item(self, article, spider=None):
-        slug = category_slug(article.source)
+    def process_item(self, item, spider=None):
+        if isinstance(item, FastNews):
+            index_path, index_page = self.archive.root / "emnews" / "index.html", render_fast_feed_index()
+            post, source = render_fast_post(item, self.site_url), "东财滚动新闻"
+        else:
+            slug = category_slug(item.source)
+            index_path, index_page = self.archive.root / "category" / f"{slug}.html", render_category_page(item.source, slug)
+            post, source = render_post(item, slug, self.share_url, self.site_url), item.source
         try:
-            category_page = self.archive.root / "category" / f"{slug}.html"
-            if not category_page.exists():  # first: a run killed in between must not leave a post without it
-                self.archive.write(category_page, render_category_page(article.source, slug))
+            if not index_path.exists():  # first: a run killed in between must not leave a post without it
+                self.archive.write(index_path, index_page)
                 self.stats.inc_value("finews/categories/created")
-            self.archive.add_post(article.published_at, article.info_code, render_post(article, slug, self.share_url, self.site_url))
+            self.archive.add_post(item.published_at, item.post_key, post)
         except OSError as exc:
             self.stats.inc_value("finews/write_errors")
-            logger.error("Cannot write %s into %s: %s; stopping the run", article.info_code, self.archive.root, exc)
+            logger.error("Cannot write %s into %s: %s; stopping the run", item.post_key, self.archive.root, exc)
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_not_writable"))
             raise DropItem(f"write_error: {exc}") from None
         self.stats.inc_value("finews/posts/written")
-        self.stats.inc_value(f"finews/posts/by_source/{article.source}")
-        return article
+        self.stats.inc_value(f"finews/posts/by_source/{source}")
+        return item

@@ -38,7 +38,7 @@ def outcome(article_id: str, body: bytes, content_type: str = "text/html") -> tu
         article = parse_article(page_text(response), url, LISTED[article_id])
     except ParseError as exc:
         return exc.reason, None
-    reason = problem(vars(article))
+    reason = problem(article)
     return (reason, None) if reason else ("post", article)
 
 

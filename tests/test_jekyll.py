@@ -32,6 +32,7 @@ def built_site(tmp_path_factory):
     server, base_url = serve()
     try:
         scrapy_crawl(base_url, site)
+        scrapy_crawl(base_url, site, spider="eastmoney_724")
     finally:
         server.shutdown()
     archive = Archive(site)
@@ -56,7 +57,7 @@ def built_site(tmp_path_factory):
 def test_every_post_is_rendered(built_site):
     posts = list((built_site.parent / "_posts").glob("*.md"))
     pages = [p for p in built_site.rglob("*.html") if "/20" in str(p)]
-    assert len(posts) >= 40 and len(pages) == len(posts)
+    assert len(posts) >= 80 and len(pages) == len(posts)
 
 
 def test_dates_stay_in_beijing_time(built_site):
@@ -75,6 +76,11 @@ def test_liquid_in_bodies_is_shown_not_run(built_site):
 def test_hostile_titles_render_escaped(built_site):
     html = next(built_site.glob("2021/12/31/NW202112312231871700.html")).read_text(encoding="utf-8")
     assert "他说&quot;你好&quot;：yes" in html
+
+
+def test_emnews_index_lists_the_rolling_news(built_site):
+    index = (built_site / "emnews" / "index.html").read_text(encoding="utf-8")
+    assert "东财滚动新闻" in index and index.count("<li>") >= 20
 
 
 def test_category_pages_list_their_posts(built_site):

@@ -6,6 +6,6 @@ its record, and never returns half a record.
 
 from crawler.parsers.article import parse_article
 from crawler.parsers.errors import ParseError
-from crawler.parsers.lists import parse_list_api, parse_list_html
+from crawler.parsers.lists import parse_fast_list, parse_list_api, parse_list_html
 
-__all__ = ["ParseError", "parse_article", "parse_list_api", "parse_list_html"]
+__all__ = ["ParseError", "parse_article", "parse_fast_list", "parse_list_api", "parse_list_html"]

@@ -19,21 +19,8 @@ _JSONP_RE = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.S)
 
 def parse_list_api(text: str | bytes, url: str = "") -> ListPage:
     """Parse one getNewsByColumns answer (JSON or JSONP)."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
-    match = _JSONP_RE.match(text)
-    try:
-        answer = json.loads(match.group(1) if match else text)
-    except ValueError as exc:
-        raise ParseError("bad_json", f"{url}: {exc}") from None
-    if not isinstance(answer, dict):
-        raise ParseError("bad_json", f"{url}: not an object")
-    if str(answer.get("code")) != "1":
-        raise ParseError("api_error", f"{url}: code={answer.get('code')!r} {answer.get('message', '')}")
-    data = answer.get("data") or {}
-    raw_entries = data.get("list") if isinstance(data, dict) else None
-    if not isinstance(raw_entries, list):
-        raw_entries = []
+    data = _api_data(text, url)
+    raw_entries = data.get("list") if isinstance(data.get("list"), list) else []
     entries, rejected = [], []
     for raw in raw_entries:
         if not isinstance(raw, dict):
@@ -61,9 +48,64 @@ def parse_list_api(text: str | bytes, url: str = "") -> ListPage:
     return ListPage(
         entries=entries,
         rejected=rejected + ["duplicate"] * duplicates,
-        total=_int(data.get("totle_hits", data.get("total_hits"))) if isinstance(data, dict) else None,
-        page_size=_int(data.get("page_size")) if isinstance(data, dict) else None,
+        total=_int(data.get("totle_hits", data.get("total_hits"))),
+        page_size=_int(data.get("page_size")),
     )
+
+
+def parse_fast_list(text: str | bytes, url: str = "") -> ListPage:
+    """Parse one getFastNewsList answer (the 7x24 rolling feed); `cursor` is the next page's sortEnd.
+
+    Entries keep an empty title or time as they come: the spider drops those with a reason.
+    """
+    data = _api_data(text, url)
+    raw_entries = data.get("fastNewsList") if isinstance(data.get("fastNewsList"), list) else []
+    entries, rejected = [], []
+    for raw in raw_entries:
+        if not isinstance(raw, dict):
+            rejected.append("bad_entry")
+            continue
+        code = clean_text(str(raw.get("code", "")))
+        if not ID_RE.match(code):
+            rejected.append("bad_id")
+            continue
+        entries.append(
+            ListEntry(
+                article_id=code,
+                title=clean_text(raw.get("title")),
+                published_at=_fast_time(raw.get("showTime")),
+                summary=clean_text(raw.get("summary")),
+            )
+        )
+    entries, duplicates = _unique(entries)
+    sorts = [raw["realSort"] for raw in raw_entries if isinstance(raw, dict) and raw.get("realSort")]
+    cursor = clean_text(str(data.get("sortEnd") or (sorts[-1] if sorts else ""))) or None
+    return ListPage(entries=entries, rejected=rejected + ["duplicate"] * duplicates, cursor=cursor)
+
+
+def _api_data(text: str | bytes, url: str) -> dict:
+    """The `data` object of an East Money list API answer (JSON or JSONP) whose code is 1."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    match = _JSONP_RE.match(text)
+    try:
+        answer = json.loads(match.group(1) if match else text)
+    except ValueError as exc:
+        raise ParseError("bad_json", f"{url}: {exc}") from None
+    if not isinstance(answer, dict):
+        raise ParseError("bad_json", f"{url}: not an object")
+    if str(answer.get("code")) != "1":
+        raise ParseError("api_error", f"{url}: code={answer.get('code')!r} {answer.get('message', '')}")
+    data = answer.get("data")
+    return data if isinstance(data, dict) else {}
+
+
+def _fast_time(value) -> datetime | None:
+    """showTime as "YYYY-MM-DD HH:MM:SS", or as a Unix timestamp in seconds or milliseconds."""
+    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
+        seconds = float(value)
+        return datetime.fromtimestamp(seconds / 1000 if seconds > 1e11 else seconds, SHANGHAI)
+    return parse_datetime(clean_text(value))
 
 
 def parse_list_html(html: str | bytes, url: str, now: datetime | None = None) -> ListPage:

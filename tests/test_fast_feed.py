@@ -1,0 +1,143 @@
+"""The 7x24 rolling feed (spider eastmoney_724): feed parsing, the emnews post format, end to end."""
+
+import json
+import re
+from datetime import datetime
+
+import pytest
+import yaml
+
+from crawler.items import FastNews
+from crawler.mirror import FIXTURE_SITE, serve
+from crawler.parsers import ParseError, parse_fast_list
+from crawler.parsers.dates import SHANGHAI
+from pipelines.render import render_fast_post
+from tests.conftest import REFERENCE
+from tests.crawl import archive_files, scrapy_crawl
+
+MANIFEST = json.loads((FIXTURE_SITE / "manifest.json").read_text(encoding="utf-8"))
+FEED = [item for item in MANIFEST["fast"]][: 10 * 3]  # the items of the first 3 pages (scheduled mode)
+
+
+def test_feed_page():
+    answer = {
+        "code": 1,
+        "data": {
+            "fastNewsList": [
+                {"code": "202205302396671645", "title": "标题", "summary": "【标题】摘要", "showTime": "2022-05-30 22:00:29", "realSort": "1653919229000"},
+                {"code": "202205302396671646", "title": "", "summary": "", "showTime": 1653919200, "realSort": "1653919200000"},
+                {"code": "../x", "title": "坏编号"},
+            ]
+        },
+    }  # fmt: skip
+    page = parse_fast_list(json.dumps(answer, ensure_ascii=False))
+    first, second = page.entries
+    assert (first.article_id, first.title, first.summary) == ("202205302396671645", "标题", "【标题】摘要")
+    assert first.published_at == datetime(2022, 5, 30, 22, 0, 29, tzinfo=SHANGHAI)
+    assert second.published_at == datetime(2022, 5, 30, 22, 0, tzinfo=SHANGHAI)  # a Unix timestamp
+    assert second.title == ""  # kept: the spider drops it with a reason
+    assert page.rejected == ["bad_id"]
+    assert page.cursor == "1653919200000"  # the last item's realSort
+
+
+def test_feed_errors():
+    with pytest.raises(ParseError) as error:
+        parse_fast_list('{"code":0,"message":"Required String parameter \'req_trace\' is not present"}')
+    assert error.value.reason == "api_error"
+    assert parse_fast_list('{"code":1,"data":{"fastNewsList":[]}}').cursor is None
+
+
+def test_emnews_post_matches_the_archive_format():
+    sample = (REFERENCE / "posts/emnews/2022-05-30-202205302396671645.md").read_text(encoding="utf-8")
+    front, body = sample.split("---\n", 2)[1:]
+    summary = body.split("\n\n")[0].removeprefix("> ")
+    news = FastNews(
+        article_id="202205302396671645",
+        url="https://finance.eastmoney.com/a/202205302396671645.html",
+        title="加拿大年金计划委员会手握190只中国股票 市值超500亿元",
+        published_at=datetime(2022, 5, 30, 22, 0, 29, tzinfo=SHANGHAI),
+        summary="【加拿大年金计划委员会手握190只中国股票】" + summary,
+        paragraphs=["<p>近日，加拿大主权财富基金披露最新财报。</p>"],
+        source="中国证券报",
+    )
+    ours = render_fast_post(news, "//finews.withounder.com")
+    assert ours.split("---\n")[1] == front  # front matter, line for line
+    parts = ours.split("---\n", 2)[2].split("\n\n")
+    assert parts == [
+        "> " + summary,  # the 【headline】 is gone
+        '<p>近日，加拿大主权财富基金披露最新财报。</p><p class="em_media">（文章来源：中国证券报）</p>',
+        "<https://finance.eastmoney.com/a/202205302396671645.html>",
+        body.split("\n\n")[-1],  # [返回东财滚动新闻](//finews.withounder.com/emnews/)｜[返回首页](...)
+    ]
+
+
+@pytest.fixture(scope="module")
+def feed_run(tmp_path_factory):
+    server, base_url = serve()
+    archive = tmp_path_factory.mktemp("emnews") / "archive"
+    try:
+        first = scrapy_crawl(base_url, archive, spider="eastmoney_724")
+        files = archive_files(archive)
+        server.requested.clear()
+        second = scrapy_crawl(base_url, archive, spider="eastmoney_724")
+        rerun_requests = list(server.requested)
+    finally:
+        server.shutdown()
+    return archive, files, first, second, rerun_requests
+
+
+def test_every_feed_item_is_posted_in_the_emnews_format(feed_run):
+    archive, files, first, _, _ = feed_run
+    for item in FEED:
+        name = f"_posts/{(item['show_time'] or '')[:10]}-{item['id']}.md"
+        if not item["title"]:
+            assert not any(item["id"] in n for n in files), "an empty feed item must not be posted"
+            continue
+        text = files[name]
+        front = yaml.safe_load(text.split("---\n")[1])
+        assert front == {"layout": "post", "title": item["title"], "categories": "emnews", "tags": "东财滚动新闻",
+                         "date": f"{item['show_time']} +0800"}  # fmt: skip
+        parts = text.split("---\n", 2)[2].split("\n\n")
+        summary = re.sub(r"^【[^】]*】", "", item["summary"])
+        if summary:
+            assert parts.pop(0) == "> " + summary
+        assert parts[-2] == f"<https://finance.eastmoney.com/a/{item['id']}.html>"
+        assert parts[-1] == "[返回东财滚动新闻](//finews.withounder.com/emnews/)｜[返回首页](//finews.withounder.com/)"
+        assert len(parts) == (3 if item["has_article"] else 2)  # summary-only items have no article blocks
+    posted = [i for i in FEED if i["title"]]
+    assert sum(1 for n in files if n.startswith("_posts/")) == len(posted)
+    assert files["emnews/index.html"].startswith("---\nlayout: category\n")
+    assert "dropped: no_title 1" in first.stderr
+
+
+def test_rerun_writes_nothing_and_fetches_no_article(feed_run):
+    archive, files, _, second, requested = feed_run
+    assert archive_files(archive) == files
+    assert len(requested) == 1 and "getFastNewsList" in requested[0]
+    assert "new posts: 0" in second.stderr
+
+
+def test_both_feeds_keep_their_own_copy_of_an_article(feed_run, tmp_path):
+    """The archive keeps per-media (NW...) and emnews (bare id) posts of one article, as before."""
+    archive, files, _, _, _ = feed_run
+    server, base_url = serve()
+    try:
+        scrapy_crawl(base_url, archive)  # the per-media feed, into the same archive
+    finally:
+        server.shutdown()
+    both = [i["id"] for i in FEED if i["has_article"] and (archive / "_posts" / f"{i['show_time'][:10]}-NW{i['id']}.md").exists()]
+    assert both and all((archive / "_posts" / f"{MANIFEST_DAY[i]}-{i}.md").exists() for i in both)
+
+
+MANIFEST_DAY = {item["id"]: (item["show_time"] or "")[:10] for item in MANIFEST["fast"]}
+
+
+def test_backfill_pages_on_past_the_scheduled_limit(tmp_path):
+    days = sorted(item["show_time"][:10] for item in MANIFEST["fast"] if item["show_time"])
+    server, base_url = serve()
+    try:
+        scrapy_crawl(base_url, tmp_path, f"since={days[0]}", spider="eastmoney_724")
+    finally:
+        server.shutdown()
+    posted = {p.name.split("-", 3)[3].removesuffix(".md") for p in (tmp_path / "_posts").glob("*.md")}
+    assert posted == {item["id"] for item in MANIFEST["fast"] if item["title"]}  # all pages, not just 3
