@@ -16,7 +16,6 @@ from pathlib import Path
 
 from crawler.parsers.dates import SHANGHAI
 
-_POST_NAME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}-(.+)\.(?:md|markdown|html)$")
 _KEY_RE = re.compile(r"^[A-Za-z0-9]{1,64}$")
 LOCK_GLOB = ".finews.*.lock"  # one lock file per feed
 TEMP_GLOB = ".finews-*.tmp"
@@ -43,15 +42,11 @@ class Archive:
 
     @property
     def known(self) -> set[str]:
-        """Keys of every post in the index folders, read once on first use."""
+        """Keys of every post in the index folders (and their subfolders), read once on first use."""
         if self._known is None:
             self._known = set()
             for folder in self.index_dirs:
-                for _dirpath, _dirs, files in os.walk(folder):
-                    for name in files:
-                        match = _POST_NAME_RE.match(name)
-                        if match:
-                            self._known.add(match.group(1))
+                _scan_posts(folder, self._known)
         return self._known
 
     def __contains__(self, key: str) -> bool:
@@ -122,6 +117,22 @@ class Archive:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _scan_posts(folder: Path, known: set[str]) -> None:
+    """Add the key of every `YYYY-MM-DD-<key>.md` below `folder` to `known`.
+
+    A listing and string slices, not a regex per name: a million posts load in under a second
+    (bench/index.py).
+    """
+    try:
+        names = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    known.update(name[11:-3] for name in names if name[10:11] == "-" and name.endswith(".md") and name[11:-3])
+    for name in names:
+        if not name.endswith(".md") and (folder / name).is_dir():
+            _scan_posts(folder / name, known)
 
 
 def archive_for(crawler) -> Archive:
