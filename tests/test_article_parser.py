@@ -193,3 +193,9 @@ def test_bare_text_lists_and_nested_divs_become_blocks():
         "<ul><li>要点</li></ul>",
         '<p><a href="https://finance.eastmoney.com/a/202001011234567890.html">相关阅读</a></p>',
     ]
+
+
+def test_page_text_holding_the_block_separator():
+    """Blocks are sanitized in one call, split on a private-use character; a page may contain it too."""
+    body = '<div id="ContentBody"><p>第一段\ue000还是第一段</p><p>第二段</p></div>'
+    assert parse_article(new_template(body), SEED_URL).paragraphs == ["<p>第一段\ue000还是第一段</p>", "<p>第二段</p>"]

@@ -40,6 +40,8 @@ _HEADER_SOURCE_XPATHS = (
     f"//div[{_has_class('source')}]//img/@alt",
 )
 _END_TAG_RE = re.compile(r"</(?:body|html)\s*>", re.I)
+_UTF8_PARSER = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+_PARSER = lxml_html.HTMLParser(remove_comments=True, remove_pis=True)
 
 
 def parse_article(html: str | bytes, url: str, listed: ListEntry | None = None) -> Article:
@@ -85,10 +87,9 @@ def parse_article(html: str | bytes, url: str, listed: ListEntry | None = None) 
 
 def _document(html: str | bytes):
     if isinstance(html, str):
-        html = html.encode("utf-8")  # bytes let lxml ignore any encoding declaration in a str
-        parser = lxml_html.HTMLParser(encoding="utf-8")
+        html, parser = html.encode("utf-8"), _UTF8_PARSER  # bytes let lxml ignore an encoding declaration in a str
     else:
-        parser = None  # bytes: lxml honours the page's <meta charset>
+        parser = _PARSER  # bytes: lxml honours the page's <meta charset>
     try:
         doc = lxml_html.document_fromstring(html, parser=parser)
     except (etree.ParserError, ValueError) as exc:

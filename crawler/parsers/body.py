@@ -1,16 +1,17 @@
 """Article body (#ContentBody) -> clean HTML blocks, plus the em_media source line.
 
-Walks the body's children in order, drops East Money junk (hidden paragraphs,
-quote charts, ads, promo lines), unwraps stock auto-links to their text, makes
-image URLs absolute https, and passes each block through an allowlist sanitizer.
-Stops at the source line (`p.em_media`) or the editor line: what follows is not
-article text.
+One pass over the body drops East Money junk (hidden paragraphs, quote charts, ads),
+unwraps stock auto-links to their text and makes link and image URLs absolute (images
+https). Then the body's children are walked in order into blocks, promo lines are
+dropped, and all blocks go through an allowlist sanitizer (nh3) in one call. The walk
+stops at the source line (`p.em_media`) or the editor line: what follows is not article text.
 """
 
 import re
 from urllib.parse import urljoin
 
 import nh3
+from lxml import etree
 from lxml import html as lxml_html
 
 from crawler.parsers.text import clean_text
@@ -22,25 +23,42 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href"}, "img": {"src", "alt"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
 
 _PARAGRAPH_TAGS = {"p", "center", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"}  # become <p>
-_CONTAINER_TAGS = {"div", "section", "article", "span", "font"}  # flattened into their children
+_CONTAINER_TAGS = {"div", "section", "article"}  # flattened into their children
 _DROPPED_TAGS = {"script", "style", "iframe", "noscript", "form", "input", "button", "object", "embed", "link", "meta"}
-_JUNK_CLASS_RE = re.compile(r"(?:^|\s)(?:ad_\w*|adv|em_handle_adv_close|toplink|EmImageRemark|b-review|res-edit)(?:\s|$)")
-_HIDDEN_RE = re.compile(r"display\s*:\s*none", re.I)
-_AUTOLINK_HOST_RE = re.compile(r"^(?:https?:)?//(?:quote|data|baike)\.eastmoney\.com/", re.I)
-_JUNK_IMAGE_RE = re.compile(r"webquoteklinepic\.eastmoney\.com|acttg\.eastmoney\.com", re.I)
 _JUNK_TEXT = ("在东方财富看资讯行情", "主力资金加仓名单", "全新妙想投研助理", "扫一扫下载", "免责声明：本文基于AI生产")
 _END_TEXT = ("(责任编辑", "（责任编辑", "责任编辑：", "郑重声明", "网友评论")
 _SPACE = " \t\r\n\u3000\xa0"
-_SPACE_RE = re.compile(f"[{_SPACE}]+")
 _TRAILING_BLANK_RE = re.compile(r"(?:\s|\u3000|<br>|&nbsp;)+(</p>)$")  # trailing spacers inside a paragraph
+_TRAILING_HINTS = set(" \t\r\n\u3000>;")  # last characters before </p> that such spacers end with
+_SEPARATOR = "\ue000"  # a private-use character between blocks, for one sanitizer call per article
 
 
 def clean_body(body, base_url: str) -> tuple[list[str], str]:
     """Clean blocks of a ContentBody element and the media name of its em_media line ("" if none)."""
-    walker = _BodyWalker(base_url)
+    _prepare(body, base_url)
+    walker = _BodyWalker()
     walker.walk(body)
     walker.flush()
-    return walker.blocks, walker.media
+    sequence = lxml_html.Element("div")  # the blocks in order, serialized and sanitized at once
+    for block in walker.blocks:
+        sequence.append(block)
+        block.tail = _SEPARATOR
+    html = lxml_html.tostring(sequence, encoding="unicode")[len("<div>") : -len("</div>")]
+    pieces = _sanitize(html).split(_SEPARATOR)[:-1] if html.count(_SEPARATOR) == len(walker.blocks) else None
+    if pieces is None or len(pieces) != len(walker.blocks):  # the page's own text held the separator
+        pieces = [_sanitize(lxml_html.tostring(b, encoding="unicode", with_tail=False)) for b in walker.blocks]
+    blocks = (_trim(block.strip()) for block in pieces)
+    return [block for block in blocks if block and block != "<p></p>"], walker.media
+
+
+def _trim(block: str) -> str:
+    """Drop trailing spacers (<br>, &nbsp;, blanks) inside a paragraph."""
+    return _TRAILING_BLANK_RE.sub(r"\1", block) if block[-5:-4] in _TRAILING_HINTS and block.endswith("</p>") else block
+
+
+def _sanitize(html: str) -> str:
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https"},
+                     link_rel=None, strip_comments=True)  # fmt: skip
 
 
 def media_from_em_line(text: str) -> str:
@@ -55,13 +73,71 @@ def media_from_em_line(text: str) -> str:
     return match.group(1).strip() if match else ""
 
 
+def _has_class(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+# Junk of EASTMONEY.md §5c, dropped with its content (its tail text stays). A cheap XPath finds the
+# candidates in one walk of the body; _is_junk decides.
+_JUNK_CANDIDATES_XPATH = (
+    ".//*[(@class and (contains(@class, 'ad') or contains(@class, 'toplink') or contains(@class, 'EmImageRemark')"
+    " or contains(@class, 'b-review') or contains(@class, 'res-edit'))) or (@style and contains(@style, 'none'))"
+    " or (self::a and contains(@href, 'acttg.')) or (self::img and contains(@src, '.eastmoney.com'))]"
+)
+_JUNK_CLASS_RE = re.compile(r"(?:^|\s)(?:ad_\w*|adv|em_handle_adv_close|toplink|EmImageRemark|b-review|res-edit)(?:\s|$)")
+_HIDDEN_RE = re.compile(r"display\s*:\s*none", re.I)
+_JUNK_URL_RE = re.compile(r"webquoteklinepic\.eastmoney\.com|acttg\.eastmoney\.com", re.I)  # quote charts, ads
+# Stock, board and keyword auto-links: unwrapped to their text.
+_AUTOLINK_XPATH = (
+    f".//a[{_has_class('keytip')} or {_has_class('infokey')} or contains(@href, '//quote.eastmoney.com/')"
+    " or contains(@href, '//data.eastmoney.com/') or contains(@href, '//baike.eastmoney.com/')]"
+)
+
+
+def _prepare(body, base_url: str) -> None:
+    """Drop junk, unwrap auto-links and spans, make link and image URLs absolute (XPath does the search)."""
+    junk = [el for el in body.xpath(_JUNK_CANDIDATES_XPATH) if _is_junk(el)] + list(body.iter(*_DROPPED_TAGS))
+    for el in junk:
+        if el.getparent() is not None:  # not dropped with an ancestor already
+            el.drop_tree()
+    for a in body.xpath(_AUTOLINK_XPATH):
+        a.tag = "span"
+    for a in body.iter("a"):
+        href = _web_url(a.get("href"), base_url)
+        a.attrib.clear()
+        if href:
+            a.set("href", href)
+        else:
+            a.tag = "span"  # javascript:, data: and the like: only the text stays
+    etree.strip_tags(body, "span", "font")
+    for img in list(body.iter("img")):
+        src = _web_url(img.get("src") or img.get("data-src"), base_url)
+        if not src:
+            img.drop_tree()
+            continue
+        alt = (img.get("alt") or "").strip()
+        img.attrib.clear()
+        img.set("src", re.sub(r"^http://", "https://", src))
+        if alt and alt.lower() not in ("image", "图片"):
+            img.set("alt", alt)
+
+
+def _is_junk(el) -> bool:
+    return bool(
+        _JUNK_CLASS_RE.search(el.get("class") or "")
+        or _HIDDEN_RE.search(el.get("style") or "")
+        or _JUNK_URL_RE.search(el.get("href") or el.get("src") or "")
+    )
+
+
 class _BodyWalker:
-    def __init__(self, base_url: str):
-        self.base_url = base_url
-        self.blocks: list[str] = []
+    """Turns the body's children into blocks: paragraphs, tables, lists; inline runs become paragraphs."""
+
+    def __init__(self):
+        self.blocks = []  # elements
         self.media = ""
         self.done = False
-        self._run = lxml_html.Element("p")  # top-level inline content waiting to become a paragraph
+        self._run = None  # top-level inline content waiting to become a paragraph
 
     def walk(self, parent) -> None:
         self._add_text(parent.text)
@@ -73,16 +149,19 @@ class _BodyWalker:
             self._add_text(tail)
 
     def flush(self) -> None:
-        if len(self._run) or (self._run.text or "").strip(_SPACE):
+        if self._run is not None:
             self._emit(self._run)
-        self._run = lxml_html.Element("p")
+            self._run = None
 
     def _visit(self, el) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if not tag or tag in _DROPPED_TAGS or _is_junk(el):
-            return  # comments, scripts, ads, hidden blocks
-        classes = el.get("class") or ""
-        if "em_media" in classes.split():
+        tag = el.tag
+        classes = el.get("class")
+        if tag == "p" and not classes:  # the common case first
+            self.flush()
+            self._emit(el)
+        elif not isinstance(tag, str):
+            return  # comments
+        elif classes and "em_media" in classes.split():
             self.media = media_from_em_line(el.text_content())
             self.done = True
         elif tag in ("table", "ul", "ol"):
@@ -100,87 +179,50 @@ class _BodyWalker:
             self.flush()
         else:  # inline content at the top level of the body; walk() adds its tail
             el.tail = None
-            self._run.append(el)
+            self._pending_run().append(el)
+
+    def _pending_run(self):
+        if self._run is None:
+            self._run = lxml_html.Element("p")
+        return self._run
 
     def _add_text(self, text: str | None) -> None:
-        if not text:
+        if not text or (self._run is None and not text.strip(_SPACE)):
             return
-        if len(self._run):
-            self._run[-1].tail = (self._run[-1].tail or "") + text
+        run = self._pending_run()
+        if len(run):
+            run[-1].tail = (run[-1].tail or "") + text
         else:
-            self._run.text = (self._run.text or "") + text
+            run.text = (run.text or "") + text
 
     def _emit(self, block) -> None:
-        compact = _SPACE_RE.sub("", block.text_content())
-        if compact.startswith(_END_TEXT):
+        text = block.text_content().lstrip(_SPACE)
+        if text.startswith(_END_TEXT):
             self.done = True
+        elif text.startswith(_JUNK_TEXT):
             return
-        if compact.startswith(_JUNK_TEXT):
-            return
-        _strip_junk(block)
-        _fix_links(block, self.base_url)
-        if not _SPACE_RE.sub("", block.text_content()) and not block.xpath(".//img|self::table"):
-            return  # empty block or spacer such as <p><br/></p>
-        _lstrip(block)
-        html = nh3.clean(
-            lxml_html.tostring(block, encoding="unicode", with_tail=False),
-            tags=ALLOWED_TAGS,
-            attributes=ALLOWED_ATTRIBUTES,
-            url_schemes={"http", "https"},
-            link_rel=None,
-            strip_comments=True,
-        ).strip()
-        html = _TRAILING_BLANK_RE.sub(r"\1", html)
-        if html:
-            self.blocks.append(html)
-
-
-def _is_junk(el) -> bool:
-    return bool(_JUNK_CLASS_RE.search(el.get("class") or "") or _HIDDEN_RE.search(el.get("style") or ""))
-
-
-def _strip_junk(block) -> None:
-    """Remove ads, quote charts, hidden spans and other junk inside one block."""
-    for el in list(block.iter()):
-        if el is block or el.getparent() is None or not isinstance(el.tag, str):
-            continue
-        junk = el.tag in _DROPPED_TAGS or _is_junk(el)
-        junk = junk or (el.tag == "a" and _JUNK_IMAGE_RE.search(el.get("href") or ""))
-        junk = junk or (el.tag == "img" and _JUNK_IMAGE_RE.search(el.get("src") or ""))
-        if junk:
-            el.drop_tree()  # keeps the tail text
-
-
-def _fix_links(block, base_url: str) -> None:
-    """Unwrap stock/keyword auto-links; make link and image URLs absolute (images https)."""
-    for a in block.xpath(".//a"):
-        href = _web_url(a.get("href"), base_url)
-        classes = (a.get("class") or "").split()
-        if "keytip" in classes or "infokey" in classes or not href or _AUTOLINK_HOST_RE.match(href):
-            a.drop_tag()  # auto-links and links that are not http(s) keep only their text
-        else:
-            a.attrib.clear()
-            a.set("href", href)
-    for img in block.xpath(".//img"):
-        src = _web_url(img.get("src") or img.get("data-src"), base_url)
-        if not src:
-            img.drop_tree()
-            continue
-        alt = img.get("alt")
-        img.attrib.clear()
-        img.set("src", re.sub(r"^http://", "https://", src))
-        if alt and alt.strip() and alt.strip().lower() not in ("image", "图片"):
-            img.set("alt", alt.strip())
+        elif text or block.tag == "table" or block.find(".//img") is not None:  # not a spacer like <p><br/></p>
+            _lstrip(block)
+            self.blocks.append(block)
 
 
 def _web_url(url: str | None, base_url: str) -> str:
     """`url` made absolute, or "" unless it is http(s) (javascript:, data: and the like)."""
-    absolute = urljoin(base_url, (url or "").strip()) if url and url.strip() else ""
+    absolute = urljoin(base_url, url.strip()) if url and url.strip() else ""
     return absolute if absolute.lower().startswith(("http://", "https://")) else ""
 
 
 def _lstrip(block) -> None:
     """Strip the leading "　　" indent (and other blank) from the block's first text."""
+    text = block.text
+    if text:
+        if text[0] in _SPACE:
+            stripped = text.lstrip(_SPACE)
+            if stripped:
+                block.text = stripped
+                return
+        else:
+            return
     el = block
     while True:
         if el.text and el.text.strip(_SPACE):

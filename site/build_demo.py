@@ -1,0 +1,67 @@
+"""Build the demo site offline: copy this template to TARGET, crawl the bundled mirror into it, `jekyll build`.
+
+    python site/build_demo.py TARGET        # then: python -m http.server -d TARGET/_site
+
+Both spiders (`eastmoney`, `eastmoney_724`) crawl the mirror served on 127.0.0.1, with
+FINEWS_SITE_URL empty so the posts' back links are root-relative and work on a local server.
+Run it again on the same TARGET and the crawls add nothing; the template files are refreshed.
+"""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+TEMPLATE = Path(__file__).resolve().parent
+REPO = TEMPLATE.parent
+sys.path.insert(0, str(REPO))
+
+from crawler.mirror import mirror_settings, serve  # noqa: E402
+
+NOT_TEMPLATE = shutil.ignore_patterns("README.md", "build_demo.py", "__pycache__", "_site", ".jekyll-cache")
+SPIDERS = ("eastmoney", "eastmoney_724")
+
+
+def build(target: Path) -> Path:
+    """Make the demo site in `target` and return its built `_site` folder."""
+    target = Path(target).resolve()
+    if target == TEMPLATE or TEMPLATE in target.parents:
+        raise ValueError(f"TARGET must be outside the template folder {TEMPLATE}")
+    jekyll = shutil.which("jekyll")
+    if not jekyll:
+        raise FileNotFoundError("jekyll is not installed (Debian: apt-get install jekyll)")
+    shutil.copytree(TEMPLATE, target, ignore=NOT_TEMPLATE, dirs_exist_ok=True)
+    server, base_url = serve()
+    try:
+        for spider in SPIDERS:
+            settings = {**mirror_settings(base_url), "FINEWS_ARCHIVE_DIR": target, "FINEWS_SITE_URL": "",
+                        "LOG_LEVEL": "WARNING"}  # fmt: skip
+            command = [sys.executable, "-m", "scrapy", "crawl", spider]
+            for name, value in settings.items():
+                command += ["-s", f"{name}={value}"]
+            subprocess.run(command, cwd=REPO, check=True)
+    finally:
+        server.shutdown()
+    subprocess.run([jekyll, "build", "--quiet"], cwd=target, check=True)
+    return target / "_site"
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    try:
+        site = build(Path(argv[0]))
+    except subprocess.CalledProcessError as exc:
+        print(f"failed: {' '.join(map(str, exc.cmd[:4]))} … exited with {exc.returncode}", file=sys.stderr)
+        return 1
+    except (ValueError, FileNotFoundError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    posts = len(list((site.parent / "_posts").glob("*.md")))
+    print(f"{posts} posts; site built in {site}\nServe it: python3 -m http.server -d {site} 8000")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

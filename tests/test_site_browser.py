@@ -1,0 +1,160 @@
+"""The demo site (site/build_demo.py) in headless Chromium: home -> post -> category -> home, and /emnews/.
+
+Screenshots go to test-artifacts/screenshots/. Needs jekyll, chromium, chromedriver and selenium:
+skipped locally without them, failed under CI=true.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote, urljoin, urlsplit
+
+import pytest
+
+from tests.conftest import FIXTURES, REPO, need_tool
+
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+POST_ID = "202306232767354167"  # 上海证券报·中国证券网, with images; its slug has a "·"
+ARTICLE = next(a for a in json.loads((FIXTURES / "site" / "manifest.json").read_text(encoding="utf-8"))["articles"]
+               if a["id"] == POST_ID)  # fmt: skip
+CATEGORY = "上海证券报·中国证券网新闻"
+
+
+def need_selenium():
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("selenium is required under CI=true")
+        pytest.skip("selenium not installed")
+
+
+class LoggingHandler(SimpleHTTPRequestHandler):
+    def log_request(self, code="-", size="-"):
+        self.server.log.append((unquote(urlsplit(self.path).path), int(code)))
+
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The demo site built by THE command and served on 127.0.0.1: (base URL, log of (path, status))."""
+    need_tool("jekyll")
+    target = tmp_path_factory.mktemp("demo") / "site"
+    build = subprocess.run([sys.executable, str(REPO / "site" / "build_demo.py"), str(target)],
+                           capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert build.returncode == 0, build.stdout + build.stderr[-3000:]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(LoggingHandler, directory=str(target / "_site")))
+    server.log = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", server.log
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    need_selenium()
+    chromium, chromedriver = need_tool("chromium"), need_tool("chromedriver")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1280,1400", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):  # fmt: skip
+        options.add_argument(flag)  # the resolver rule: images on East Money's hosts fail at once, offline
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
+    driver.set_page_load_timeout(30)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+def status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def local_links(driver, base_url: str) -> set[str]:
+    from selenium.webdriver.common.by import By
+
+    hrefs = (a.get_attribute("href") for a in driver.find_elements(By.TAG_NAME, "a"))
+    return {urljoin(base_url, h).split("#")[0] for h in hrefs if h and h.startswith(base_url)}
+
+
+def follow(driver, by: str, value: str) -> None:
+    """Click the link found by (`by`, `value`) and wait until the new page has loaded."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.current_url
+    driver.find_element(by, value).click()
+    WebDriverWait(driver, 10).until(
+        lambda d: d.current_url != old and d.execute_script("return document.readyState") == "complete"
+    )
+
+
+def test_home_post_category_and_back(browser, site):
+    from selenium.webdriver.common.by import By
+
+    site_url, log = site
+
+    def text(selector):
+        return browser.find_element(By.CSS_SELECTOR, selector).text
+
+    browser.get(site_url + "/")
+    assert text("h1") == "最新新闻"
+    assert CATEGORY in text("main")
+    browser.save_screenshot(str(SCREENSHOTS / "home.png"))
+    home_links = local_links(browser, site_url)
+    assert len(home_links) >= 40 and {u: status(u) for u in home_links if status(u) != 200} == {}
+
+    post_path = f"/{ARTICLE['show_time'][:10].replace('-', '/')}/NW{POST_ID}.html"
+    follow(browser, By.CSS_SELECTOR, f'a[href="{post_path}"]')
+    assert text("h1.post-title") == ARTICLE["title"]
+    assert urlsplit(browser.current_url).path == post_path
+    assert text(".post-meta time") == ARTICLE["show_time"] + " +0800"
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".post-body p")) >= 3
+    assert ARTICLE["images"] and browser.find_elements(By.CSS_SELECTOR, ".post-body img")
+    browser.save_screenshot(str(SCREENSHOTS / "post.png"))
+
+    follow(browser, By.PARTIAL_LINK_TEXT, "返回" + CATEGORY)
+    assert unquote(urlsplit(browser.current_url).path) == "/category/shanghaizhengquanbao·zhongguozhengquanwang.html"
+    assert text("h1") == CATEGORY
+    assert browser.find_elements(By.CSS_SELECTOR, f'.post-list a[href="{post_path}"]')
+    browser.save_screenshot(str(SCREENSHOTS / "category.png"))
+    assert {u: status(u) for u in local_links(browser, site_url) if status(u) != 200} == {}
+
+    browser.back()
+    follow(browser, By.PARTIAL_LINK_TEXT, "返回首页")
+    assert browser.current_url == site_url + "/" and text("h1") == "最新新闻"
+    assert [entry for entry in log if entry[1] >= 400] == []  # every page, stylesheet and link checked
+
+
+def test_emnews(browser, site):
+    from selenium.webdriver.common.by import By
+
+    site_url, log = site
+
+    browser.get(site_url + "/emnews/")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "东财滚动新闻"
+    items = browser.find_elements(By.CSS_SELECTOR, ".post-list li")
+    assert len(items) >= 20
+    browser.save_screenshot(str(SCREENSHOTS / "emnews.png"))
+
+    follow(browser, By.CSS_SELECTOR, ".post-list a")
+    assert browser.find_element(By.CSS_SELECTOR, ".post-meta time").text.endswith(" +0800")
+    follow(browser, By.PARTIAL_LINK_TEXT, "返回东财滚动新闻")
+    assert urlsplit(browser.current_url).path == "/emnews/"
+    assert [entry for entry in log if entry[1] >= 400] == []
