@@ -123,11 +123,11 @@ def mirror_settings(base_url: str) -> dict:
     }
 
 
-def synthesize(dest: Path, articles: int, column: int = 350, page_size: int = 100) -> list[str]:
-    """Write a mirror of `articles` articles listed in one API column, cloned from the bundled pages.
+def synthesize(dest: Path, articles: int, column: int | list[int] = 350, page_size: int = 100) -> list[str]:
+    """Write a mirror of `articles` articles listed in API column(s), cloned from the bundled pages.
 
-    Each clone gets a new id (same date prefix as its model, so dates stay consistent);
-    returns the ids, newest list position first.
+    Each clone gets a new id (same date prefix as its model, so dates stay consistent); every
+    column lists all of them. Returns the ids, newest list position first.
     """
     manifest = json.loads((FIXTURE_SITE / "manifest.json").read_text(encoding="utf-8"))
     models = [a for a in manifest["articles"] if a["show_time"]]
@@ -143,10 +143,11 @@ def synthesize(dest: Path, articles: int, column: int = 350, page_size: int = 10
         entries.append({"code": new_id, "np_dst": "CMS", "showTime": model["show_time"], "title": model["title"],
                         "mediaName": model["source"], "uniqueUrl": f"http://finance.eastmoney.com/a/{new_id}.html"})  # fmt: skip
     pages = [entries[i : i + page_size] for i in range(0, len(entries), page_size)]
-    for index, page_entries in enumerate(pages, start=1):
-        answer = {"code": 1, "message": "success",
-                  "data": {"page_index": index, "page_size": page_size, "totle_hits": len(entries), "list": page_entries}}  # fmt: skip
-        path = dest / LIST_API_PATH.format(column=column, page=index)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(answer, ensure_ascii=False), encoding="utf-8")
+    for listed in [column] if isinstance(column, int) else column:
+        for index, page_entries in enumerate(pages, start=1):
+            answer = {"code": 1, "message": "success",
+                      "data": {"page_index": index, "page_size": page_size, "totle_hits": len(entries), "list": page_entries}}  # fmt: skip
+            path = dest / LIST_API_PATH.format(column=listed, page=index)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(answer, ensure_ascii=False), encoding="utf-8")
     return [entry["code"] for entry in entries]
