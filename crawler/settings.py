@@ -62,6 +62,10 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {"crawler.summary.RunSummary": 500}
 
+# A callback yields at most one article (or one list page's requests), and the pipelines are
+# synchronous: Scrapy's default of 100 parallel workers per callback output only costs time.
+CONCURRENT_ITEMS = 8
+
 TELNETCONSOLE_ENABLED = False  # no control ports on cron runs
 REMOTE_CONTROL_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"

@@ -5,7 +5,9 @@ fixtures/reference/posts/emnews/.
 """
 
 import html
+import json
 import re
+from functools import lru_cache
 
 import yaml
 
@@ -15,16 +17,24 @@ from crawler.parsers.dates import SHANGHAI
 # Characters that would end or break a Markdown link target; percent-encoded there.
 _LINK_UNSAFE = {c: f"%{ord(c):02X}" for c in ' ()<>[]"\\%#?'}
 _LIQUID_RE = re.compile(r"\{[{%]")
+_YAML_JSON_SAFE_RE = re.compile(r"[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*")
 _HEADLINE_RE = re.compile(r"^\s*【[^】]*】\s*")
 FAST_FEED_CATEGORY = "emnews"
 FAST_FEED_LABEL = "东财滚动新闻"
 
 
 def yaml_quoted(value: str) -> str:
-    """A double-quoted YAML scalar that loads back as `value`, whatever it contains."""
+    """A double-quoted YAML scalar that loads back as `value`, whatever it contains.
+
+    For printable text, JSON's string syntax is YAML's double-quoted one (and much faster to
+    produce); anything else (line separators, C1 controls, ...) goes through PyYAML.
+    """
+    if _YAML_JSON_SAFE_RE.fullmatch(value):
+        return json.dumps(value, ensure_ascii=False)
     return yaml.safe_dump(value, allow_unicode=True, default_style='"', width=float("inf")).rstrip("\n")
 
 
+@lru_cache(maxsize=4096)  # slugs and tags repeat from post to post
 def yaml_scalar(value: str) -> str:
     """`value` as a plain YAML scalar when it reads back unchanged (as the archive writes), else quoted."""
     try:

@@ -6,6 +6,7 @@ Switching to another pinyin library would silently move category URLs.
 """
 
 import re
+from functools import lru_cache
 
 from xpinyin import Pinyin
 
@@ -13,6 +14,7 @@ _PINYIN = Pinyin()
 _PATH_UNSAFE_RE = re.compile(r"[/\\\x00-\x1f\x7f]")
 
 
+@lru_cache(maxsize=4096)  # media names repeat from article to article
 def category_slug(media_name: str) -> str:
     """The archive's slug for a media name; path-safe (no separators, NUL or leading dots)."""
     slug = _PINYIN.get_pinyin(media_name).replace("-", "")

@@ -8,6 +8,7 @@ same archive; a run that finds it locked, or not writable, closes before any req
 """
 
 import logging
+from functools import partial
 
 from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.utils.defer import deferred_from_coro
@@ -27,6 +28,7 @@ class WritePostPipeline:
         self.stats = crawler.stats
         self.share_url = share_url
         self.site_url = site_url.rstrip("/")
+        self.index_pages: set = set()  # category and emnews index pages known to exist
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -47,16 +49,17 @@ class WritePostPipeline:
 
     def process_item(self, item, spider=None):
         if isinstance(item, FastNews):
-            index_path, index_page = self.archive.root / "emnews" / "index.html", render_fast_feed_index()
+            index_path, index_page = self.archive.root / "emnews" / "index.html", render_fast_feed_index
             post, source = render_fast_post(item, self.site_url), "东财滚动新闻"
         else:
             slug = category_slug(item.source)
-            index_path, index_page = self.archive.root / "category" / f"{slug}.html", render_category_page(item.source, slug)
+            index_path, index_page = self.archive.root / "category" / f"{slug}.html", partial(render_category_page, item.source, slug)
             post, source = render_post(item, slug, self.share_url, self.site_url), item.source
         try:
-            if not index_path.exists():  # first: a run killed in between must not leave a post without it
-                self.archive.write(index_path, index_page)
+            if index_path not in self.index_pages and not index_path.exists():  # first: a run killed in between
+                self.archive.write(index_path, index_page())  # must not leave a post without its index page
                 self.stats.inc_value("finews/categories/created")
+            self.index_pages.add(index_path)
             self.archive.add_post(item.published_at, item.post_key, post)
         except OSError as exc:
             self.stats.inc_value("finews/write_errors")

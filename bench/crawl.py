@@ -1,0 +1,76 @@
+"""Benchmarks 2 and 3: end-to-end crawl throughput, and a scheduled run with nothing new.
+
+2. `scrapy crawl eastmoney` over a generated mirror of 10,000 articles on loopback (politeness
+   relaxed), against a bare Scrapy spider that downloads the same URLs and parses nothing.
+   Target: >= 0.6x the bare spider's rate.
+3. Then, on the archive of 10,000 posts that run wrote, a scheduled run with nothing new over the
+   six default categories: HTTP requests (target: exactly one per category) and wall time from
+   process start to exit against an empty `scrapy crawl` (target: <= 2x), measured in one run.
+Run: python -m bench.crawl [--articles 10000]
+"""
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from crawler.categories import COLUMNS, DEFAULT_CATEGORIES
+from crawler.mirror import ARTICLE_PATH, LIST_API_PATH, mirror_settings, serve, synthesize
+
+REPO = Path(__file__).resolve().parent.parent
+RELAXED = {"CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 32, "LOG_LEVEL": "WARNING"}
+
+
+def scrapy(args: list[str], settings: dict) -> float:
+    """Run a scrapy command in the project; returns its wall time in seconds."""
+    command = [sys.executable, "-m", "scrapy", *args]
+    for name, value in settings.items():
+        command += ["-s", f"{name}={value}"]
+    start = time.perf_counter()
+    subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=10_000)
+    args = parser.parse_args()
+    columns = [COLUMNS[slug] for slug in DEFAULT_CATEGORIES]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        ids = synthesize(tmp / "site", args.articles, column=columns, page_size=100)
+        server, base_url = serve(tmp / "site")
+        settings = {**mirror_settings(base_url), **RELAXED}
+        pages = -(-len(ids) // 100)
+        urls = [f"{base_url}/{LIST_API_PATH.format(column=columns[0], page=p)}" for p in range(1, pages + 1)]
+        urls += [f"{base_url}/{ARTICLE_PATH.format(id=i)}" for i in ids]
+        (tmp / "urls.txt").write_text("\n".join(urls))
+
+        bare = scrapy(["runspider", "bench/spiders.py", "-a", "role=bare", "-a", f"urls={tmp / 'urls.txt'}"],
+                      {**settings, "FINEWS_ARCHIVE_DIR": tmp / "unused"})  # fmt: skip
+        ours = scrapy(["crawl", "eastmoney", "-a", f"categories={columns[0]}", "-a", f"pages={pages}"],
+                      {**settings, "FINEWS_ARCHIVE_DIR": tmp / "archive"})  # fmt: skip
+        written = len(list((tmp / "archive" / "_posts").glob("*.md")))
+        assert written == len(ids), (written, len(ids))
+        ratio = (written / ours) / (len(urls) / bare)
+        print(f"end-to-end crawl: {len(ids)} articles + {pages} list pages on loopback, one run")
+        print(f"  bare spider (download only) {len(urls) / bare:7.1f} pages/s    ({bare:.1f} s)")
+        print(f"  scrapy crawl eastmoney      {written / ours:7.1f} articles/s ({ours:.1f} s, {written} posts written)")
+        print(f"  ratio {ratio:.2f}x (target >= 0.6x): {'met' if ratio >= 0.6 else 'MISSED'}")
+
+        idle = scrapy(["runspider", "bench/spiders.py", "-a", "role=idle"], {**RELAXED, "FINEWS_ARCHIVE_DIR": tmp / "unused"})
+        server.requested.clear()
+        nothing_new = scrapy(["crawl", "eastmoney"], {**settings, "FINEWS_ARCHIVE_DIR": tmp / "archive"})
+        requests = len(server.requested)
+        server.shutdown()
+        print(f"scheduled run with nothing new, archive of {written} posts, {len(columns)} categories")
+        print(f"  HTTP requests {requests} (target {len(columns)}, one per category): "
+              f"{'met' if requests == len(columns) else 'MISSED'}")  # fmt: skip
+        print(f"  wall time {nothing_new:.2f} s vs empty scrapy crawl {idle:.2f} s: {nothing_new / idle:.2f}x"
+              f" (target <= 2x): {'met' if nothing_new <= 2 * idle else 'MISSED'}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
