@@ -12,7 +12,7 @@ from scrapy.exceptions import UsageError
 from scrapy.http import TextResponse
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
-from crawler.items import Article, ListEntry
+from crawler.items import Article, ListEntry, ListPage
 from crawler.parsers import ParseError, parse_article
 from crawler.parsers.dates import SHANGHAI
 from pipelines.archive import archive_for
@@ -53,6 +53,22 @@ class ArchiveSpider(scrapy.Spider):
         """The key of the entry's post in the archive index (its file name after the date)."""
         raise NotImplementedError
 
+    def count_list(self, name: str, listing: ListPage) -> None:
+        """Count a list page read (in all and per list) and its rejected entries; note how far back it went.
+
+        finews/progress/oldest_day/<list> and finews/progress/newest_day (ISO days) let the
+        progress display (crawler/progress.py) estimate how far a backfill has come.
+        """
+        stats = self.crawler.stats
+        stats.inc_value("finews/lists/read")
+        stats.inc_value(f"finews/lists/read/{name}")
+        for reason in listing.rejected:
+            stats.inc_value(f"finews/lists/rejected_entries/{reason}")
+        days = [day for day in map(_entry_day, listing.entries) if day]
+        if days:
+            stats.min_value(f"finews/progress/oldest_day/{name}", min(days).isoformat())
+            stats.max_value("finews/progress/newest_day", max(days).isoformat())
+
     def select(self, entries: list[ListEntry]) -> tuple[list[ListEntry], bool]:
         """The entries to fetch, and whether the list went past `since` (backfill)."""
         stats = self.crawler.stats
@@ -86,8 +102,11 @@ class ArchiveSpider(scrapy.Spider):
         return bool(self.since or new_entries or self.archive.last_run_interrupted)
 
     def article_request(self, entry: ListEntry, callback, errback) -> scrapy.Request:
+        """Articles go before the next list page (bounded queue on long backfills); `requested`
+        already dedupes them, so Scrapy's fingerprint set need not hold them too."""
         url = self.settings["FINEWS_ARTICLE_URL"].format(id=entry.article_id)
-        return scrapy.Request(url, callback=callback, errback=errback, cb_kwargs={"entry": entry})
+        return scrapy.Request(url, callback=callback, errback=errback, cb_kwargs={"entry": entry}, priority=1,
+                              dont_filter=True)  # fmt: skip
 
     def read_article(self, response, entry: ListEntry) -> Article:
         """The article a page gives; ParseError (counted and logged) when it gives none."""
@@ -114,7 +133,11 @@ class ArchiveSpider(scrapy.Spider):
     async def start(self):
         if self.archive.last_run_interrupted:
             self.logger.warning("The last run was interrupted: reading up to %d list pages", self.pages)
-        for request in self.first_list_requests():
+        requests = self.first_list_requests()
+        self.crawler.stats.set_value("finews/progress/lists", len(requests))  # one first page per list
+        if self.since:
+            self.crawler.stats.set_value("finews/progress/since", self.since.isoformat())
+        for request in requests:
             yield request
 
     def first_list_requests(self):
