@@ -1,13 +1,25 @@
 """Typed records that flow from parsers through the spider to the pipelines.
 
 Plain dataclasses (itemadapter handles them), so parsers and other tools can use
-them without importing Scrapy.
+them without importing Scrapy. Article and FastNews are also the feed of `scrapy crawl -O`:
+their field names and types are a documented interface (README.md), and `published_at`
+is exported as ISO 8601 in Beijing time through its field's "serializer" metadata.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
+
+BEIJING = timezone(timedelta(hours=8))  # Asia/Shanghai, which has kept +08:00 all year since 1991
+
+
+def iso_beijing(moment: datetime) -> str:
+    """ISO 8601 in Beijing time, e.g. "2021-12-31T06:49:26+08:00": how times leave this project as data."""
+    return moment.astimezone(BEIJING).isoformat(timespec="seconds")
+
+
+ISO_BEIJING = {"serializer": iso_beijing}  # field metadata that Scrapy's feed exporters apply
 
 
 @dataclass(frozen=True)
@@ -44,7 +56,7 @@ class Article:
     info_code: str  # "NW" + id
     url: str  # canonical https://finance.eastmoney.com/a/<id>.html
     title: str
-    published_at: datetime  # timezone-aware, Asia/Shanghai
+    published_at: datetime = field(metadata=ISO_BEIJING)  # timezone-aware, Asia/Shanghai
     source: str  # media name, e.g. "中国证券报·中证网"
     paragraphs: list[str]  # clean HTML blocks: <p>, <p><img></p>, <table>
 
@@ -61,7 +73,7 @@ class FastNews:
     article_id: str
     url: str  # canonical https://finance.eastmoney.com/a/<id>.html
     title: str  # the feed's
-    published_at: datetime  # the feed's showTime, Asia/Shanghai
+    published_at: datetime = field(metadata=ISO_BEIJING)  # the feed's showTime, Asia/Shanghai
     summary: str
     paragraphs: list[str]  # the article page's blocks; empty when the page could not be read
     source: str = ""  # the article page's media name, when it was read

@@ -77,6 +77,7 @@ class MirrorHandler(SimpleHTTPRequestHandler):
 
 class MirrorServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # crawls open many connections at once; the default 5 drops some under load
 
     def handle_error(self, request, client_address):
         pass  # clients that hang up early (resets, oversized pages cancelled) are expected here

@@ -31,7 +31,10 @@ FINEWS_FAST_PAGE_SIZE = 50  # items asked per feed page (the API allows up to 20
 
 # --- when a run has failed (exit status 5): more than this share of fetched pages unparsable ---
 FINEWS_MAX_PARSE_FAILURE_RATIO = 0.5
-FINEWS_STATS_FILE = None  # a path: the run's stats are written there as JSON when it ends
+
+# --- watching runs --------------------------------------------------------------------------
+FINEWS_REPORT_FILE = None  # a path: the run report (JSON, README.md "Run report") is written there at the end
+FINEWS_PROGRESS_INTERVAL = 60  # seconds between progress lines in the log; 0 turns progress off
 
 # --- politeness (EASTMONEY.md §8: fast clients get HTTP 403; ~3 s per request is advised) ---
 USER_AGENT = "finews-crawler/0.1 (news archive; +https://docs.scrapy.org)"
@@ -60,7 +63,14 @@ ITEM_PIPELINES = {
     "pipelines.dedupe.DedupePipeline": 200,
     "pipelines.write.WritePostPipeline": 300,
 }
-EXTENSIONS = {"crawler.summary.RunSummary": 500}
+# --- several machines sharing one Redis (README "Running on several machines") -------------
+FINEWS_REDIS_URL = None  # e.g. redis://10.0.0.5:6379/0; unset: one machine, the archive folder is the index
+FINEWS_REDIS_PREFIX = "finews"  # prefix of every Redis key this project uses
+FINEWS_REDIS_CLAIM_TTL = 600  # seconds a worker's claim on an article lasts (a killed worker's expire)
+FINEWS_REDIS_IDLE_WAIT = 30  # seconds an idle worker waits for work other workers may still queue
+ADDONS = {"crawler.distributed.RedisAddon": 0}
+
+EXTENSIONS = {"crawler.summary.RunSummary": 500, "crawler.progress.ProgressLog": 510}
 
 # A callback yields at most one article (or one list page's requests), and the pipelines are
 # synchronous: Scrapy's default of 100 parallel workers per callback output only costs time.

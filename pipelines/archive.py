@@ -14,6 +14,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+from crawler.distributed import SharedIndex
 from crawler.parsers.dates import SHANGHAI
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9]{1,64}$")
@@ -26,19 +27,22 @@ class ArchiveLocked(RuntimeError):
 
 
 class Archive:
-    def __init__(self, root: str | os.PathLike, old_posts_dir: str = "old_post", feed: str = "finews"):
+    def __init__(self, root: str | os.PathLike, old_posts_dir: str = "old_post", feed: str = "finews", shared=None):
         self.root = Path(root).resolve()
+        self.shared = shared  # a crawler.distributed.SharedIndex when workers share Redis, else None
         self.lock_path = self.root / LOCK_GLOB.replace("*", feed)
         self.temp_prefix = TEMP_GLOB.replace("*.tmp", f"{feed}-")
         self.posts_dir = self.root / "_posts"
-        self.index_dirs = [self.posts_dir, self.root / old_posts_dir]
+        self.old_posts_dir = self.root / old_posts_dir
+        self.index_dirs = [self.posts_dir, self.old_posts_dir]
         self._known: set[str] | None = None
         self._lock_file = None
         self.last_run_interrupted = False  # set by lock(): the previous run never reached unlock()
 
     @classmethod
     def from_settings(cls, settings, feed: str = "finews") -> "Archive":
-        return cls(settings.get("FINEWS_ARCHIVE_DIR"), settings.get("FINEWS_OLD_POSTS_DIR"), feed)
+        shared = SharedIndex.from_settings(settings) if settings.get("FINEWS_REDIS_URL") else None
+        return cls(settings.get("FINEWS_ARCHIVE_DIR"), settings.get("FINEWS_OLD_POSTS_DIR"), feed, shared)
 
     @property
     def known(self) -> set[str]:
@@ -50,7 +54,16 @@ class Archive:
         return self._known
 
     def __contains__(self, key: str) -> bool:
-        return key in self.known
+        return key in self.known or (self.shared is not None and self.shared.is_done(key))
+
+    def claim(self, key: str) -> bool:
+        """Take an unknown post for this worker before downloading it (always yes on one machine)."""
+        return self.shared is None or self.shared.claim(key)
+
+    def release(self, key: str) -> None:
+        """Give up a claimed post whose article failed, so another worker may try it."""
+        if self.shared is not None:
+            self.shared.release(key)
 
     def post_path(self, published_at: datetime, key: str) -> Path:
         if not _KEY_RE.match(key):
@@ -62,15 +75,18 @@ class Archive:
         path = self.post_path(published_at, key)
         self.write(path, text)
         self.known.add(key)
+        if self.shared is not None:
+            self.shared.done(key)
         return path
 
-    def lock(self) -> None:
+    def lock(self, crawl: bool = True) -> None:
         """Take the archive for this run: one writer at a time (cron runs may overlap).
 
         Raises ArchiveLocked when another run holds it, OSError when the archive is not
         writable. The lock dies with the process, so a killed run never leaves it behind;
         temp files such a run left are removed here. The lock file says "running" while a
-        run holds it and "done" after, so the next run knows when one was interrupted.
+        crawl holds it and "done" after, so the next crawl knows when one was interrupted;
+        a holder that is not a crawl (`scrapy archive maintain`) leaves that word as it is.
         """
         self.posts_dir.mkdir(parents=True, exist_ok=True)
         lock_file = open(self.lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held until unlock()
@@ -81,8 +97,9 @@ class Archive:
             raise ArchiveLocked(f"another run is writing {self.root} (lock {self.lock_path})") from None
         lock_file.seek(0)
         self.last_run_interrupted = lock_file.read().startswith("running")
-        self._set_lock_state(lock_file, f"running pid {os.getpid()}")
-        self._lock_file = lock_file
+        if crawl:
+            self._set_lock_state(lock_file, f"running pid {os.getpid()}")
+        self._lock_file, self._crawl = lock_file, crawl
         for folder in (self.posts_dir, self.root / "category", self.root / "emnews"):  # where write() goes
             for stale in folder.glob(self.temp_prefix + "*"):  # only this feed's: the other may be writing
                 stale.unlink(missing_ok=True)
@@ -90,7 +107,8 @@ class Archive:
 
     def unlock(self) -> None:
         if self._lock_file is not None:
-            self._set_lock_state(self._lock_file, "done")
+            if self._crawl:
+                self._set_lock_state(self._lock_file, "done")
             self._lock_file.close()
             self._lock_file = None
 
@@ -133,6 +151,21 @@ def _scan_posts(folder: Path, known: set[str]) -> None:
     for name in names:
         if not name.endswith(".md") and (folder / name).is_dir():
             _scan_posts(folder / name, known)
+
+
+def post_files(folder: Path) -> list[Path]:
+    """Every post file below `folder` (the files `_scan_posts` reads keys from), in name order."""
+    try:
+        names = sorted(os.listdir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    files = []
+    for name in names:
+        if name[10:11] == "-" and name.endswith(".md") and name[11:-3]:
+            files.append(folder / name)
+        elif not name.endswith(".md") and (folder / name).is_dir():
+            files += post_files(folder / name)
+    return files
 
 
 def archive_for(crawler) -> Archive:

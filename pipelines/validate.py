@@ -7,6 +7,7 @@ from crawler.items import FastNews
 from crawler.parsers.dates import SHANGHAI
 from crawler.parsers.ids import ID_RE
 from pipelines import drop
+from pipelines.archive import archive_for
 from pipelines.slugs import category_slug
 
 _INFO_CODE_RE = re.compile(r"^NW\d{17,18}$")
@@ -14,16 +15,18 @@ FUTURE_TOLERANCE = timedelta(hours=1)  # clock skew between East Money and this 
 
 
 class ValidatePipeline:
-    def __init__(self, stats):
+    def __init__(self, stats, archive):
         self.stats = stats
+        self.archive = archive
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats)
+        return cls(crawler.stats, archive_for(crawler))
 
     def process_item(self, item, spider=None):
         reason = problem(item)
         if reason:
+            self.archive.release(item.post_key)  # distributed crawls: another worker may do better
             raise drop(self.stats, reason, getattr(item, "url", ""))
         return item
 

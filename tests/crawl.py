@@ -9,10 +9,12 @@ from pipelines.archive import LOCK_GLOB
 from tests.conftest import REPO
 
 
-def crawl_command(base_url: str, archive: Path, *spider_args: str, spider: str = "eastmoney", **settings) -> list[str]:
-    """The `scrapy crawl <spider>` command line that crawls the mirror at `base_url` into `archive`."""
+def crawl_command(
+    base_url: str, archive: Path, *spider_args: str, spider: str = "eastmoney", output: Path | None = None, **settings
+) -> list[str]:
+    """The `scrapy crawl <spider>` command line that crawls the mirror at `base_url` into `archive` (`-O output`)."""
     options = {**mirror_settings(base_url), "FINEWS_ARCHIVE_DIR": str(archive), **settings}
-    command = [sys.executable, "-m", "scrapy", "crawl", spider]
+    command = [sys.executable, "-m", "scrapy", "crawl", spider] + (["-O", str(output)] if output else [])
     for arg in spider_args:
         command += ["-a", arg]
     for name, value in options.items():

@@ -28,11 +28,11 @@ def faulty_run(tmp_path_factory):
     server, base_url = serve(faults={f"/a/{article_id}\\.html": actions for article_id, actions in FAULTS.items()})
     try:
         process = scrapy_crawl(
-            base_url, tmp / "archive", "categories=350", DOWNLOAD_TIMEOUT=1, RETRY_TIMES=2, FINEWS_STATS_FILE=tmp / "stats.json"
+            base_url, tmp / "archive", "categories=350", DOWNLOAD_TIMEOUT=1, RETRY_TIMES=2, FINEWS_REPORT_FILE=tmp / "run.json"
         )
     finally:
         server.shutdown()
-    return tmp / "archive", json.loads((tmp / "stats.json").read_text()), process, server.requested
+    return tmp / "archive", json.loads((tmp / "run.json").read_text(encoding="utf-8")), process, server.requested
 
 
 def written(archive):
@@ -46,17 +46,17 @@ def test_every_article_that_could_be_fetched_is_written(faulty_run):
 
 
 def test_failures_are_counted_by_reason(faulty_run):
-    _, stats, process, _ = faulty_run
-    assert stats["finews/dropped/http_404"] == 1
-    assert stats["finews/dropped/http_500"] == 1
-    assert stats["finews/dropped/download_error"] == 1
-    assert stats["retry/count"] >= 8
-    assert stats["finews/exit_status"] == 0  # a run with some bad pages still succeeds
+    _, report, process, _ = faulty_run
+    assert report["dropped"]["http_404"] == 1
+    assert report["dropped"]["http_500"] == 1
+    assert report["dropped"]["download_error"] == 1
+    assert report["retries"]["count"] >= 8
+    assert report["exit_status"] == 0  # a run with some bad pages still succeeds
     assert process.returncode == 0
     assert "dropped: download_error 1, http_404 1, http_500 1" in process.stderr
 
 
 def test_retries_back_off(faulty_run):
-    _, stats, _, requested = faulty_run
+    _, report, _, requested = faulty_run
     assert requested.count(f"/finance.eastmoney.com/a/{LISTED[5]}.html") == 3  # first try + RETRY_TIMES
-    assert stats["finews/retry/backoff_seconds"] >= 1  # includes the Retry-After of 1 s
+    assert report["retries"]["backoff_seconds"] >= 1  # includes the Retry-After of 1 s

@@ -120,23 +120,22 @@ def hostile_crawl(tmp_path_factory):
             faults[f"/a/{article_id}\\.html"] = case["fault"]
     server, base_url = serve(HOSTILE / "site", tmp / "large", FIXTURE_SITE, faults=faults)
     try:
-        process = scrapy_crawl(base_url, tmp / "archive", "categories=9001,9002,9003", FINEWS_STATS_FILE=tmp / "stats.json")
+        process = scrapy_crawl(base_url, tmp / "archive", "categories=9001,9002,9003", FINEWS_REPORT_FILE=tmp / "report.json")
     finally:
         server.shutdown()
-    return tmp / "archive", json.loads((tmp / "stats.json").read_text()), process
+    return tmp / "archive", json.loads((tmp / "report.json").read_text(encoding="utf-8")), process
 
 
 def test_crawl_writes_every_good_article_and_counts_every_bad_one(hostile_crawl):
-    archive, stats, process = hostile_crawl
+    archive, report, process = hostile_crawl
     written = {re.search(r"NW(\d+)\.md$", p.name).group(1) for p in (archive / "_posts").glob("*.md")}
     posts = {i for i, case in CASES["articles"].items() if case["outcome"] == "post"}
     assert written == set(CASES["good"]) | posts
     expected_drops = Counter(case["outcome"] for case in CASES["articles"].values() if case["outcome"] != "post")
-    assert {k.removeprefix("finews/dropped/"): v for k, v in stats.items() if k.startswith("finews/dropped/")} == expected_drops
-    assert Counter({k.removeprefix("finews/lists/rejected_entries/"): v for k, v in stats.items()
-                    if k.startswith("finews/lists/rejected_entries/")}) == Counter(CASES["rejected_entries"])  # fmt: skip
-    assert stats["finews/lists/failed/api_error"] == 1 and stats["finews/lists/failed/bad_json"] == 1
-    assert stats["finish_reason"] == "finished" and process.returncode == 0
+    assert report["dropped"] == expected_drops
+    assert Counter(report["list_entries_not_taken"]) == Counter(CASES["rejected_entries"])
+    assert report["lists_failed"]["api_error"] == 1 and report["lists_failed"]["bad_json"] == 1
+    assert report["finish_reason"] == "finished" and process.returncode == 0
 
 
 def test_crawl_leaves_only_valid_posts_inside_the_archive(hostile_crawl):

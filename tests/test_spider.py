@@ -7,7 +7,7 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.test import get_crawler
 
 from crawler.categories import Category, parse_categories
-from crawler.items import ListEntry
+from crawler.items import ListEntry, ListPage
 from crawler.parsers.dates import SHANGHAI
 from crawler.spiders.eastmoney import EastMoneySpider
 from tests.conftest import project_settings
@@ -88,3 +88,18 @@ def test_next_page_on_the_live_host_stays_on_the_mirror(tmp_path):
     s = spider(tmp_path, {"FINEWS_LIST_PAGE_URL": mirror + "{slug}.html"}, lists="html")
     assert s.mirror_safe(mirror + "cgnjj_2.html", mirror + "cgnjj.html") == mirror + "cgnjj_2.html"
     assert s.mirror_safe("https://finance.eastmoney.com/a/cgnjj_2.html", mirror + "cgnjj.html") == mirror + "cgnjj_2.html"
+
+
+def test_list_pages_are_counted_per_list_with_the_days_they_reach(tmp_path):
+    s = spider(tmp_path, since="2026-01-01")
+    at = lambda day: datetime(2026, 1, day, 12, tzinfo=SHANGHAI)  # noqa: E731
+    first_page = ListPage([entry("202601201111111111", at(20)), entry("202601151111111111")], rejected=["not_cms"])
+    s.count_list("cgnjj", first_page)
+    s.count_list("cgnjj", ListPage([entry("202601101111111111", at(10))]))
+    s.count_list("cgjjj", ListPage([entry("202601181111111111", at(18))]))
+    stats = s.crawler.stats.get_stats()
+    assert (stats["finews/lists/read"], stats["finews/lists/read/cgnjj"], stats["finews/lists/read/cgjjj"]) == (3, 2, 1)
+    assert stats["finews/lists/rejected_entries/not_cms"] == 1
+    assert stats["finews/progress/oldest_day/cgnjj"] == "2026-01-10"
+    assert stats["finews/progress/oldest_day/cgjjj"] == "2026-01-18"
+    assert stats["finews/progress/newest_day"] == "2026-01-20"

@@ -6,7 +6,7 @@ from scrapy.exceptions import UsageError
 
 from crawler.commands.crawl import Command as CrawlCommand
 from crawler.mirror import mirror_settings, serve
-from crawler.summary import summary_text
+from crawler.summary import run_report, summary_text
 
 
 class Command(CrawlCommand):
@@ -34,5 +34,5 @@ class Command(CrawlCommand):
         finally:
             self.server.shutdown()
         if hasattr(self, "crawler"):
-            print(summary_text(self.crawler.stats.get_stats()))
+            print(summary_text(run_report(self.crawler.stats.get_stats(), "eastmoney")))
             print(f"Posts are in {self.archive / '_posts'}; run it again and nothing new is written.")

@@ -88,6 +88,8 @@ class ArchiveSpider(scrapy.Spider):
                 stats.inc_value("finews/skipped/known")
             elif key in self.requested:
                 stats.inc_value("finews/skipped/listed_twice")
+            elif not self.archive.claim(key):  # only with FINEWS_REDIS_URL: another worker has it
+                stats.inc_value("finews/skipped/claimed_elsewhere")
             else:
                 self.requested.add(key)
                 chosen.append(entry)

@@ -78,9 +78,7 @@ class EastMoneySpider(ArchiveSpider):
             stats.inc_value(f"finews/lists/failed/{reason}")
             self.logger.error("List %s page %d unreadable (%s): %s", category.name, page, reason, response.url)
             return
-        stats.inc_value("finews/lists/read")
-        for reason in listing.rejected:
-            stats.inc_value(f"finews/lists/rejected_entries/{reason}")
+        self.count_list(category.name, listing)
         new_entries, reached_since = self.select(listing.entries)
         for entry in new_entries:
             yield self.article_request(entry, self.parse_article, self.article_failed)
@@ -107,10 +105,12 @@ class EastMoneySpider(ArchiveSpider):
             yield self.read_article(response, entry)
         except ParseError as exc:
             self.crawler.stats.inc_value(f"finews/dropped/{exc.reason}")
+            self.archive.release(entry.info_code)
 
     def article_failed(self, failure):
         """An article that could not be downloaded (after retries): counted, the run goes on."""
         self.crawler.stats.inc_value(f"finews/dropped/{self.download_failure_reason(failure)}")
+        self.archive.release(failure.request.cb_kwargs["entry"].info_code)
 
 
 def _is_last_api_page(listing: ListPage, page: int) -> bool:

@@ -16,6 +16,9 @@ from crawler.parsers.ids import canonical_url
 from crawler.spiders.base import ArchiveSpider
 
 
+FAST_LIST = "7x24"  # the feed's name in per-list stats (finews/lists/read/7x24)
+
+
 class FastNewsSpider(ArchiveSpider):
     name = "eastmoney_724"
 
@@ -48,9 +51,7 @@ class FastNewsSpider(ArchiveSpider):
             stats.inc_value(f"finews/lists/failed/{exc.reason}")
             self.logger.error("Rolling news page %d unreadable (%s): %s", page, exc.reason, response.url)
             return
-        stats.inc_value("finews/lists/read")
-        for reason in listing.rejected:
-            stats.inc_value(f"finews/lists/rejected_entries/{reason}")
+        self.count_list(FAST_LIST, listing)
         complete = []
         for entry in listing.entries:
             if not entry.title or not entry.published_at:  # the old scripts wrote these as _posts/-<id>.md

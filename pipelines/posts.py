@@ -1,0 +1,61 @@
+"""Read a post of the archive back: its front matter (PyYAML) as one flat record, for other tools.
+
+The record is what `scrapy archive export` prints and what maintenance needs to rebuild a
+category page: key, date (ISO 8601, +08:00), title, source, category, path.
+"""
+
+import html
+import re
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+from crawler.items import iso_beijing
+from pipelines.render import FAST_FEED_CATEGORY
+
+_EM_MEDIA_RE = re.compile(r'<p class="em_media">（文章来源：(.*?)）</p>')
+_TAG_RE = re.compile(r"<[^>]*>")
+
+
+def post_record(path: Path, root: Path) -> dict:
+    """The record of the post file `path` (inside the archive `root`); ValueError when its front matter is unusable."""
+    text = path.read_text(encoding="utf-8")
+    end = text.find("\n---\n", 3)
+    if not text.startswith("---\n") or end < 0:
+        raise ValueError("no front matter")
+    try:
+        front = yaml.safe_load(text[4:end])
+    except yaml.YAMLError as exc:
+        raise ValueError(f"bad front matter: {exc}") from None
+    if not isinstance(front, dict) or not all(isinstance(front.get(k), str) for k in ("title", "categories")):
+        raise ValueError("front matter without a title or categories")
+    category, tags = front["categories"], str(front.get("tags", ""))
+    em_media = _EM_MEDIA_RE.search(text, end)
+    if category != FAST_FEED_CATEGORY and tags.endswith("新闻"):
+        source = tags.removesuffix("新闻")  # per-media posts are tagged "<source>新闻"
+    else:
+        source = _text(em_media.group(1)) if em_media else ""  # emnews posts: the article's own line
+    return {
+        "key": path.name[11:-3],
+        "date": iso_beijing(_front_matter_date(front.get("date"))),
+        "title": front["title"],
+        "source": source,
+        "category": category,
+        "path": path.relative_to(root).as_posix(),
+    }
+
+
+def _front_matter_date(value) -> datetime:
+    """`date: 2021-12-31 06:49:26 +0800` (a string to PyYAML: its offset has no colon) as an aware datetime."""
+    if isinstance(value, datetime) and value.tzinfo:
+        return value
+    try:
+        return datetime.strptime(str(value), "%Y-%m-%d %H:%M:%S %z")
+    except ValueError:
+        raise ValueError(f"bad date {value!r}") from None
+
+
+def _text(fragment: str) -> str:
+    """The text of an HTML fragment (the old archive's source lines may hold stock auto-links)."""
+    return html.unescape(_TAG_RE.sub("", fragment)).strip()

@@ -1,0 +1,72 @@
+"""The item feed for other tools: `scrapy crawl <spider> -O items.jsonl` against the mirror, both spiders.
+
+UTF-8 JSON Lines (no \\u escapes), one line per new post, the documented field names in their
+order and types, `published_at` in ISO 8601 with +08:00; the run report agrees.
+"""
+
+import json
+import re
+
+import pytest
+import yaml
+
+from crawler.mirror import serve
+from tests.crawl import scrapy_crawl
+
+FIELDS = {  # README.md "Item feed": per spider, field -> type, in export order
+    "eastmoney": {"info_code": str, "url": str, "title": str, "published_at": str, "source": str, "paragraphs": list},
+    "eastmoney_724": {"article_id": str, "url": str, "title": str, "published_at": str, "summary": str,
+                      "paragraphs": list, "source": str},
+}  # fmt: skip
+ISO_BEIJING = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")
+
+
+@pytest.fixture(scope="module", params=sorted(FIELDS))
+def feed(request, tmp_path_factory):
+    spider, tmp = request.param, tmp_path_factory.mktemp("feed")
+    server, base_url = serve()
+    try:
+        process = scrapy_crawl(
+            base_url, tmp / "archive", spider=spider, output=tmp / "items.jsonl", FINEWS_REPORT_FILE=tmp / "report.json"
+        )
+    finally:
+        server.shutdown()
+    report = json.loads((tmp / "report.json").read_text(encoding="utf-8"))
+    return spider, (tmp / "items.jsonl").read_bytes(), tmp / "archive", report, process.stderr
+
+
+def test_feed_is_utf8_json_lines_with_the_documented_fields(feed):
+    spider, raw, _, report, _ = feed
+    assert b"\\u" not in raw and re.search("[\u4e00-\u9fff]", raw.decode("utf-8"))  # Chinese as UTF-8, never escaped
+    items = [json.loads(line) for line in raw.decode("utf-8").splitlines()]
+    assert len(items) == report["new_posts"] > 20
+    for item in items:
+        assert list(item) == list(FIELDS[spider])
+        assert all(isinstance(item[name], kind) for name, kind in FIELDS[spider].items()), item
+        assert all(isinstance(block, str) for block in item["paragraphs"])
+        assert ISO_BEIJING.match(item["published_at"]), item["published_at"]
+        assert re.fullmatch(r"https://finance\.eastmoney\.com/a/\d{17,18}\.html", item["url"])
+
+
+def test_feed_items_are_the_posts_written(feed):
+    spider, raw, archive, _, _ = feed
+    items = [json.loads(line) for line in raw.decode("utf-8").splitlines()]
+    for item in items:
+        key = item["info_code"] if spider == "eastmoney" else item["article_id"]
+        post = archive / "_posts" / f"{item['published_at'][:10]}-{key}.md"
+        front = yaml.safe_load(post.read_text(encoding="utf-8").split("---\n")[1])
+        assert front["title"] == item["title"]
+        assert front["date"] == item["published_at"].replace("T", " ").replace("+08:00", " +0800")
+        if spider == "eastmoney":
+            assert front["tags"] == item["source"] + "新闻"
+    assert len(items) == len(list((archive / "_posts").glob("*.md")))
+
+
+def test_report_of_the_run(feed):
+    spider, _, _, report, stderr = feed
+    assert report["spider"] == spider and report["exit_status"] == 0 and report["finish_reason"] == "finished"
+    assert ISO_BEIJING.match(report["started_at"]) and report["finished_at"] >= report["started_at"]
+    assert 0 < report["duration_seconds"] < 300
+    assert sum(report["new_posts_by_source"].values()) == report["new_posts"]
+    assert report["lists_read"] == sum(report["lists_read_by_category"].values()) > 0
+    assert "\x1b" not in stderr  # no terminal display when stderr is not a terminal
