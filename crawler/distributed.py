@@ -19,6 +19,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 
 CLAIM_TTL_SECONDS = 600  # default FINEWS_REDIS_CLAIM_TTL: longer than any one article's download
+POLL_SECONDS = 0.2  # how often an idle worker looks at the shared queue
 
 
 class RedisAddon:
@@ -72,6 +73,9 @@ class WaitForSharedWork:
             return
         self.idle_since = self.idle_since or time.monotonic()
         if time.monotonic() - self.idle_since < self.max_wait:
+            # Look at the shared queue again soon, not at Scrapy's 5 s engine heartbeat: other
+            # workers are filling it. (The engine's slot has no public way to ask for this.)
+            self.crawler.engine._slot.nextcall.schedule(POLL_SECONDS)
             raise DontCloseSpider
 
 

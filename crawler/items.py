@@ -9,14 +9,15 @@ is exported as ISO 8601 in Beijing time through its field's "serializer" metadat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
-BEIJING = timezone(timedelta(hours=8))  # Asia/Shanghai, which has kept +08:00 all year since 1991
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # Beijing time: every East Money time, and every time this project writes
 
 
 def iso_beijing(moment: datetime) -> str:
     """ISO 8601 in Beijing time, e.g. "2021-12-31T06:49:26+08:00": how times leave this project as data."""
-    return moment.astimezone(BEIJING).isoformat(timespec="seconds")
+    return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
 
 
 ISO_BEIJING = {"serializer": iso_beijing}  # field metadata that Scrapy's feed exporters apply

@@ -13,7 +13,7 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
 from crawler.commands.archive import Command
-from crawler.items import BEIJING
+from crawler.items import SHANGHAI
 from crawler.mirror import FIXTURE_SITE, serve
 from pipelines.archive import Archive
 from pipelines.render import render_fast_feed_index, render_post
@@ -35,7 +35,7 @@ def archive(tmp_path):
     root = tmp_path / "archive"
     shutil.copytree(EXPECTED, root)
     shutil.copy(EMNEWS_POST, root / "_posts")
-    today = make_article(info_code=TODAY_KEY, published_at=datetime.now(BEIJING))
+    today = make_article(info_code=TODAY_KEY, published_at=datetime.now(SHANGHAI))
     post = render_post(today, category_slug(today.source), "{info_code}", "//s")
     Archive(root).add_post(today.published_at, TODAY_KEY, post)
     return root
@@ -101,7 +101,7 @@ def test_old_posts_move_out_and_a_crawl_downloads_none_of_them(archive):
     process = scrapy_archive(archive, "maintain", "--move-older-than", "3")
     assert process.returncode == 0, process.stderr
     assert "moved 61 posts dated before" in process.stdout
-    assert [p.name for p in (archive / "_posts").iterdir()] == [f"{datetime.now(BEIJING):%Y-%m-%d}-{TODAY_KEY}.md"]
+    assert [p.name for p in (archive / "_posts").iterdir()] == [f"{datetime.now(SHANGHAI):%Y-%m-%d}-{TODAY_KEY}.md"]
     moved = {name.replace("_posts/", "old_post/", 1): text for name, text in before.items() if TODAY_KEY not in name}
     assert archive_files(archive) == {**moved, **{n: t for n, t in before.items() if TODAY_KEY in n}}
 
@@ -116,7 +116,7 @@ def test_old_posts_move_out_and_a_crawl_downloads_none_of_them(archive):
 
 
 def test_posts_of_the_last_days_stay(archive, capsys):
-    three_days_ago = f"{datetime.now(BEIJING) - timedelta(days=3):%Y-%m-%d}"
+    three_days_ago = f"{datetime.now(SHANGHAI) - timedelta(days=3):%Y-%m-%d}"
     (archive / "_posts" / EMNEWS_POST.name).rename(archive / "_posts" / f"{three_days_ago}-202205302396671645.md")
     assert archive_command(archive, "maintain", "--move-older-than", "3") == 0
     assert len(list((archive / "_posts").iterdir())) == 2  # today's and the one of 3 days ago

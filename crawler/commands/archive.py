@@ -20,7 +20,7 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.items import BEIJING
+from crawler.items import SHANGHAI
 from crawler.spiders.eastmoney import EastMoneySpider
 from crawler.spiders.eastmoney_724 import FastNewsSpider
 from pipelines.archive import Archive, ArchiveLocked, post_files
@@ -112,7 +112,7 @@ class Command(ScrapyCommand):
                 archive.lock(crawl=False)
             archive = archives[0]
             if older_than is not None:
-                before = datetime.now(BEIJING).date() - timedelta(days=older_than)
+                before = datetime.now(SHANGHAI).date() - timedelta(days=older_than)
                 moved = move_old_posts(archive, before)
                 old = self.settings["FINEWS_OLD_POSTS_DIR"]
                 print(f"moved {len(moved)} posts dated before {before} (older than {older_than} days) to {old}/")

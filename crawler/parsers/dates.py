@@ -6,9 +6,8 @@ so each known format is tried with strptime and missing years are inferred.
 
 import re
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from crawler.items import SHANGHAI
 
 _FULL_FORMATS = (
     "%Y-%m-%d %H:%M:%S",  # list API showTime
