@@ -3,8 +3,9 @@
 Generated pages clone the mirror's pages (both templates) and grow them to a target size
 (8-200 KB, log-uniform). Real East Money article pages are mostly page furniture (navigation,
 sidebars of related links, inline scripts) around a short body, so by default a page's growth
-goes partly into the body (its own paragraphs repeated, 10-50% of the growth) and the rest into
-a related-links sidebar and an inline script; `body_share=1.0` puts it all into the body, the
+goes partly into the body (its own paragraphs repeated, 10-50% of the growth) and the rest, in
+thirds, into an inline script in the head, a navigation list before the article and a
+related-links list after it; `body_share=1.0` puts it all into the body, the
 worst case for this project's parser. Titles, times and sources stay as the mirror's manifest says.
 """
 
@@ -40,12 +41,14 @@ def generated_pages(count: int, max_bytes: int = 200_000, body_share: float | No
         links = [f'<li><a href="https://finance.eastmoney.com/a/{rng.randrange(10**17, 10**18)}.html" target="_blank">'
                  f"{rng.choice(titles)}</a><span class=\"time\">{rng.randrange(1, 13):02d}月{rng.randrange(1, 29):02d}日</span></li>"
                  for _ in range(40)]  # fmt: skip
-        furniture = _repeat(rng, links, int(growth * (1 - share)) // 2)
+        third = int(growth * (1 - share)) // 3  # furniture: a script in the head, navigation before, links after
         records = [json.dumps({"title": t, "code": str(rng.randrange(10**17, 10**18))}, ensure_ascii=False) for t in titles]
-        script = "var relatedNews = [" + ",".join(_repeat(rng, records, int(growth * (1 - share)) // 2)) + "];"
+        script = "var relatedNews = [" + ",".join(_repeat(rng, records, third)) + "];"
+        page = page.replace("</head>", f"<script>{script}</script></head>", 1)
+        page = re.sub(r"<body[^>]*>", lambda m: f'{m.group(0)}<div class="topnav"><ul>{"".join(_repeat(rng, links, third))}</ul></div>',
+                      page, count=1)  # fmt: skip
         page = page.replace(_BODY_MARK, _BODY_MARK + "".join(filler), 1)
-        page = page.replace("</body>", f'<div class="sidebar"><ul>{"".join(furniture)}</ul></div>'
-                                       f"<script>{script}</script></body>", 1)  # fmt: skip
+        page = page.replace("</body>", f'<div class="sidebar"><ul>{"".join(_repeat(rng, links, third))}</ul></div></body>', 1)
         pages.append((truth, page))
     return pages
 

@@ -40,6 +40,9 @@ _HEADER_SOURCE_XPATHS = (
     f"//div[{_has_class('source')}]//img/@alt",
 )
 _END_TAG_RE = re.compile(r"</(?:body|html)\s*>", re.I)
+# 'id="ContentBody"', then what comes after the article: old template's comment bar, new template's right column.
+_ARTICLE_END_MARKS = ('id="ContentBody"', 'id="comBodyEnd"', '<div class="mainright"')
+_ARTICLE_END_MARKS_BYTES = tuple(mark.encode() for mark in _ARTICLE_END_MARKS)
 _UTF8_PARSER = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
 _PARSER = lxml_html.HTMLParser(remove_comments=True, remove_pis=True)
 
@@ -59,7 +62,7 @@ def parse_article(html: str | bytes, url: str, listed: ListEntry | None = None) 
         raise ParseError("empty_page", url)
     if not _END_TAG_RE.search(text):
         raise ParseError("truncated", f"{url}: no </body> or </html>")
-    doc = _document(html)
+    doc = _document(_up_to_article_end(html))
     bodies = doc.xpath("//div[@id='ContentBody']")
     if not bodies:
         raise ParseError("no_body", url)
@@ -83,6 +86,20 @@ def parse_article(html: str | bytes, url: str, listed: ListEntry | None = None) 
         source=source,
         paragraphs=paragraphs,
     )
+
+
+def _up_to_article_end(html: str | bytes) -> str | bytes:
+    """The page up to what follows the article (comment bar, right column): no need to parse the rest.
+
+    Both templates put the title, time, source and #ContentBody before these marks; a page
+    without them is parsed whole.
+    """
+    marks = _ARTICLE_END_MARKS if isinstance(html, str) else _ARTICLE_END_MARKS_BYTES
+    body = html.find(marks[0])
+    if body < 0:
+        return html
+    ends = [end for end in (html.find(mark, body) for mark in marks[1:]) if end > 0]
+    return html[: min(ends)] if ends else html
 
 
 def _document(html: str | bytes):
