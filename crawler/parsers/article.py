@@ -60,7 +60,7 @@ def parse_article(html: str | bytes, url: str, listed: ListEntry | None = None) 
     text = html if isinstance(html, str) else html.decode("ascii", "ignore")  # enough to find tags
     if not text.strip():
         raise ParseError("empty_page", url)
-    if not _END_TAG_RE.search(text):
+    if not (_END_TAG_RE.search(text, len(text) - 4096) or _END_TAG_RE.search(text)):  # the tail first: fast
         raise ParseError("truncated", f"{url}: no </body> or </html>")
     doc = _document(_up_to_article_end(html))
     bodies = doc.xpath("//div[@id='ContentBody']")
