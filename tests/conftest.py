@@ -43,3 +43,29 @@ def make_article(**changes) -> Article:
         paragraphs=["<p>正文</p>"],
     )
     return Article(**{**fields, **changes})
+
+
+LARGE_MIRROR_ARTICLES = 320
+LARGE_MIRROR_ARGS = ("categories=350", f"pages={LARGE_MIRROR_ARTICLES // 80}")  # 80 a list page
+
+
+@pytest.fixture(scope="session")
+def large_mirror(tmp_path_factory):
+    """A synthesized mirror of 320 articles (column 350), served with 10 ms per article: (server, base URL)."""
+    from crawler.mirror import serve, synthesize
+
+    root = tmp_path_factory.mktemp("large-mirror") / "site"
+    synthesize(root, LARGE_MIRROR_ARTICLES, column=350, page_size=80)
+    server, base_url = serve(root, faults={r"/a/\d+\.html": ["delay:0.01*"]})
+    yield server, base_url
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def large_mirror_archive(large_mirror, tmp_path_factory):
+    """The files of a clean single-process crawl of the large mirror: what every other way must equal."""
+    from tests.crawl import archive_files, scrapy_crawl
+
+    archive = tmp_path_factory.mktemp("large-clean") / "archive"
+    scrapy_crawl(large_mirror[1], archive, *LARGE_MIRROR_ARGS)
+    return archive_files(archive)

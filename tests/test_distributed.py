@@ -13,12 +13,10 @@ import time
 import pytest
 
 from crawler.distributed import local_redis_server
-from crawler.mirror import serve, synthesize
-from tests.conftest import REPO, need_tool
+from tests.conftest import LARGE_MIRROR_ARGS, LARGE_MIRROR_ARTICLES, REPO, need_tool
 from tests.crawl import archive_files, scrapy_crawl, start_crawl
 
-ARTICLES = 320
-ARGS = ("categories=350", f"pages={ARTICLES // 80}")
+ARTICLES, ARGS = LARGE_MIRROR_ARTICLES, LARGE_MIRROR_ARGS
 
 
 @pytest.fixture(scope="module")
@@ -36,23 +34,6 @@ def shared(redis_url):
     return {"FINEWS_REDIS_URL": redis_url, "FINEWS_REDIS_CLAIM_TTL": 2, "FINEWS_REDIS_IDLE_WAIT": 3}
 
 
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory):
-    root = tmp_path_factory.mktemp("mirror") / "site"
-    synthesize(root, ARTICLES, column=350, page_size=80)
-    server, base_url = serve(root, faults={r"/a/\d+\.html": ["delay:0.01*"]})
-    yield server, base_url
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def single_process(mirror, tmp_path_factory):
-    _, base_url = mirror
-    archive = tmp_path_factory.mktemp("single") / "archive"
-    scrapy_crawl(base_url, archive, *ARGS)
-    return archive_files(archive)
-
-
 def union(*archives) -> dict[str, str]:
     """The files of several workers' archives; a post in two of them would be written twice."""
     files: dict[str, str] = {}
@@ -68,24 +49,24 @@ def article_requests(server) -> list[str]:
     return [path for path in server.requested if "/a/" in path]
 
 
-def test_two_workers_share_the_work(mirror, single_process, shared, tmp_path):
-    server, base_url = mirror
+def test_two_workers_share_the_work(large_mirror, large_mirror_archive, shared, tmp_path):
+    server, base_url = large_mirror
     server.requested.clear()
     workers = [start_crawl(base_url, tmp_path / f"worker{n}", *ARGS, **shared) for n in (1, 2)]
     assert [worker.wait(timeout=180) for worker in workers] == [0, 0]
-    assert union(tmp_path / "worker1", tmp_path / "worker2") == single_process
+    assert union(tmp_path / "worker1", tmp_path / "worker2") == large_mirror_archive
     fetched = article_requests(server)
     assert len(fetched) == len(set(fetched)) == ARTICLES  # no article downloaded twice
 
     server.requested.clear()  # a second two-worker run: nothing to do
     workers = [start_crawl(base_url, tmp_path / f"worker{n}", *ARGS, **shared) for n in (1, 2)]
     assert [worker.wait(timeout=180) for worker in workers] == [0, 0]
-    assert union(tmp_path / "worker1", tmp_path / "worker2") == single_process
+    assert union(tmp_path / "worker1", tmp_path / "worker2") == large_mirror_archive
     assert article_requests(server) == []
 
 
-def test_a_killed_worker_loses_nothing(mirror, single_process, shared, tmp_path):
-    server, base_url = mirror
+def test_a_killed_worker_loses_nothing(large_mirror, large_mirror_archive, shared, tmp_path):
+    server, base_url = large_mirror
     killed = start_crawl(base_url, tmp_path / "worker1", *ARGS, **shared)
     survivor = start_crawl(base_url, tmp_path / "worker2", *ARGS, **shared)
     posts = tmp_path / "worker1" / "_posts"
@@ -96,11 +77,11 @@ def test_a_killed_worker_loses_nothing(mirror, single_process, shared, tmp_path)
     assert survivor.wait(timeout=180) == 0
     time.sleep(2.5)  # the killed worker's claims expire (FINEWS_REDIS_CLAIM_TTL=2)
     scrapy_crawl(base_url, tmp_path / "worker1", *ARGS, **shared)  # the killed worker, restarted
-    assert union(tmp_path / "worker1", tmp_path / "worker2") == single_process
+    assert union(tmp_path / "worker1", tmp_path / "worker2") == large_mirror_archive
 
 
-def test_seeding_from_an_archive_folder(mirror, single_process, shared, tmp_path):
-    server, base_url = mirror
+def test_seeding_from_an_archive_folder(large_mirror, large_mirror_archive, shared, tmp_path):
+    server, base_url = large_mirror
     scrapy_crawl(base_url, tmp_path / "old", *ARGS)  # an archive made without Redis
     command = [sys.executable, "-m", "scrapy", "seed_redis", "-s", f"FINEWS_ARCHIVE_DIR={tmp_path / 'old'}",
                "-s", f"FINEWS_REDIS_URL={shared['FINEWS_REDIS_URL']}"]  # fmt: skip

@@ -8,27 +8,10 @@ import yaml
 
 from crawler.mirror import synthesize, serve
 from pipelines.archive import TEMP_GLOB
+from tests.conftest import LARGE_MIRROR_ARGS, LARGE_MIRROR_ARTICLES
 from tests.crawl import archive_files, scrapy_crawl, start_crawl
 
-ARTICLES = 320
-PAGES = f"pages={ARTICLES // 80}"
-
-
-@pytest.fixture(scope="module")
-def big_mirror(tmp_path_factory):
-    root = tmp_path_factory.mktemp("big") / "site"
-    synthesize(root, ARTICLES, column=350, page_size=80)
-    server, base_url = serve(root, faults={r"/a/\d+\.html": ["delay:0.005*"]})
-    yield root, base_url
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def clean_archive(big_mirror, tmp_path_factory):
-    _, base_url = big_mirror
-    archive = tmp_path_factory.mktemp("clean") / "archive"
-    scrapy_crawl(base_url, archive, "categories=350", PAGES)
-    return archive_files(archive)
+ARTICLES = LARGE_MIRROR_ARTICLES
 
 
 def post_count(archive) -> int:
@@ -36,21 +19,21 @@ def post_count(archive) -> int:
     return sum(1 for p in posts.iterdir() if p.suffix == ".md") if posts.exists() else 0
 
 
-def test_killed_twenty_times_then_rerun_equals_a_clean_run(big_mirror, clean_archive, tmp_path):
-    _, base_url = big_mirror
+def test_killed_twenty_times_then_rerun_equals_a_clean_run(large_mirror, large_mirror_archive, tmp_path):
+    _, base_url = large_mirror
     archive = tmp_path / "archive"
-    assert len([name for name in clean_archive if name.startswith("_posts/")]) == ARTICLES
+    assert len([name for name in large_mirror_archive if name.startswith("_posts/")]) == ARTICLES
     kills = []
     for moment in range(20):
         target = 15 * (moment + 1)  # kill once the archive holds this many posts
-        process = start_crawl(base_url, archive, "categories=350", PAGES)
+        process = start_crawl(base_url, archive, *LARGE_MIRROR_ARGS)
         while process.poll() is None and post_count(archive) < target:
             time.sleep(0.005)
         process.send_signal(signal.SIGKILL)
         process.wait()
         kills.append(post_count(archive))
-    scrapy_crawl(base_url, archive, "categories=350", PAGES)  # the rerun to completion
-    assert archive_files(archive) == clean_archive
+    scrapy_crawl(base_url, archive, *LARGE_MIRROR_ARGS)  # the rerun to completion
+    assert archive_files(archive) == large_mirror_archive
     assert not list(archive.rglob(TEMP_GLOB))
     for name, text in archive_files(archive).items():
         if name.endswith(".md"):
@@ -58,18 +41,18 @@ def test_killed_twenty_times_then_rerun_equals_a_clean_run(big_mirror, clean_arc
     assert len(set(kills)) >= 15, kills  # the kills landed at many different moments
 
 
-def test_a_second_run_on_a_locked_archive_exits_at_once(big_mirror, clean_archive, tmp_path):
-    _, base_url = big_mirror
+def test_a_second_run_on_a_locked_archive_exits_at_once(large_mirror, large_mirror_archive, tmp_path):
+    _, base_url = large_mirror
     archive = tmp_path / "archive"
-    first = start_crawl(base_url, archive, "categories=350", PAGES)
+    first = start_crawl(base_url, archive, *LARGE_MIRROR_ARGS)
     while post_count(archive) < 1:
         time.sleep(0.005)
     started = time.monotonic()
-    second = scrapy_crawl(base_url, archive, "categories=350", PAGES, status=3)
+    second = scrapy_crawl(base_url, archive, *LARGE_MIRROR_ARGS, status=3)
     assert time.monotonic() - started < 10
     assert "another run is writing" in second.stderr and "exit status: 3" in second.stderr
     assert first.wait(timeout=120) == 0
-    assert archive_files(archive) == clean_archive  # the first run alone wrote everything, once
+    assert archive_files(archive) == large_mirror_archive  # the first run alone wrote everything, once
 
 
 def test_no_readable_list_exits_4(tmp_path):
