@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from crawler.categories import COLUMNS, DEFAULT_CATEGORIES
-from crawler.mirror import ARTICLE_PATH, LIST_API_PATH, mirror_settings, serve, synthesize
+from fixtures.testing import ARTICLE_PATH, LIST_API_PATH, mirror_settings, serve, synthesize
 
 REPO = Path(__file__).resolve().parent.parent
 RELAXED = {"CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 32, "LOG_LEVEL": "WARNING"}

@@ -10,8 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from crawler.distributed import local_redis_server
-from crawler.mirror import serve, synthesize
+from fixtures.testing import local_redis_server
+from fixtures.testing import serve, synthesize
 from tests.crawl import start_crawl
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 PROBE = """
 import json, sys, time
-from pipelines.archive import Archive
+from crawler.archive import Archive
 def rss_mb():
     return int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1]) / 1024
 before = rss_mb(); start = time.perf_counter()

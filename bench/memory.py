@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from crawler.mirror import mirror_settings, serve, synthesize
+from fixtures.testing import mirror_settings, serve, synthesize
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,7 @@ import json
 import random
 import re
 
-from crawler.mirror import ARTICLE_PATH, FIXTURE_SITE
+from fixtures.testing import ARTICLE_PATH, FIXTURE_SITE
 
 MANIFEST = json.loads((FIXTURE_SITE / "manifest.json").read_text(encoding="utf-8"))
 _BODY_MARK = "<!--文章主体-->"

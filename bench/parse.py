@@ -13,9 +13,9 @@ from datetime import datetime
 
 from crawler import settings
 from crawler.parsers import parse_article
-from crawler.parsers.dates import SHANGHAI
-from pipelines.render import render_post
-from pipelines.slugs import category_slug
+from crawler.items import SHANGHAI
+from crawler.archive.render import render_post
+from crawler.archive.slugs import category_slug
 from bench.pages import generated_pages, mirror_pages
 
 TARGET_RATIO = 20.0

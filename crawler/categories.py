@@ -1,4 +1,4 @@
-"""East Money news categories: list-page slug <-> list-API column (EASTMONEY.md §2)."""
+"""East Money news categories: list-page slug <-> list-API column (docs/eastmoney.md §2)."""
 
 from dataclasses import dataclass
 

@@ -1,16 +1,23 @@
 """Typed records that flow from parsers through the spider to the pipelines.
 
 Plain dataclasses (itemadapter handles them), so parsers and other tools can use
-them without importing Scrapy. Article and FastNews are also the feed of `scrapy crawl -O`:
+them without importing Scrapy; the pipelines read items through ItemAdapter, so dicts
+with the same fields work as well. Which archive feed an item belongs to, and so its
+post key, is said by crawler/archive/feeds.py, not by the item. Article and FastNews are also the feed of `scrapy crawl -O`:
 their field names and types are a documented interface (README.md), and `published_at`
 is exported as ISO 8601 in Beijing time through its field's "serializer" metadata.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from itemadapter import ItemAdapter
+
+from crawler.ids import info_code
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # Beijing time: every East Money time, and every time this project writes
 
@@ -21,6 +28,11 @@ def iso_beijing(moment: datetime) -> str:
 
 
 ISO_BEIJING = {"serializer": iso_beijing}  # field metadata that Scrapy's feed exporters apply
+
+
+def fields(item) -> Mapping:
+    """An item's fields by name, whatever kind of item it is (dataclass, dict, scrapy.Item, attrs)."""
+    return item if isinstance(item, Mapping) else ItemAdapter(item)
 
 
 @dataclass(frozen=True)
@@ -35,7 +47,7 @@ class ListEntry:
 
     @property
     def info_code(self) -> str:
-        return "NW" + self.article_id
+        return info_code(self.article_id)
 
 
 @dataclass(frozen=True)
@@ -61,11 +73,6 @@ class Article:
     source: str  # media name, e.g. "中国证券报·中证网"
     paragraphs: list[str]  # clean HTML blocks: <p>, <p><img></p>, <table>
 
-    @property
-    def post_key(self) -> str:
-        """The post's key in the archive (its file name after the date)."""
-        return self.info_code
-
 
 @dataclass
 class FastNews:
@@ -78,8 +85,3 @@ class FastNews:
     summary: str
     paragraphs: list[str]  # the article page's blocks; empty when the page could not be read
     source: str = ""  # the article page's media name, when it was read
-
-    @property
-    def post_key(self) -> str:
-        """The post's key in the archive: the bare id (per-media posts use the infoCode)."""
-        return self.article_id

@@ -1,7 +1,11 @@
 """Scrapy settings for finews-crawler: polite defaults for the live East Money site.
 
-FINEWS_* settings are this project's own; README.md documents each one.
+FINEWS_* settings are this project's own; README.md documents each one. This module is
+the one place their defaults are written: code reads them from the crawler's settings
+(or, outside a crawl, from here).
 """
+
+from crawler.ids import CANONICAL_ARTICLE_URL
 
 BOT_NAME = "finews"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -13,6 +17,7 @@ FINEWS_ARCHIVE_DIR = "archive"  # the Jekyll site root: posts go to <dir>/_posts
 FINEWS_OLD_POSTS_DIR = "old_post"  # older posts (relative to the archive) also count as known
 FINEWS_SITE_URL = "//finews.withounder.com"  # base of the back links in each post
 FINEWS_SHARE_URL = "http://finews.zning.xyz/html_News/NewsShare.html?infoCode={info_code}"
+FINEWS_FEED = None  # the archive feed (eastmoney, eastmoney_724) of a spider that names none; None: no archive
 
 # --- where East Money is (point these at a mirror to crawl it instead) ---------------------
 FINEWS_LIST_API_URL = (
@@ -22,7 +27,7 @@ FINEWS_LIST_API_URL = (
 )
 FINEWS_LIST_PAGE_SIZE = 50  # entries asked per list API page (the API allows 20..200)
 FINEWS_LIST_PAGE_URL = "https://finance.eastmoney.com/a/{slug}.html"
-FINEWS_ARTICLE_URL = "https://finance.eastmoney.com/a/{id}.html"
+FINEWS_ARTICLE_URL = CANONICAL_ARTICLE_URL  # https://finance.eastmoney.com/a/{id}.html
 FINEWS_FAST_LIST_URL = (  # the 7x24 rolling feed (spider eastmoney_724); {sort_end} is the paging cursor
     "https://np-weblist.eastmoney.com/comm/web/getFastNewsList?client=web&biz=web_724&fastColumn=102"
     "&sortEnd={sort_end}&pageSize={page_size}&req_trace={req_trace}"
@@ -36,7 +41,7 @@ FINEWS_MAX_PARSE_FAILURE_RATIO = 0.5
 FINEWS_REPORT_FILE = None  # a path: the run report (JSON, README.md "Run report") is written there at the end
 FINEWS_PROGRESS_INTERVAL = 60  # seconds between progress lines in the log; 0 turns progress off
 
-# --- politeness (EASTMONEY.md §8: fast clients get HTTP 403; ~3 s per request is advised) ---
+# --- politeness (docs/eastmoney.md §8: fast clients get HTTP 403; ~3 s per request is advised) ---
 USER_AGENT = "finews-crawler/0.1 (news archive; +https://docs.scrapy.org)"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
@@ -55,7 +60,7 @@ DOWNLOAD_WARNSIZE = 1024 * 1024
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.retry.BackoffRetryMiddleware": 550,
+    "crawler.downloadermiddlewares.retry.BackoffRetryMiddleware": 550,
 }
 
 ITEM_PIPELINES = {
@@ -68,9 +73,13 @@ FINEWS_REDIS_URL = None  # e.g. redis://10.0.0.5:6379/0; unset: one machine, the
 FINEWS_REDIS_PREFIX = "finews"  # prefix of every Redis key this project uses
 FINEWS_REDIS_CLAIM_TTL = 600  # seconds a worker's claim on an article lasts (a killed worker's expire)
 FINEWS_REDIS_IDLE_WAIT = 30  # seconds an idle worker waits for work other workers may still queue
-ADDONS = {"crawler.distributed.RedisAddon": 0}
+ADDONS = {"crawler.addons.RedisAddon": 0}
 
-EXTENSIONS = {"crawler.summary.RunSummary": 500, "crawler.progress.ProgressLog": 510}
+EXTENSIONS = {
+    "crawler.extensions.archive_run.ArchiveRun": 100,  # the run's archive: lock, shared Archive, claims
+    "crawler.extensions.summary.RunSummary": 500,
+    "crawler.extensions.progress.ProgressLog": 510,
+}
 
 # A callback yields at most one article (or one list page's requests), and the pipelines are
 # synchronous: Scrapy's default of 100 parallel workers per callback output only costs time.

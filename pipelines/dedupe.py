@@ -1,19 +1,23 @@
 """Drop items whose post the archive already holds: written by an earlier run, or earlier in this one."""
 
-from pipelines import drop
-from pipelines.archive import archive_for
+from itemadapter import ItemAdapter
+
+from pipelines import drop, run_of
 
 
 class DedupePipeline:
-    def __init__(self, archive, stats):
+    def __init__(self, feed, archive, stats):
+        self.feed = feed
         self.archive = archive
         self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(archive_for(crawler), crawler.stats)
+        run = run_of(crawler)
+        return cls(run.feed, run.archive, crawler.stats)
 
     def process_item(self, item, spider=None):
-        if item.post_key in self.archive:  # the writer adds each post it writes
-            raise drop(self.stats, "duplicate", item.post_key)
+        key = self.feed.post_key(ItemAdapter(item))
+        if key in self.archive:  # the writer adds each post it writes
+            raise drop(self.stats, "duplicate", key)
         return item

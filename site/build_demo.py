@@ -16,7 +16,7 @@ TEMPLATE = Path(__file__).resolve().parent
 REPO = TEMPLATE.parent
 sys.path.insert(0, str(REPO))
 
-from crawler.mirror import mirror_settings, serve  # noqa: E402
+from fixtures.testing import mirror_settings, serve  # noqa: E402
 
 NOT_TEMPLATE = shutil.ignore_patterns("README.md", "build_demo.py", "__pycache__", "_site", ".jekyll-cache")
 SPIDERS = ("eastmoney", "eastmoney_724")

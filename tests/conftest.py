@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crawler.items import Article
-from crawler.parsers.dates import SHANGHAI
+from crawler.items import SHANGHAI
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
@@ -52,7 +52,7 @@ LARGE_MIRROR_ARGS = ("categories=350", f"pages={LARGE_MIRROR_ARTICLES // 80}")  
 @pytest.fixture(scope="session")
 def large_mirror(tmp_path_factory):
     """A synthesized mirror of 320 articles (column 350), served with 10 ms per article: (server, base URL)."""
-    from crawler.mirror import serve, synthesize
+    from fixtures.testing import serve, synthesize
 
     root = tmp_path_factory.mktemp("large-mirror") / "site"
     synthesize(root, LARGE_MIRROR_ARTICLES, column=350, page_size=80)

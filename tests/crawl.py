@@ -1,25 +1,11 @@
 """Run a real `scrapy crawl` subprocess against a mirror served on loopback (for end-to-end tests)."""
 
 import subprocess
-import sys
 from pathlib import Path
 
-from crawler.mirror import mirror_settings
-from pipelines.archive import LOCK_GLOB
+from crawler.archive import LOCK_GLOB
+from fixtures.testing import crawl_command
 from tests.conftest import REPO
-
-
-def crawl_command(
-    base_url: str, archive: Path, *spider_args: str, spider: str = "eastmoney", output: Path | None = None, **settings
-) -> list[str]:
-    """The `scrapy crawl <spider>` command line that crawls the mirror at `base_url` into `archive` (`-O output`)."""
-    options = {**mirror_settings(base_url), "FINEWS_ARCHIVE_DIR": str(archive), **settings}
-    command = [sys.executable, "-m", "scrapy", "crawl", spider] + (["-O", str(output)] if output else [])
-    for arg in spider_args:
-        command += ["-a", arg]
-    for name, value in options.items():
-        command += ["-s", f"{name}={value}"]
-    return command
 
 
 def scrapy_crawl(base_url: str, archive: Path, *spider_args: str, status: int = 0, **settings):

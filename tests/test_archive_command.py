@@ -14,10 +14,10 @@ from scrapy.settings import Settings
 
 from crawler.commands.archive import Command
 from crawler.items import SHANGHAI
-from crawler.mirror import FIXTURE_SITE, serve
-from pipelines.archive import Archive
-from pipelines.render import render_fast_feed_index, render_post
-from pipelines.slugs import category_slug
+from fixtures.testing import FIXTURE_SITE, serve
+from crawler.archive import Archive
+from crawler.archive.render import render_fast_feed_index, render_post
+from crawler.archive.slugs import category_slug
 from tests.conftest import FIXTURES, REFERENCE, REPO, make_article, project_settings
 from tests.crawl import archive_files, scrapy_crawl
 

@@ -8,7 +8,7 @@ import pytest
 from crawler.items import ListEntry
 from crawler.parsers import ParseError, parse_article
 from crawler.parsers.body import media_from_em_line
-from crawler.parsers.dates import SHANGHAI
+from crawler.items import SHANGHAI
 from tests.conftest import FIXTURES, REFERENCE
 
 SEED_ID = "202112312231871790"

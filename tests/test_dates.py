@@ -2,7 +2,8 @@ from datetime import datetime
 
 import pytest
 
-from crawler.parsers.dates import SHANGHAI, find_datetime, parse_datetime
+from crawler.items import SHANGHAI
+from crawler.parsers.dates import find_datetime, parse_datetime
 
 REF = datetime(2026, 1, 2, 12, 0, tzinfo=SHANGHAI)
 

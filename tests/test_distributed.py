@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from crawler.distributed import local_redis_server
+from fixtures.testing import local_redis_server
 from tests.conftest import LARGE_MIRROR_ARGS, LARGE_MIRROR_ARTICLES, REPO, need_tool
 from tests.crawl import archive_files, scrapy_crawl, start_crawl
 

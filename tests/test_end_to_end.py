@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from crawler.categories import COLUMNS, DEFAULT_CATEGORIES
-from crawler.mirror import FIXTURE_SITE, serve
+from fixtures.testing import FIXTURE_SITE, serve
 from tests.conftest import FIXTURES
 from tests.crawl import archive_files, scrapy_crawl
 

@@ -8,10 +8,10 @@ import pytest
 import yaml
 
 from crawler.items import FastNews
-from crawler.mirror import FIXTURE_SITE, serve
+from fixtures.testing import FIXTURE_SITE, serve
 from crawler.parsers import ParseError, parse_fast_list
-from crawler.parsers.dates import SHANGHAI
-from pipelines.render import render_fast_post
+from crawler.items import SHANGHAI
+from crawler.archive.render import render_fast_post
 from tests.conftest import REFERENCE
 from tests.crawl import archive_files, scrapy_crawl
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from crawler.mirror import FIXTURE_SITE, serve
+from fixtures.testing import FIXTURE_SITE, serve
 from tests.crawl import scrapy_crawl
 
 MANIFEST = json.loads((FIXTURE_SITE / "manifest.json").read_text(encoding="utf-8"))

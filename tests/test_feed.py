@@ -10,7 +10,7 @@ import re
 import pytest
 import yaml
 
-from crawler.mirror import serve
+from fixtures.testing import serve
 from tests.crawl import scrapy_crawl
 
 FIELDS = {  # README.md "Item feed": per spider, field -> type, in export order

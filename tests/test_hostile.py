@@ -12,13 +12,13 @@ import pytest
 import yaml
 from scrapy.http import HtmlResponse
 
-from crawler.items import ListEntry
-from crawler.mirror import FIXTURE_SITE, serve
+from crawler.archive import ARTICLES
+from crawler.items import ListEntry, fields
+from fixtures.testing import FIXTURE_SITE, serve
 from crawler.parsers import ParseError, parse_article, parse_list_api
 from crawler.spiders.base import page_text
-from pipelines.render import render_post
-from pipelines.slugs import category_slug
-from pipelines.validate import problem
+from crawler.archive.render import render_post
+from crawler.archive.slugs import category_slug
 from tests.conftest import FIXTURES
 from tests.crawl import scrapy_crawl
 
@@ -38,7 +38,7 @@ def outcome(article_id: str, body: bytes, content_type: str = "text/html") -> tu
         article = parse_article(page_text(response), url, LISTED[article_id])
     except ParseError as exc:
         return exc.reason, None
-    reason = problem(article)
+    reason = ARTICLES.problem(fields(article))
     return (reason, None) if reason else ("post", article)
 
 

@@ -8,11 +8,11 @@ import pytest
 
 from crawler import settings as defaults
 from crawler.items import Article
-from crawler.mirror import serve
-from crawler.parsers.dates import SHANGHAI
-from pipelines.archive import Archive
-from pipelines.render import render_category_page, render_post
-from pipelines.slugs import category_slug
+from fixtures.testing import serve
+from crawler.items import SHANGHAI
+from crawler.archive import Archive
+from crawler.archive.render import render_category_page, render_post
+from crawler.archive.slugs import category_slug
 from tests.conftest import FIXTURES, need_tool
 from tests.crawl import scrapy_crawl
 

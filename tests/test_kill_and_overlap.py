@@ -6,8 +6,8 @@ import time
 import pytest
 import yaml
 
-from crawler.mirror import synthesize, serve
-from pipelines.archive import TEMP_GLOB
+from fixtures.testing import synthesize, serve
+from crawler.archive import TEMP_GLOB
 from tests.conftest import LARGE_MIRROR_ARGS, LARGE_MIRROR_ARTICLES
 from tests.crawl import archive_files, scrapy_crawl, start_crawl
 

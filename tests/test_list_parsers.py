@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 
 from crawler.parsers import ParseError, parse_list_api, parse_list_html
-from crawler.parsers.dates import SHANGHAI
+from crawler.items import SHANGHAI
 from tests.conftest import REFERENCE
 
 API_ANSWER = {

@@ -11,10 +11,10 @@ from datetime import datetime
 
 import pytest
 
-from crawler.mirror import FIXTURE_SITE
+from fixtures.testing import FIXTURE_SITE
 from crawler.parsers import parse_article
-from crawler.parsers.dates import SHANGHAI
-from pipelines.slugs import category_slug
+from crawler.items import SHANGHAI
+from crawler.archive.slugs import category_slug
 
 MANIFEST = json.loads((FIXTURE_SITE / "manifest.json").read_text(encoding="utf-8"))
 

@@ -6,8 +6,10 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from crawler.parsers.dates import SHANGHAI
-from pipelines.archive import Archive, archive_for
+from crawler.items import SHANGHAI
+from crawler.archive import Archive
+from crawler.extensions.archive_run import archive_run
+from crawler.spiders.eastmoney import EastMoneySpider
 from pipelines.dedupe import DedupePipeline
 from pipelines.validate import ValidatePipeline
 from pipelines.write import WritePostPipeline
@@ -17,7 +19,7 @@ from tests.conftest import project_settings
 
 @pytest.fixture
 def crawler(tmp_path):
-    crawler = get_crawler(settings_dict=project_settings(FINEWS_ARCHIVE_DIR=str(tmp_path / "site")))
+    crawler = get_crawler(EastMoneySpider, project_settings(FINEWS_ARCHIVE_DIR=str(tmp_path / "site")))
     crawler.stats.open_spider()
     return crawler
 
@@ -75,7 +77,7 @@ def test_pipelines_write_post_and_category_page(crawler, tmp_path):
     assert (site / "category" / "zhongguozhengquanbao·zhongzhengwang.html").exists()
     stats = crawler.stats.get_stats()
     assert stats["finews/posts/written"] == 1 and stats["finews/categories/created"] == 1
-    assert "NW202112312231871790" in archive_for(crawler)
+    assert "NW202112312231871790" in archive_run(crawler).archive
 
 
 def test_category_page_is_not_rewritten(crawler, tmp_path):
@@ -90,7 +92,7 @@ def test_duplicates_within_run_and_across_runs(crawler, tmp_path):
     run_pipelines(crawler, article())
     with pytest.raises(DropItem):
         run_pipelines(crawler, article(title="again"))
-    fresh = get_crawler(settings_dict=project_settings(FINEWS_ARCHIVE_DIR=str(tmp_path / "site")))
+    fresh = get_crawler(EastMoneySpider, project_settings(FINEWS_ARCHIVE_DIR=str(tmp_path / "site")))
     fresh.stats.open_spider()
     with pytest.raises(DropItem, match="duplicate"):
         DedupePipeline.from_crawler(fresh).process_item(article())

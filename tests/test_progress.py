@@ -6,10 +6,10 @@ import re
 import subprocess
 from datetime import datetime, timedelta, timezone
 
-from crawler.mirror import serve
-from crawler.progress import progress_text
+from fixtures.testing import serve
+from crawler.extensions.progress import progress_text
 from tests.conftest import REPO
-from tests.crawl import crawl_command
+from fixtures.testing import crawl_command
 
 START = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
 TEN_MINUTES_IN = START + timedelta(minutes=10)
@@ -87,7 +87,7 @@ def test_crawl_logs_progress_and_keeps_a_status_line_on_a_terminal(tmp_path):
         os.close(leader)
         server.shutdown()
     text = output.decode("utf-8")
-    assert "[crawler.progress] INFO: progress after " in text
+    assert "[crawler.extensions.progress] INFO: progress after " in text
     assert "% of the way back to 2020-01-01" in text
     redraws = [part for part in text.split("\r\x1b[K") if re.match(r"[\d.]+ s: \d+ new posts \(", part)]
     assert any("% to 2020-01-01" in part for part in redraws), text[-3000:]

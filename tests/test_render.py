@@ -9,9 +9,9 @@ import yaml
 from crawler import settings as defaults
 from crawler.items import ListEntry
 from crawler.parsers import parse_article
-from crawler.parsers.dates import SHANGHAI
-from pipelines.render import render_category_page, render_post, yaml_quoted, yaml_scalar
-from pipelines.slugs import category_slug
+from crawler.items import SHANGHAI
+from crawler.archive.render import render_category_page, render_post, yaml_quoted, yaml_scalar
+from crawler.archive.slugs import category_slug
 from tests.conftest import FIXTURES, REFERENCE, make_article
 
 SEED_ID = "202112312231871790"

@@ -2,7 +2,7 @@ import csv
 
 import pytest
 
-from pipelines.slugs import category_slug
+from crawler.archive.slugs import category_slug
 from tests.conftest import REFERENCE
 
 PAIRS = list(csv.reader((REFERENCE / "slugs.tsv").open(encoding="utf-8"), delimiter="\t"))[1:]

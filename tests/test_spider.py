@@ -8,7 +8,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.categories import Category, parse_categories
 from crawler.items import ListEntry, ListPage
-from crawler.parsers.dates import SHANGHAI
+from crawler.items import SHANGHAI
 from crawler.spiders.eastmoney import EastMoneySpider
 from tests.conftest import project_settings
 

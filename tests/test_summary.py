@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from crawler.summary import format_duration, run_report, summary_text
+from crawler.extensions.summary import format_duration, run_report, summary_text
 
 STATS = {  # a run's stats as Scrapy and the spiders leave them
     "start_time": datetime(2026, 11, 20, 1, 2, 3, 456789, tzinfo=timezone.utc),

@@ -20,14 +20,12 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from crawler.archive import FEEDS, Archive, ArchiveLocked
+from crawler.archive.files import atomic_writer
+from crawler.archive.index import post_files
+from crawler.archive.maintenance import missing_index_pages, move_old_posts
+from crawler.archive.posts import post_record
 from crawler.items import SHANGHAI
-from crawler.spiders.eastmoney import EastMoneySpider
-from crawler.spiders.eastmoney_724 import FastNewsSpider
-from pipelines.archive import Archive, ArchiveLocked, post_files
-from pipelines.maintenance import missing_index_pages, move_old_posts
-from pipelines.posts import post_record
-
-FEEDS = (EastMoneySpider.name, FastNewsSpider.name)  # each feed's lock; maintenance takes both
 
 
 class Command(ScrapyCommand):
@@ -73,15 +71,11 @@ class Command(ScrapyCommand):
         lines = self.export_lines(Archive.from_settings(self.settings))
         if output:
             target = Path(output)
-            temp = target.with_name(f".{target.name}.tmp")  # renamed when complete: never half a file
             try:
-                with temp.open("w", encoding="utf-8") as out:
+                with atomic_writer(target, f".{target.name}-") as out:  # never half a file
                     out.writelines(lines)
-                os.replace(temp, target)
             except OSError as exc:
                 self.fail(2, f"cannot write {output}: {exc}")
-            finally:
-                temp.unlink(missing_ok=True)
             return
         sys.stdout.reconfigure(encoding="utf-8")
         try:
@@ -106,7 +100,7 @@ class Command(ScrapyCommand):
             print(f"{skipped} unreadable posts skipped", file=sys.stderr)
 
     def maintain(self, older_than: int | None, fix_categories: bool) -> None:
-        archives = [Archive.from_settings(self.settings, feed) for feed in FEEDS]
+        archives = [Archive.from_settings(self.settings, feed.name) for feed in FEEDS]  # each feed's lock
         try:
             for archive in archives:
                 archive.lock(crawl=False)

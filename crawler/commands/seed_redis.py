@@ -8,7 +8,7 @@ downloads an article the archive already holds:
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from pipelines.archive import Archive
+from crawler.archive import Archive
 
 
 class Command(ScrapyCommand):

@@ -14,35 +14,13 @@ from crawler.items import Article, ListEntry
 from crawler.parsers.body import clean_body
 from crawler.parsers.dates import find_datetime
 from crawler.parsers.errors import ParseError
-from crawler.parsers.ids import article_id_from_url, canonical_url, info_code
+from crawler.ids import article_id_from_url, canonical_url, info_code
+from crawler.parsers.selectors import ARTICLE_END_MARKS, BODY_XPATH, HEADER_SOURCE_XPATHS, TIME_XPATHS, TITLE_XPATHS
 from crawler.parsers.text import clean_text
 
 
-def _has_class(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
-
-_TITLE_XPATHS = (
-    f"//div[{_has_class('contentbox')}]/div[{_has_class('title')}]",
-    f"//div[{_has_class('newsContent')}]/h1",
-    f"//div[{_has_class('contentwrap')}]//div[{_has_class('title')}]",
-    "//h1",
-)
-_TIME_XPATHS = (
-    f"//div[{_has_class('infos')}]/div[{_has_class('item')}]",
-    f"//div[{_has_class('time-source')}]/div[{_has_class('time')}]",
-    f"//div[{_has_class('time')}]",
-)
-_HEADER_SOURCE_XPATHS = (
-    f"//div[{_has_class('source')}]/@data-source",
-    f"//div[{_has_class('infos')}]/div[{_has_class('item')}][contains(., '来源')]",
-    f"//div[{_has_class('time-source')}]//div[{_has_class('source')}]",
-    f"//div[{_has_class('source')}]//img/@alt",
-)
 _END_TAG_RE = re.compile(r"</(?:body|html)\s*>", re.I)
-# 'id="ContentBody"', then what comes after the article: old template's comment bar, new template's right column.
-_ARTICLE_END_MARKS = ('id="ContentBody"', 'id="comBodyEnd"', '<div class="mainright"')
-_ARTICLE_END_MARKS_BYTES = tuple(mark.encode() for mark in _ARTICLE_END_MARKS)
+_ARTICLE_END_MARKS_BYTES = tuple(mark.encode() for mark in ARTICLE_END_MARKS)
 _UTF8_PARSER = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
 _PARSER = lxml_html.HTMLParser(remove_comments=True, remove_pis=True)
 
@@ -63,10 +41,10 @@ def parse_article(html: str | bytes, url: str, listed: ListEntry | None = None) 
     if not (_END_TAG_RE.search(text, len(text) - 4096) or _END_TAG_RE.search(text)):  # the tail first: fast
         raise ParseError("truncated", f"{url}: no </body> or </html>")
     doc = _document(_up_to_article_end(html))
-    bodies = doc.xpath("//div[@id='ContentBody']")
+    bodies = doc.xpath(BODY_XPATH)
     if not bodies:
         raise ParseError("no_body", url)
-    title = _first_text(doc, _TITLE_XPATHS) or (listed.title if listed else "")
+    title = _first_text(doc, TITLE_XPATHS) or (listed.title if listed else "")
     if not title:
         raise ParseError("no_title", url)
     published_at = listed.published_at if listed and listed.published_at else _page_time(doc)
@@ -94,7 +72,7 @@ def _up_to_article_end(html: str | bytes) -> str | bytes:
     Both templates put the title, time, source and #ContentBody before these marks; a page
     without them is parsed whole.
     """
-    marks = _ARTICLE_END_MARKS if isinstance(html, str) else _ARTICLE_END_MARKS_BYTES
+    marks = ARTICLE_END_MARKS if isinstance(html, str) else _ARTICLE_END_MARKS_BYTES
     body = html.find(marks[0])
     if body < 0:
         return html
@@ -128,7 +106,7 @@ def _first_text(doc, xpaths) -> str:
 
 
 def _page_time(doc):
-    for xpath in _TIME_XPATHS:
+    for xpath in TIME_XPATHS:
         for node in doc.xpath(xpath):
             found = find_datetime(_text(node))
             if found:
@@ -137,7 +115,7 @@ def _page_time(doc):
 
 
 def _header_source(doc) -> str:
-    for xpath in _HEADER_SOURCE_XPATHS:
+    for xpath in HEADER_SOURCE_XPATHS:
         for node in doc.xpath(xpath):
             text = re.sub(r"^.*?来源\s*[:：]", "", _text(node)).strip()
             if text:

@@ -14,6 +14,16 @@ import nh3
 from lxml import etree
 from lxml import html as lxml_html
 
+from crawler.parsers.selectors import (
+    AUTOLINK_XPATH,
+    END_TEXT,
+    HIDDEN_STYLE_RE,
+    JUNK_CANDIDATES_XPATH,
+    JUNK_CLASS_RE,
+    JUNK_TEXT,
+    JUNK_URL_RE,
+    MEDIA_CLASS,
+)
 from crawler.parsers.text import clean_text
 
 ALLOWED_TAGS = {
@@ -25,8 +35,6 @@ ALLOWED_ATTRIBUTES = {"a": {"href"}, "img": {"src", "alt"}, "td": {"colspan", "r
 _PARAGRAPH_TAGS = {"p", "center", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"}  # become <p>
 _CONTAINER_TAGS = {"div", "section", "article"}  # flattened into their children
 _DROPPED_TAGS = {"script", "style", "iframe", "noscript", "form", "input", "button", "object", "embed", "link", "meta"}
-_JUNK_TEXT = ("在东方财富看资讯行情", "主力资金加仓名单", "全新妙想投研助理", "扫一扫下载", "免责声明：本文基于AI生产")
-_END_TEXT = ("(责任编辑", "（责任编辑", "责任编辑：", "郑重声明", "网友评论")
 _SPACE = " \t\r\n\u3000\xa0"
 _TRAILING_BLANK_RE = re.compile(r"(?:\s|\u3000|<br>|&nbsp;)+(</p>)$")  # trailing spacers inside a paragraph
 _TRAILING_HINTS = set(" \t\r\n\u3000>;")  # last characters before </p> that such spacers end with
@@ -73,34 +81,13 @@ def media_from_em_line(text: str) -> str:
     return match.group(1).strip() if match else ""
 
 
-def _has_class(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
-
-# Junk of EASTMONEY.md §5c, dropped with its content (its tail text stays). A cheap XPath finds the
-# candidates in one walk of the body; _is_junk decides.
-_JUNK_CANDIDATES_XPATH = (
-    ".//*[(@class and (contains(@class, 'ad') or contains(@class, 'toplink') or contains(@class, 'EmImageRemark')"
-    " or contains(@class, 'b-review') or contains(@class, 'res-edit'))) or (@style and contains(@style, 'none'))"
-    " or (self::a and contains(@href, 'acttg.')) or (self::img and contains(@src, '.eastmoney.com'))]"
-)
-_JUNK_CLASS_RE = re.compile(r"(?:^|\s)(?:ad_\w*|adv|em_handle_adv_close|toplink|EmImageRemark|b-review|res-edit)(?:\s|$)")
-_HIDDEN_RE = re.compile(r"display\s*:\s*none", re.I)
-_JUNK_URL_RE = re.compile(r"webquoteklinepic\.eastmoney\.com|acttg\.eastmoney\.com", re.I)  # quote charts, ads
-# Stock, board and keyword auto-links: unwrapped to their text.
-_AUTOLINK_XPATH = (
-    f".//a[{_has_class('keytip')} or {_has_class('infokey')} or contains(@href, '//quote.eastmoney.com/')"
-    " or contains(@href, '//data.eastmoney.com/') or contains(@href, '//baike.eastmoney.com/')]"
-)
-
-
 def _prepare(body, base_url: str) -> None:
     """Drop junk, unwrap auto-links and spans, make link and image URLs absolute (XPath does the search)."""
-    junk = [el for el in body.xpath(_JUNK_CANDIDATES_XPATH) if _is_junk(el)] + list(body.iter(*_DROPPED_TAGS))
+    junk = [el for el in body.xpath(JUNK_CANDIDATES_XPATH) if _is_junk(el)] + list(body.iter(*_DROPPED_TAGS))
     for el in junk:
         if el.getparent() is not None:  # not dropped with an ancestor already
             el.drop_tree()
-    for a in body.xpath(_AUTOLINK_XPATH):
+    for a in body.xpath(AUTOLINK_XPATH):
         a.tag = "span"
     for a in body.iter("a"):
         href = _web_url(a.get("href"), base_url)
@@ -124,9 +111,9 @@ def _prepare(body, base_url: str) -> None:
 
 def _is_junk(el) -> bool:
     return bool(
-        _JUNK_CLASS_RE.search(el.get("class") or "")
-        or _HIDDEN_RE.search(el.get("style") or "")
-        or _JUNK_URL_RE.search(el.get("href") or el.get("src") or "")
+        JUNK_CLASS_RE.search(el.get("class") or "")
+        or HIDDEN_STYLE_RE.search(el.get("style") or "")
+        or JUNK_URL_RE.search(el.get("href") or el.get("src") or "")
     )
 
 
@@ -161,7 +148,7 @@ class _BodyWalker:
             self._emit(el)
         elif not isinstance(tag, str):
             return  # comments
-        elif classes and "em_media" in classes.split():
+        elif classes and MEDIA_CLASS in classes.split():
             self.media = media_from_em_line(el.text_content())
             self.done = True
         elif tag in ("table", "ul", "ol"):
@@ -197,9 +184,9 @@ class _BodyWalker:
 
     def _emit(self, block) -> None:
         text = block.text_content().lstrip(_SPACE)
-        if text.startswith(_END_TEXT):
+        if text.startswith(END_TEXT):
             self.done = True
-        elif text.startswith(_JUNK_TEXT):
+        elif text.startswith(JUNK_TEXT):
             return
         elif text or block.tag == "table" or block.find(".//img") is not None:  # not a spacer like <p><br/></p>
             _lstrip(block)

@@ -8,10 +8,18 @@ from urllib.parse import urljoin
 from lxml import etree
 from lxml import html as lxml_html
 
-from crawler.items import ListEntry, ListPage
-from crawler.parsers.dates import SHANGHAI, parse_datetime
+from crawler.ids import ID_RE, article_id_from_url
+from crawler.items import SHANGHAI, ListEntry, ListPage
+from crawler.parsers.dates import parse_datetime
 from crawler.parsers.errors import ParseError
-from crawler.parsers.ids import ID_RE, article_id_from_url
+from crawler.parsers.selectors import (
+    ITEM_INFO_XPATH,
+    ITEM_LINK_XPATHS,
+    ITEM_TIME_XPATH,
+    LIST_ITEMS_XPATH,
+    LIST_XPATH,
+    NEXT_PAGE_XPATH,
+)
 from crawler.parsers.text import clean_text
 
 _JSONP_RE = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.S)
@@ -114,19 +122,19 @@ def parse_list_html(html: str | bytes, url: str, now: datetime | None = None) ->
         doc = lxml_html.document_fromstring(html)
     except (etree.ParserError, ValueError) as exc:
         raise ParseError("empty_page", f"{url}: {exc}") from None
-    items = doc.xpath("//ul[@id='newsListContent']/li")
-    if not doc.xpath("//ul[@id='newsListContent']"):
+    items = doc.xpath(LIST_ITEMS_XPATH)
+    if not doc.xpath(LIST_XPATH):
         raise ParseError("no_list", url)
     entries, rejected = [], []
     for li in items:
-        links = li.xpath(".//p[contains(@class, 'title')]//a[@href]") or li.xpath(".//a[@href]")
+        links = li.xpath(ITEM_LINK_XPATHS[0]) or li.xpath(ITEM_LINK_XPATHS[1])
         article_id = article_id_from_url(urljoin(url, links[0].get("href"))) if links else None
         if not article_id:
             rejected.append("bad_id")
             continue
-        info = li.xpath(".//p[contains(@class, 'info')]")
+        info = li.xpath(ITEM_INFO_XPATH)
         summary = (info[0].get("title") or info[0].text_content()) if info else ""
-        time_text = " ".join(li.xpath(".//p[contains(@class, 'time')]//text()"))
+        time_text = " ".join(li.xpath(ITEM_TIME_XPATH))
         entries.append(
             ListEntry(
                 article_id=article_id,
@@ -140,7 +148,7 @@ def parse_list_html(html: str | bytes, url: str, now: datetime | None = None) ->
 
 
 def _next_url(doc, url: str) -> str | None:
-    for href in doc.xpath("//a[normalize-space(.)='下一页']/@href"):
+    for href in doc.xpath(NEXT_PAGE_XPATH):
         href = href.strip()
         if href and not href.lower().startswith("javascript:") and href != "#":
             return urljoin(url, href)

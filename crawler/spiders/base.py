@@ -1,21 +1,25 @@
-"""What the East Money spiders share: the archive index, the choice of list entries, article pages.
+"""What the East Money spiders share: the choice of list entries, article pages, paging arguments.
 
-A spider here lists articles newest first, asks for the ones the archive lacks (never a
-known one), and reads each article page with the pure parsers of crawler/parsers/.
+A spider here names the archive feed it writes (`feed`, crawler/archive/feeds.py), lists
+articles newest first, asks for the ones the archive lacks (never a known one), and reads
+each article page with the pure parsers of crawler/parsers/. The run's archive, and the
+claims on articles, are the ArchiveRun extension's (crawler/extensions/archive_run.py).
 """
 
 import re
 from datetime import date, datetime
+from functools import cached_property
 
 import scrapy
 from scrapy.exceptions import UsageError
 from scrapy.http import TextResponse
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
-from crawler.items import Article, ListEntry, ListPage
+from crawler import statkeys as keys
+from crawler.archive import Feed
+from crawler.extensions.archive_run import ArchiveRun, archive_run
+from crawler.items import SHANGHAI, Article, ListEntry, ListPage
 from crawler.parsers import ParseError, parse_article
-from crawler.parsers.dates import SHANGHAI
-from pipelines.archive import archive_for
 
 _HTML_TYPE_RE = re.compile(r"\s*(?:text/html|application/xhtml\+xml)\b", re.I)
 SCHEDULED_PAGES = 3
@@ -23,17 +27,21 @@ BACKFILL_PAGES = 100
 
 
 class ArchiveSpider(scrapy.Spider):
-    """Base of the spiders that feed the archive; subclasses say how an entry maps to a post key."""
+    """Base of the spiders that feed the archive; a subclass names its feed."""
+
+    feed: Feed
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.requested: set[str] = set()  # post keys asked for in this run
 
-    @classmethod
-    def from_crawler(cls, crawler, *args, **kwargs):
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.archive = archive_for(crawler)
-        return spider
+    @cached_property
+    def run(self) -> ArchiveRun:
+        """The run's archive owner (lock, Archive, claims)."""
+        run = archive_run(self.crawler)
+        if run is None:
+            raise RuntimeError("the ArchiveRun extension is off (EXTENSIONS): nothing would write the archive")
+        return run
 
     @staticmethod
     def paging_arguments(pages=None, since=None, until=None) -> dict:
@@ -49,25 +57,21 @@ class ArchiveSpider(scrapy.Spider):
             raise UsageError("until needs since (backfill mode)")
         return parsed
 
-    def post_key(self, entry: ListEntry) -> str:
-        """The key of the entry's post in the archive index (its file name after the date)."""
-        raise NotImplementedError
-
     def count_list(self, name: str, listing: ListPage) -> None:
         """Count a list page read (in all and per list) and its rejected entries; note how far back it went.
 
-        finews/progress/oldest_day/<list> and finews/progress/newest_day (ISO days) let the
-        progress display (crawler/progress.py) estimate how far a backfill has come.
+        The oldest and newest days listed (statkeys.PROGRESS_*) let the progress display
+        (crawler/extensions/progress.py) estimate how far a backfill has come.
         """
         stats = self.crawler.stats
-        stats.inc_value("finews/lists/read")
-        stats.inc_value(f"finews/lists/read/{name}")
+        stats.inc_value(keys.LISTS_READ)
+        stats.inc_value(keys.LISTS_READ_BY_LIST(name))
         for reason in listing.rejected:
-            stats.inc_value(f"finews/lists/rejected_entries/{reason}")
+            stats.inc_value(keys.LIST_ENTRIES_REJECTED(reason))
         days = [day for day in map(_entry_day, listing.entries) if day]
         if days:
-            stats.min_value(f"finews/progress/oldest_day/{name}", min(days).isoformat())
-            stats.max_value("finews/progress/newest_day", max(days).isoformat())
+            stats.min_value(keys.PROGRESS_OLDEST_DAY(name), min(days).isoformat())
+            stats.max_value(keys.PROGRESS_NEWEST_DAY, max(days).isoformat())
 
     def select(self, entries: list[ListEntry]) -> tuple[list[ListEntry], bool]:
         """The entries to fetch, and whether the list went past `since` (backfill)."""
@@ -78,18 +82,18 @@ class ArchiveSpider(scrapy.Spider):
                 day = _entry_day(entry)
                 if day and day < self.since:
                     reached_since = True
-                    stats.inc_value("finews/skipped/out_of_range")
+                    stats.inc_value(keys.SKIPPED("out_of_range"))
                     continue
                 if day and self.until and day > self.until:
-                    stats.inc_value("finews/skipped/out_of_range")
+                    stats.inc_value(keys.SKIPPED("out_of_range"))
                     continue
-            key = self.post_key(entry)
-            if key in self.archive:
-                stats.inc_value("finews/skipped/known")
+            key = self.feed.entry_key(entry)
+            if key in self.run.archive:
+                stats.inc_value(keys.SKIPPED("known"))
             elif key in self.requested:
-                stats.inc_value("finews/skipped/listed_twice")
-            elif not self.archive.claim(key):  # only with FINEWS_REDIS_URL: another worker has it
-                stats.inc_value("finews/skipped/claimed_elsewhere")
+                stats.inc_value(keys.SKIPPED("listed_twice"))
+            elif not self.run.claim(key):  # only with FINEWS_REDIS_URL: another worker has it
+                stats.inc_value(keys.SKIPPED("claimed_elsewhere"))
             else:
                 self.requested.add(key)
                 chosen.append(entry)
@@ -101,7 +105,7 @@ class ArchiveSpider(scrapy.Spider):
             return False
         # Scheduled mode: a page with nothing new means older pages hold nothing new, unless
         # the last run was interrupted and may have left gaps behind newer posts.
-        return bool(self.since or new_entries or self.archive.last_run_interrupted)
+        return bool(self.since or new_entries or self.run.last_run_interrupted)
 
     def article_request(self, entry: ListEntry, callback, errback) -> scrapy.Request:
         """Articles go before the next list page (bounded queue on long backfills); `requested`
@@ -113,7 +117,7 @@ class ArchiveSpider(scrapy.Spider):
     def read_article(self, response, entry: ListEntry) -> Article:
         """The article a page gives; ParseError (counted and logged) when it gives none."""
         stats = self.crawler.stats
-        stats.inc_value("finews/articles/fetched")
+        stats.inc_value(keys.ARTICLES_FETCHED)
         try:
             content_type = response.headers.get("Content-Type", b"").decode("latin-1")
             if not isinstance(response, TextResponse) or (content_type and not _HTML_TYPE_RE.match(content_type)):
@@ -122,7 +126,7 @@ class ArchiveSpider(scrapy.Spider):
                 raise ParseError("redirected", f"{response.request.url} -> {response.url}")
             return parse_article(page_text(response), response.url, entry)
         except ParseError as exc:
-            stats.inc_value("finews/articles/unparsable")
+            stats.inc_value(keys.ARTICLES_UNPARSABLE)
             self.logger.warning("Article %s unreadable: %s", response.url, exc)
             raise
 
@@ -132,13 +136,17 @@ class ArchiveSpider(scrapy.Spider):
         self.logger.warning("%s not downloaded: %s", failure.request.url, failure.getErrorMessage())
         return f"http_{status}" if status else "download_error"
 
+    def list_failed(self, failure) -> None:
+        """A list page that could not be downloaded (after retries): counted, the run goes on."""
+        self.crawler.stats.inc_value(keys.LISTS_FAILED(self.download_failure_reason(failure)))
+
     async def start(self):
-        if self.archive.last_run_interrupted:
+        if self.run.last_run_interrupted:
             self.logger.warning("The last run was interrupted: reading up to %d list pages", self.pages)
         requests = self.first_list_requests()
-        self.crawler.stats.set_value("finews/progress/lists", len(requests))  # one first page per list
+        self.crawler.stats.set_value(keys.PROGRESS_LISTS, len(requests))  # one first page per list
         if self.since:
-            self.crawler.stats.set_value("finews/progress/since", self.since.isoformat())
+            self.crawler.stats.set_value(keys.PROGRESS_SINCE, self.since.isoformat())
         for request in requests:
             yield request
 

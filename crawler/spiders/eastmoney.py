@@ -12,14 +12,18 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.exceptions import UsageError
 
+from crawler import statkeys as keys
+from crawler.archive import ARTICLES
 from crawler.categories import Category, parse_categories
 from crawler.items import ListEntry, ListPage
 from crawler.parsers import ParseError, parse_list_api, parse_list_html
+from crawler.signals import article_failed
 from crawler.spiders.base import ArchiveSpider
 
 
 class EastMoneySpider(ArchiveSpider):
-    name = "eastmoney"
+    name = ARTICLES.name
+    feed = ARTICLES
 
     def __init__(self, categories=None, pages=None, lists="api", since=None, until=None, **kwargs):
         super().__init__(**kwargs)
@@ -39,9 +43,6 @@ class EastMoneySpider(ArchiveSpider):
         if missing:
             raise UsageError(f"lists={lists} needs {'API columns' if lists == 'api' else 'page slugs'} for: {missing}")
         return parsed
-
-    def post_key(self, entry: ListEntry) -> str:
-        return entry.info_code
 
     def first_list_requests(self):
         return [self.list_request(category, 1) for category in self.categories]
@@ -75,7 +76,7 @@ class EastMoneySpider(ArchiveSpider):
                 listing = parse_list_html(response.text, response.url)
         except (ParseError, AttributeError) as exc:  # AttributeError: a non-text response
             reason = getattr(exc, "reason", "not_text")
-            stats.inc_value(f"finews/lists/failed/{reason}")
+            stats.inc_value(keys.LISTS_FAILED(reason))
             self.logger.error("List %s page %d unreadable (%s): %s", category.name, page, reason, response.url)
             return
         self.count_list(category.name, listing)
@@ -96,21 +97,20 @@ class EastMoneySpider(ArchiveSpider):
         stem = urlsplit(next_url).path.rsplit("/", 1)[-1].removesuffix(".html")
         return self.settings["FINEWS_LIST_PAGE_URL"].format(slug=stem)
 
-    def list_failed(self, failure):
-        self.crawler.stats.inc_value(f"finews/lists/failed/{self.download_failure_reason(failure)}")
-
     # --- articles ------------------------------------------------------------------------
     def parse_article(self, response, entry: ListEntry):
         try:
             yield self.read_article(response, entry)
         except ParseError as exc:
-            self.crawler.stats.inc_value(f"finews/dropped/{exc.reason}")
-            self.archive.release(entry.info_code)
+            self.failed(entry, exc.reason)
 
     def article_failed(self, failure):
         """An article that could not be downloaded (after retries): counted, the run goes on."""
-        self.crawler.stats.inc_value(f"finews/dropped/{self.download_failure_reason(failure)}")
-        self.archive.release(failure.request.cb_kwargs["entry"].info_code)
+        self.failed(failure.request.cb_kwargs["entry"], self.download_failure_reason(failure))
+
+    def failed(self, entry: ListEntry, reason: str) -> None:
+        """No post for this entry: the run's archive owner counts it and releases its claim."""
+        self.crawler.signals.send_catch_log(article_failed, key=self.feed.entry_key(entry), reason=reason)
 
 
 def _is_last_api_page(listing: ListPage, page: int) -> bool:

@@ -10,17 +10,19 @@ import time
 
 import scrapy
 
+from crawler import statkeys as keys
+from crawler.archive import FAST_NEWS
+from crawler.ids import canonical_url
 from crawler.items import FastNews, ListEntry
 from crawler.parsers import ParseError, parse_fast_list
-from crawler.parsers.ids import canonical_url
 from crawler.spiders.base import ArchiveSpider
-
 
 FAST_LIST = "7x24"  # the feed's name in per-list stats (finews/lists/read/7x24)
 
 
 class FastNewsSpider(ArchiveSpider):
-    name = "eastmoney_724"
+    name = FAST_NEWS.name
+    feed = FAST_NEWS
 
     def __init__(self, pages=None, since=None, until=None, **kwargs):
         super().__init__(**kwargs)
@@ -30,9 +32,6 @@ class FastNewsSpider(ArchiveSpider):
     def parse_arguments(cls, pages=None, since=None, until=None, **_other) -> dict:
         """The spider's -a arguments (pages, since, until), checked; UsageError says what is wrong."""
         return cls.paging_arguments(pages, since, until)
-
-    def post_key(self, entry: ListEntry) -> str:
-        return entry.article_id  # emnews posts are named by the bare id, beside the per-media NW copies
 
     def first_list_requests(self):
         return [self.list_request("", 1)]
@@ -48,14 +47,14 @@ class FastNewsSpider(ArchiveSpider):
         try:
             listing = parse_fast_list(response.body, response.url)
         except ParseError as exc:
-            stats.inc_value(f"finews/lists/failed/{exc.reason}")
+            stats.inc_value(keys.LISTS_FAILED(exc.reason))
             self.logger.error("Rolling news page %d unreadable (%s): %s", page, exc.reason, response.url)
             return
         self.count_list(FAST_LIST, listing)
         complete = []
         for entry in listing.entries:
             if not entry.title or not entry.published_at:  # the old scripts wrote these as _posts/-<id>.md
-                stats.inc_value(f"finews/dropped/{'no_title' if not entry.title else 'no_time'}")
+                stats.inc_value(keys.DROPPED("no_title" if not entry.title else "no_time"))
             else:
                 complete.append(entry)
         new_entries, reached_since = self.select(complete)
@@ -63,9 +62,6 @@ class FastNewsSpider(ArchiveSpider):
             yield self.article_request(entry, self.parse_article, self.article_failed)
         if page < self.pages and listing.entries and listing.cursor and self.go_deeper(new_entries, reached_since):
             yield self.list_request(listing.cursor, page + 1)
-
-    def list_failed(self, failure):
-        self.crawler.stats.inc_value(f"finews/lists/failed/{self.download_failure_reason(failure)}")
 
     def parse_article(self, response, entry: ListEntry):
         try:
@@ -80,7 +76,7 @@ class FastNewsSpider(ArchiveSpider):
         yield self.from_summary(entry, self.download_failure_reason(failure))
 
     def from_summary(self, entry: ListEntry, reason: str) -> FastNews:
-        self.crawler.stats.inc_value(f"finews/emnews/summary_only/{reason}")
+        self.crawler.stats.inc_value(keys.SUMMARY_ONLY(reason))
         return self.news(entry, [], "")
 
     @staticmethod

@@ -1,6 +1,6 @@
 """Scrapy's RetryMiddleware with exponential backoff: a throttling server gets time to recover.
 
-East Money answers fast clients with 403/429/503 (EASTMONEY.md §8); retrying at once only
+East Money answers fast clients with 403/429/503 (docs/eastmoney.md §8); retrying at once only
 makes it worse. Each retry waits FINEWS_RETRY_BACKOFF_BASE * 2**(attempt-1) seconds, or the
 server's Retry-After, capped at FINEWS_RETRY_BACKOFF_MAX.
 """
@@ -10,6 +10,8 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
+
+from crawler import statkeys as keys
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -35,5 +37,5 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if retry_after and retry_after.strip().isdigit():
             delay = max(delay, float(retry_after))
         delay = min(delay, self.backoff_max)
-        self.crawler.stats.inc_value("finews/retry/backoff_seconds", delay)
+        self.crawler.stats.inc_value(keys.RETRY_BACKOFF_SECONDS, delay)
         await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))

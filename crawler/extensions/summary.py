@@ -7,15 +7,19 @@ Monitoring tools read the run report (FINEWS_REPORT_FILE): stable keys, document
 
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from scrapy import signals
 
+from crawler import statkeys as keys
+from crawler.archive.files import atomic_writer
 from crawler.items import iso_beijing
 
 logger = logging.getLogger(__name__)
+
+# Scrapy's own stats families that the report shows.
+_SCRAPY_STATUS = keys.Family("downloader/response_status_count/")
+_SCRAPY_EXCEPTIONS = keys.Family("downloader/exception_type_count/")
 
 EXIT_STATUS = {
     0: "ok",
@@ -44,7 +48,7 @@ class RunSummary:
 
     def spider_closed(self, spider, reason):
         status = exit_status(self.stats.get_stats(), reason, self.max_parse_failure_ratio)
-        self.stats.set_value("finews/exit_status", status)
+        self.stats.set_value(keys.EXIT_STATUS, status)
         report = run_report(self.stats.get_stats(), spider.name)  # CoreStats (order 0) has set the times
         log = logger.info if status == 0 else logger.error
         log("%s\n  exit status: %d (%s)", summary_text(report), status, EXIT_STATUS[status])
@@ -59,51 +63,46 @@ def exit_status(stats: dict, reason: str, max_parse_failure_ratio: float) -> int
     """The process exit status a run's stats call for (see EXIT_STATUS)."""
     if reason == "archive_locked":
         return 3
-    if reason == "archive_not_writable" or stats.get("finews/write_errors"):
+    if reason == "archive_not_writable" or stats.get(keys.WRITE_ERRORS):
         return 6
-    lists_failed = sum(v for k, v in stats.items() if k.startswith("finews/lists/failed/"))
-    if lists_failed and not stats.get("finews/lists/read"):
+    if keys.LISTS_FAILED.read(stats) and not stats.get(keys.LISTS_READ):
         return 4
-    fetched = stats.get("finews/articles/fetched", 0)
-    if fetched and stats.get("finews/articles/unparsable", 0) / fetched > max_parse_failure_ratio:
+    fetched = stats.get(keys.ARTICLES_FETCHED, 0)
+    if fetched and stats.get(keys.ARTICLES_UNPARSABLE, 0) / fetched > max_parse_failure_ratio:
         return 5
     return 0
 
 
 def run_report(stats: dict, spider: str) -> dict:
     """The run report: every key always present (0, {} or None), counts by name in name order."""
-
-    def counts(prefix: str) -> dict[str, int]:
-        return dict(sorted((k[len(prefix):], v) for k, v in stats.items() if k.startswith(prefix)))
-
-    skipped = counts("finews/skipped/")
-    statuses = counts("downloader/response_status_count/")
+    skipped = keys.SKIPPED.read(stats)
+    statuses = _SCRAPY_STATUS.read(stats)
     return {
         "spider": spider,
         "started_at": _iso(stats.get("start_time")),
         "finished_at": _iso(stats.get("finish_time")),
         "duration_seconds": round(stats.get("elapsed_time_seconds", 0.0), 3),
         "finish_reason": stats.get("finish_reason"),
-        "exit_status": stats.get("finews/exit_status", 0),
-        "new_posts": stats.get("finews/posts/written", 0),
-        "new_posts_by_source": counts("finews/posts/by_source/"),
-        "new_category_pages": stats.get("finews/categories/created", 0),
+        "exit_status": stats.get(keys.EXIT_STATUS, 0),
+        "new_posts": stats.get(keys.POSTS_WRITTEN, 0),
+        "new_posts_by_source": keys.POSTS_BY_SOURCE.read(stats),
+        "new_category_pages": stats.get(keys.INDEX_PAGES_CREATED, 0),
         "known_skipped": skipped.pop("known", 0),
         "skipped": skipped,
-        "dropped": counts("finews/dropped/"),
-        "summary_only": counts("finews/emnews/summary_only/"),
-        "articles_fetched": stats.get("finews/articles/fetched", 0),
-        "articles_unparsable": stats.get("finews/articles/unparsable", 0),
-        "lists_read": stats.get("finews/lists/read", 0),
-        "lists_read_by_category": counts("finews/lists/read/"),
-        "lists_failed": counts("finews/lists/failed/"),
-        "list_entries_not_taken": counts("finews/lists/rejected_entries/"),
+        "dropped": keys.DROPPED.read(stats),
+        "summary_only": keys.SUMMARY_ONLY.read(stats),
+        "articles_fetched": stats.get(keys.ARTICLES_FETCHED, 0),
+        "articles_unparsable": stats.get(keys.ARTICLES_UNPARSABLE, 0),
+        "lists_read": stats.get(keys.LISTS_READ, 0),
+        "lists_read_by_category": keys.LISTS_READ_BY_LIST.read(stats),
+        "lists_failed": keys.LISTS_FAILED.read(stats),
+        "list_entries_not_taken": keys.LIST_ENTRIES_REJECTED.read(stats),
         "http_errors": {status: n for status, n in statuses.items() if not status.startswith(("2", "3"))},
-        "download_errors": counts("downloader/exception_type_count/"),
+        "download_errors": _SCRAPY_EXCEPTIONS.read(stats),
         "retries": {
             "count": stats.get("retry/count", 0),
             "gave_up": stats.get("retry/max_reached", 0),
-            "backoff_seconds": round(stats.get("finews/retry/backoff_seconds", 0.0), 3),
+            "backoff_seconds": round(stats.get(keys.RETRY_BACKOFF_SECONDS, 0.0), 3),
         },
     }
 
@@ -143,16 +142,10 @@ def format_duration(seconds: float) -> str:
 
 
 def write_json(path: Path, data: dict) -> None:
-    """Write `data` as UTF-8 JSON via a temp file and rename: a reader never sees half a report."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, indent=1)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write `data` as UTF-8 JSON, atomically: a reader never sees half a report."""
+    with atomic_writer(path, f".{path.name}-") as handle:
+        json.dump(data, handle, ensure_ascii=False, indent=1)
+        handle.write("\n")
 
 
 def _iso(moment) -> str | None:

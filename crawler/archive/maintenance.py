@@ -9,9 +9,10 @@ writer would have made. The caller holds the archive's locks.
 from datetime import date
 from pathlib import Path
 
-from pipelines.archive import Archive, post_files
-from pipelines.posts import post_record
-from pipelines.render import FAST_FEED_CATEGORY, render_category_page, render_fast_feed_index
+from crawler.archive.feeds import feed_of_category
+from crawler.archive.index import post_files
+from crawler.archive.posts import post_record
+from crawler.archive.store import Archive
 
 
 def move_old_posts(archive: Archive, before: date) -> list[Path]:
@@ -44,18 +45,12 @@ def missing_index_pages(archive: Archive) -> tuple[dict[Path, str], dict[Path, s
         except (OSError, ValueError) as exc:
             unreadable[path] = str(exc)
             continue
-        slug, source = record["category"], record["source"]
-        if slug == FAST_FEED_CATEGORY:
-            target = archive.root / FAST_FEED_CATEGORY / "index.html"
-        elif not slug or slug != Path(slug).name or slug.startswith("."):
-            unreadable[path] = f"unsafe category {slug!r}"
-            continue
-        elif not source:
-            unreadable[path] = "no source to title its category page"
-            continue
-        else:
-            target = archive.root / "category" / f"{slug}.html"
-        if target not in pages and not target.exists():
-            fast = slug == FAST_FEED_CATEGORY
-            pages[target] = render_fast_feed_index() if fast else render_category_page(source, slug)
+        category, source = record["category"], record["source"]
+        feed = feed_of_category(category)
+        try:
+            target = archive.root / feed.index_path(category)
+            if target not in pages and not target.exists():
+                pages[target] = feed.index_page(category, source)
+        except ValueError as exc:  # an unsafe category, no source to title its page
+            unreadable[path] = str(exc)
     return pages, unreadable

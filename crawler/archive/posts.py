@@ -11,8 +11,9 @@ from pathlib import Path
 
 import yaml
 
+from crawler.archive.feeds import feed_of_category
+from crawler.archive.index import post_key
 from crawler.items import iso_beijing
-from pipelines.render import FAST_FEED_CATEGORY
 
 _EM_MEDIA_RE = re.compile(r'<p class="em_media">（文章来源：(.*?)）</p>')
 _TAG_RE = re.compile(r"<[^>]*>")
@@ -32,12 +33,9 @@ def post_record(path: Path, root: Path) -> dict:
         raise ValueError("front matter without a title or categories")
     category, tags = front["categories"], str(front.get("tags", ""))
     em_media = _EM_MEDIA_RE.search(text, end)
-    if category != FAST_FEED_CATEGORY and tags.endswith("新闻"):
-        source = tags.removesuffix("新闻")  # per-media posts are tagged "<source>新闻"
-    else:
-        source = _text(em_media.group(1)) if em_media else ""  # emnews posts: the article's own line
+    source = feed_of_category(category).source_of_post(tags, _text(em_media.group(1)) if em_media else "")
     return {
-        "key": path.name[11:-3],
+        "key": post_key(path.name),
         "date": iso_beijing(_front_matter_date(front.get("date"))),
         "title": front["title"],
         "source": source,

@@ -1,12 +1,17 @@
-"""East Money article ids: find them in any URL form, build canonical URLs and infoCodes."""
+"""East Money article ids (docs/eastmoney.md §1): finding them in URLs, infoCodes, canonical URLs.
+
+The one place for these rules: parsers, the archive's feeds and the settings' default
+article URL all use them.
+"""
 
 import re
 
-ID_RE = re.compile(r"^\d{17,18}$")
+ID_RE = re.compile(r"^\d{17,18}$")  # yyyymmdd + a sequence number: 17 digits until 2018, 18 since 2019
+INFO_CODE_RE = re.compile(r"^NW\d{17,18}$")  # "NW" + id: how East Money's other services name an article
 # /a/<id>.html on any host, the old /news/<column>,<id>.html, and emwap detail pages.
 _URL_ID_RE = re.compile(r"(?:/a/|/news/\d+,|/detail/)(\d{17,18})(?:\.html)?(?:[?#]|$)")
 
-CANONICAL_ARTICLE_URL = "https://finance.eastmoney.com/a/{id}.html"
+CANONICAL_ARTICLE_URL = "https://finance.eastmoney.com/a/{id}.html"  # what posts cite, whatever was fetched
 
 
 def article_id_from_url(url: str) -> str | None:

@@ -1,7 +1,9 @@
-"""Render items as Jekyll posts in the archive's two formats, and the index pages they link to.
+"""The archive's two post formats as text, and the index pages the posts link to.
 
 Per-media posts: fixtures/reference/seed-post.md; emnews (7x24 feed) posts:
-fixtures/reference/posts/emnews/.
+fixtures/reference/posts/emnews/. Items are read by field name (crawler/items.py `fields`),
+so an Article, a FastNews or a dict with their fields renders alike. Which format an item
+gets is its feed's choice (crawler/archive/feeds.py).
 """
 
 import html
@@ -11,8 +13,7 @@ from functools import lru_cache
 
 import yaml
 
-from crawler.items import Article, FastNews
-from crawler.parsers.dates import SHANGHAI
+from crawler.items import SHANGHAI, fields
 
 # Characters that would end or break a Markdown link target; percent-encoded there.
 _LINK_UNSAFE = {c: f"%{ord(c):02X}" for c in ' ()<>[]"\\%#?'}
@@ -49,29 +50,32 @@ def category_link(site_url: str, slug: str) -> str:
     return f"{site_url}/category/{''.join(_LINK_UNSAFE.get(c, c) for c in slug)}.html"
 
 
-def render_post(article: Article, slug: str, share_url: str, site_url: str) -> str:
+def render_post(item, slug: str, share_url: str, site_url: str) -> str:
     """A per-media post: front matter, body blocks, source line, share link and back links."""
-    source_label = f"{article.source}新闻"
+    article = fields(item)
+    source_label = f"{article['source']}新闻"
     link_label = re.sub(r"([\[\]\\])", r"\\\1", source_label)
-    body = "\n".join(article.paragraphs) + em_media_line(article.source)
+    body = "\n".join(article["paragraphs"]) + em_media_line(article["source"])
     return _post(
-        article.title, article.published_at, slug, source_label,
-        [body, f"<{share_url.format(info_code=article.info_code)}>",
+        article["title"], article["published_at"], slug, source_label,
+        [body, f"<{share_url.format(info_code=article['info_code'])}>",
          f"[返回{link_label}]({category_link(site_url, slug)})｜[返回首页]({site_url}/)"],
     )  # fmt: skip
 
 
-def render_fast_post(news: FastNews, site_url: str) -> str:
+def render_fast_post(item, site_url: str) -> str:
     """An emnews post (the 7x24 feed): the summary as a quote, the article's blocks, links.
 
     The summary loses a leading 【headline】 (the feed repeats the title there); a news item
     whose article page could not be read is posted from its summary alone.
     """
-    summary = html.escape(_HEADLINE_RE.sub("", news.summary), quote=False)
-    blocks = "\n".join(news.paragraphs) + (em_media_line(news.source) if news.paragraphs and news.source else "")
-    parts = [f"> {summary}" if summary else "", blocks, f"<{news.url}>",
+    news = fields(item)
+    source, paragraphs = news.get("source") or "", news.get("paragraphs") or []
+    summary = html.escape(_HEADLINE_RE.sub("", news.get("summary") or ""), quote=False)
+    blocks = "\n".join(paragraphs) + (em_media_line(source) if paragraphs and source else "")
+    parts = [f"> {summary}" if summary else "", blocks, f"<{news['url']}>",
              f"[返回{FAST_FEED_LABEL}]({site_url}/{FAST_FEED_CATEGORY}/)｜[返回首页]({site_url}/)"]  # fmt: skip
-    return _post(news.title, news.published_at, FAST_FEED_CATEGORY, FAST_FEED_LABEL, [p for p in parts if p])
+    return _post(news["title"], news["published_at"], FAST_FEED_CATEGORY, FAST_FEED_LABEL, [p for p in parts if p])
 
 
 def em_media_line(source: str) -> str:

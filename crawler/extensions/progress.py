@@ -19,7 +19,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
-from crawler.summary import format_duration
+from crawler import statkeys as keys
+from crawler.extensions.summary import format_duration
 
 logger = logging.getLogger(__name__)
 
@@ -98,10 +99,10 @@ def progress_text(stats: dict, now: datetime, compact: bool = False) -> str:
     """How far the crawl has come, from its stats at `now` (aware): a log line, or a short terminal line."""
     start = stats.get("start_time")
     elapsed = max((now - start).total_seconds(), 0.0) if start else 0.0
-    posts = stats.get("finews/posts/written", 0)
+    posts = stats.get(keys.POSTS_WRITTEN, 0)
     rate = f"{posts / (elapsed / 60):.1f}/min" if elapsed else "-/min"
-    oldest = _by_list(stats, "finews/progress/oldest_day/")
-    since, done = stats.get("finews/progress/since"), _share_done(stats)
+    oldest = keys.PROGRESS_OLDEST_DAY.read(stats)
+    since, done = stats.get(keys.PROGRESS_SINCE), _share_done(stats)
     if done is None:  # scheduled mode: no `since` to measure against
         toward = short = ""
     elif done >= 1:
@@ -117,22 +118,22 @@ def progress_text(stats: dict, now: datetime, compact: bool = False) -> str:
         return f"{format_duration(elapsed)}: {posts} new posts ({rate}){reached}" + (f", {short}" if short else "")
     per_list = ", ".join(
         f"{name} {n}" + (f" (to {oldest[name]})" if name in oldest else "")
-        for name, n in sorted(_by_list(stats, "finews/lists/read/").items())
+        for name, n in keys.LISTS_READ_BY_LIST.read(stats).items()
     )
     parts = [
         f"progress after {format_duration(elapsed)}: {posts} new posts ({rate})",
-        f"list pages read {stats.get('finews/lists/read', 0)}" + (f": {per_list}" if per_list else ""),
+        f"list pages read {stats.get(keys.LISTS_READ, 0)}" + (f": {per_list}" if per_list else ""),
     ]
     return "; ".join(parts + ([toward] if toward else []))
 
 
 def _share_done(stats: dict) -> float | None:
     """The mean over the run's lists of how far back each has gone toward `since` (0..1); None if not a backfill."""
-    since = stats.get("finews/progress/since")
+    since = stats.get(keys.PROGRESS_SINCE)
     if not since:
         return None
-    oldest = _by_list(stats, "finews/progress/oldest_day/")
-    newest = stats.get("finews/progress/newest_day")
+    oldest = keys.PROGRESS_OLDEST_DAY.read(stats)
+    newest = stats.get(keys.PROGRESS_NEWEST_DAY)
     if not newest:
         return 0.0
     newest = date.fromisoformat(newest)
@@ -140,12 +141,8 @@ def _share_done(stats: dict) -> float | None:
     if span <= 0:  # the lists hold nothing as new as `since`
         return 1.0
     shares = [min(max((newest - date.fromisoformat(day)).days / span, 0.0), 1.0) for day in oldest.values()]
-    lists = max(stats.get("finews/progress/lists", 0), len(shares), 1)
+    lists = max(stats.get(keys.PROGRESS_LISTS, 0), len(shares), 1)
     return sum(shares) / lists
-
-
-def _by_list(stats: dict, prefix: str) -> dict:
-    return {k[len(prefix):]: v for k, v in stats.items() if k.startswith(prefix)}
 
 
 def _columns(stream) -> int:

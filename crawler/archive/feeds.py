@@ -1,0 +1,201 @@
+"""The archive's feeds: what makes a per-media post and a 7x24 (emnews) post differ, in one place.
+
+A feed is what one spider writes into the archive. `Feed` says, for the items of that spider:
+the post key and the pattern it must match, what else an item needs to be written, how it
+renders, the index page its post links to, its lock name and the label it is counted under;
+and, for a post read back, how its media name is found. Items are read by field name, so
+dicts with the fields of crawler/items.py work as well as the dataclasses.
+
+    feed            spider          post file                       category   index page
+    ArticleFeed     eastmoney       _posts/YYYY-MM-DD-NW<id>.md      <slug>     category/<slug>.html
+    FastNewsFeed    eastmoney_724   _posts/YYYY-MM-DD-<id>.md        emnews     emnews/index.html
+
+Adding a feed is one Feed subclass here (listed in FEEDS) and one spider that names it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from crawler.archive.render import (
+    FAST_FEED_CATEGORY,
+    FAST_FEED_LABEL,
+    render_category_page,
+    render_fast_feed_index,
+    render_fast_post,
+    render_post,
+)
+from crawler.archive.slugs import category_slug
+from crawler.ids import ID_RE, INFO_CODE_RE, info_code
+from crawler.items import SHANGHAI, ListEntry
+
+FUTURE_TOLERANCE = timedelta(hours=1)  # clock skew between East Money and this machine
+
+
+class Feed:
+    """One kind of post in the archive; subclasses fill in the class attributes and the hooks."""
+
+    name: str  # its spider's name, and its lock's: .finews.<name>.lock
+    label: str  # how people call it
+    key_field: str  # the item field that holds the post key
+    key_pattern: re.Pattern
+    bad_key_reason: str  # the drop reason of an item whose key does not match
+    index_dir: str  # the folder of its index pages
+
+    def entry_key(self, entry: ListEntry) -> str:
+        """The post key a list entry will have: known entries are never fetched."""
+        raise NotImplementedError
+
+    def post_key(self, item: Mapping) -> str:
+        """The item's key in the archive (its post's file name after the date)."""
+        return str(item.get(self.key_field) or "")
+
+    def problem(self, item: Mapping) -> str | None:
+        """The first reason the item cannot be written, or None when it is complete."""
+        published_at = item.get("published_at")
+        if not self.key_pattern.match(self.post_key(item)):
+            return self.bad_key_reason
+        if not (item.get("title") or "").strip():
+            return "no_title"
+        if not isinstance(published_at, datetime) or published_at.tzinfo is None:
+            return "no_time"
+        if published_at > datetime.now(SHANGHAI) + FUTURE_TOLERANCE:
+            return "future_time"
+        return self.content_problem(item)
+
+    def content_problem(self, item: Mapping) -> str | None:
+        """The feed's own requirements (source, body), checked after the common ones."""
+        raise NotImplementedError
+
+    def category(self, item: Mapping) -> str:
+        """The category of the item's post (its `categories:`), which names its index page."""
+        raise NotImplementedError
+
+    def counted_as(self, item: Mapping) -> str:
+        """The name a written post is counted under in the run summary ("new posts by source")."""
+        return self.label
+
+    def render(self, item: Mapping, site_url: str, share_url: str) -> str:
+        """The post's text."""
+        raise NotImplementedError
+
+    def index_path(self, category: str) -> str:
+        """Where the index page of `category` goes, relative to the archive; ValueError when unsafe."""
+        raise NotImplementedError
+
+    def index_page(self, category: str, source: str) -> str:
+        """The text of the index page of `category`, whose posts name `source`; ValueError when it cannot be made."""
+        raise NotImplementedError
+
+    def owns(self, category: str) -> bool:
+        """Whether a post of `category` is this feed's (reading the archive back)."""
+        raise NotImplementedError
+
+    def source_of_post(self, tags: str, em_media: str) -> str:
+        """A written post's media name, from its `tags:` and the text of its em_media line."""
+        return em_media
+
+
+class ArticleFeed(Feed):
+    """Per-media posts (spider `eastmoney`): keyed by infoCode, one category per media name."""
+
+    name = "eastmoney"
+    label = "per-media news"
+    key_field = "info_code"
+    key_pattern = INFO_CODE_RE
+    bad_key_reason = "bad_info_code"
+    index_dir = "category"
+
+    def entry_key(self, entry: ListEntry) -> str:
+        return info_code(entry.article_id)
+
+    def content_problem(self, item: Mapping) -> str | None:
+        if not category_slug((item.get("source") or "").strip()):
+            return "no_source"
+        if not any((p or "").strip() for p in item.get("paragraphs") or ()):
+            return "empty_body"
+        return None
+
+    def category(self, item: Mapping) -> str:
+        return category_slug(item["source"])
+
+    def counted_as(self, item: Mapping) -> str:
+        return item["source"]
+
+    def render(self, item: Mapping, site_url: str, share_url: str) -> str:
+        return render_post(item, self.category(item), share_url, site_url)
+
+    def index_path(self, category: str) -> str:
+        if not category or category != Path(category).name or category.startswith("."):
+            raise ValueError(f"unsafe category {category!r}")
+        return f"{self.index_dir}/{category}.html"
+
+    def index_page(self, category: str, source: str) -> str:
+        if not source:
+            raise ValueError("no source to title its category page")
+        return render_category_page(source, category)
+
+    def owns(self, category: str) -> bool:
+        return category != FAST_FEED_CATEGORY
+
+    def source_of_post(self, tags: str, em_media: str) -> str:
+        return tags.removesuffix("新闻") if tags.endswith("新闻") else em_media  # tagged "<source>新闻"
+
+
+class FastNewsFeed(Feed):
+    """The 7x24 rolling feed (spider `eastmoney_724`): emnews posts keyed by the bare id."""
+
+    name = "eastmoney_724"
+    label = FAST_FEED_LABEL
+    key_field = "article_id"
+    key_pattern = ID_RE
+    bad_key_reason = "bad_id"
+    index_dir = FAST_FEED_CATEGORY
+
+    def entry_key(self, entry: ListEntry) -> str:
+        return entry.article_id  # beside the per-media NW copy of the same article
+
+    def content_problem(self, item: Mapping) -> str | None:
+        has_body = any((p or "").strip() for p in item.get("paragraphs") or ())
+        if not has_body and not (item.get("summary") or "").strip():  # summary-only posts are fine
+            return "empty_body"
+        return None
+
+    def category(self, item: Mapping) -> str:
+        return FAST_FEED_CATEGORY
+
+    def render(self, item: Mapping, site_url: str, share_url: str) -> str:
+        return render_fast_post(item, site_url)
+
+    def index_path(self, category: str) -> str:
+        return f"{self.index_dir}/index.html"
+
+    def index_page(self, category: str, source: str) -> str:
+        return render_fast_feed_index()
+
+    def owns(self, category: str) -> bool:
+        return category == FAST_FEED_CATEGORY
+
+
+ARTICLES = ArticleFeed()
+FAST_NEWS = FastNewsFeed()
+FEEDS = (ARTICLES, FAST_NEWS)  # every feed: `scrapy archive` commands take all their locks
+
+
+def feed_named(name: str) -> Feed:
+    """The feed called `name` (FINEWS_FEED); ValueError naming the valid ones."""
+    for feed in FEEDS:
+        if feed.name == name:
+            return feed
+    raise ValueError(f"unknown feed {name!r}: use one of {', '.join(feed.name for feed in FEEDS)}")
+
+
+def feed_of_category(category: str) -> Feed:
+    """The feed whose posts have `category` (exactly one owns each)."""
+    for feed in FEEDS:
+        if feed.owns(category):
+            return feed
+    raise ValueError(f"no feed writes category {category!r}")

@@ -1,0 +1,118 @@
+"""The Jekyll archive on disk: the posts it holds (the dedupe index) and writes into it.
+
+A file `YYYY-MM-DD-<key>.md` under `_posts/` or the old-posts folder means <key> is known
+(crawler/archive/index.py). With FINEWS_REDIS_URL set, the keys that workers on other
+machines have written (crawler/archive/shared.py) count as known too, and an unknown post
+is claimed before it is downloaded. Each feed (crawler/archive/feeds.py) writes under its
+own lock and temp-file names, so the two feeds may write one archive at the same time.
+"""
+
+import os
+import re
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from crawler import settings as defaults
+from crawler.archive.feeds import FEEDS
+from crawler.archive.files import atomic_write
+from crawler.archive.index import scan_keys
+from crawler.archive.lock import ArchiveLock
+from crawler.archive.shared import SharedIndex
+from crawler.items import SHANGHAI
+
+_KEY_RE = re.compile(r"^[A-Za-z0-9]{1,64}$")
+TEMP_GLOB = ".finews-*.tmp"
+
+
+class Archive:
+    def __init__(self, root: str | os.PathLike, old_posts_dir: str = defaults.FINEWS_OLD_POSTS_DIR, feed: str = "finews",
+                 shared: SharedIndex | None = None, site_url: str = defaults.FINEWS_SITE_URL,
+                 share_url: str = defaults.FINEWS_SHARE_URL):  # fmt: skip
+        self.root = Path(root).resolve()
+        self.shared = shared  # workers sharing Redis, else None
+        self.site_url = site_url.rstrip("/")  # base of the posts' back links
+        self.share_url = share_url  # a per-media post's share link, with {info_code}
+        self.posts_dir = self.root / "_posts"
+        self.old_posts_dir = self.root / old_posts_dir
+        self.index_dirs = [self.posts_dir, self.old_posts_dir]
+        self.temp_prefix = TEMP_GLOB.replace("*.tmp", f"{feed}-")
+        self._lock = ArchiveLock.for_feed(self.root, feed)
+        self._known: set[str] | None = None
+
+    @classmethod
+    def from_settings(cls, settings, feed: str = "finews") -> "Archive":
+        shared = SharedIndex.from_settings(settings) if settings.get("FINEWS_REDIS_URL") else None
+        return cls(settings.get("FINEWS_ARCHIVE_DIR"), settings.get("FINEWS_OLD_POSTS_DIR"), feed, shared,
+                   settings.get("FINEWS_SITE_URL"), settings.get("FINEWS_SHARE_URL"))  # fmt: skip
+
+    # --- what it holds -----------------------------------------------------------------------
+    @property
+    def known(self) -> set[str]:
+        """Keys of every post in the index folders (and their subfolders), read once on first use."""
+        if self._known is None:
+            self._known = set()
+            for folder in self.index_dirs:
+                scan_keys(folder, self._known)
+        return self._known
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.known or (self.shared is not None and self.shared.is_done(key))
+
+    # --- claims (only with FINEWS_REDIS_URL; crawler/extensions/archive_run.py decides when) --
+    def claim(self, key: str) -> bool:
+        """Take an unknown post for this worker before downloading it (always yes on one machine)."""
+        return self.shared is None or self.shared.claim(key)
+
+    def release(self, key: str) -> None:
+        """Give up a claimed post that will not be written here, so another worker may try it."""
+        if self.shared is not None:
+            self.shared.release(key)
+
+    def mark_done(self, key: str) -> None:
+        """A post written here: known to every worker from now on."""
+        if self.shared is not None:
+            self.shared.done(key)
+
+    # --- writing -----------------------------------------------------------------------------
+    def post_path(self, published_at: datetime, key: str) -> Path:
+        if not _KEY_RE.match(key):
+            raise ValueError(f"unsafe post key {key!r}")
+        return self.posts_dir / f"{published_at.astimezone(SHANGHAI):%Y-%m-%d}-{key}.md"
+
+    def add_post(self, published_at: datetime, key: str, text: str) -> Path:
+        """Write a post atomically and record its key as known."""
+        path = self.post_path(published_at, key)
+        self.write(path, text)
+        self.known.add(key)
+        return path
+
+    def write(self, path: Path, text: str) -> None:
+        """Write `path` (inside the archive) atomically: never a partial file."""
+        path = Path(path)
+        if not path.resolve().is_relative_to(self.root):
+            raise ValueError(f"{path} is outside the archive {self.root}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, text, self.temp_prefix)
+
+    # --- one writer a feed -------------------------------------------------------------------
+    @property
+    def last_run_interrupted(self) -> bool:
+        """Whether the feed's last crawl was killed before it ended (known once lock() returned)."""
+        return self._lock.last_run_interrupted
+
+    def lock(self, crawl: bool = True) -> None:
+        """Take the archive for this feed's run (crawler/archive/lock.py), or raise ArchiveLocked.
+
+        OSError when the archive is not writable. Temp files a killed run of this feed left
+        are removed here (only this feed's: the other may be writing).
+        """
+        self.posts_dir.mkdir(parents=True, exist_ok=True)
+        self._lock.acquire(crawl)
+        for folder in (self.posts_dir, *(self.root / feed.index_dir for feed in FEEDS)):  # where write() goes
+            for stale in folder.glob(self.temp_prefix + "*"):
+                stale.unlink(missing_ok=True)
+        tempfile.TemporaryFile(dir=self.posts_dir).close()  # proves the posts folder is writable
+
+    def unlock(self) -> None:
+        self._lock.release()

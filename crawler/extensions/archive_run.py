@@ -1,0 +1,117 @@
+"""The owner of a run's archive: its lock, the Archive the spider and pipelines share, its claims.
+
+A spider that writes the archive names its feed (`feed = ARTICLES`; a spider of another
+project sets FINEWS_FEED). For such a run this extension
+- takes the feed's lock when the spider opens (another run holds it: the run closes with
+  reason archive_locked, exit 3; not writable: archive_not_writable, exit 6) and lets it go
+  when the spider closes;
+- gives the spider and the pipelines one Archive (`archive_run(crawler).archive`);
+- owns the claims of a distributed crawl (FINEWS_REDIS_URL): the spider claims each article
+  through `claim()` before asking for it; a written post (item_scraped) is marked done; every
+  claimed article that is not written, for any reason (item_dropped: invalid or duplicate,
+  item_error, the write failing, and this project's article_failed signal: download failure
+  or unparsable page), releases its claim here, and so does every claim still held when the
+  spider closes. Other workers may then take those articles.
+Spiders without a feed (`scrapy fetch`, `scrapy shell`, other projects' spiders) leave the
+archive alone: this extension and the archive pipelines stay off.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import signals
+from scrapy.exceptions import CloseSpider, NotConfigured
+
+from crawler import statkeys
+from crawler.archive import Archive, ArchiveLocked, Feed, feed_named
+from crawler.items import fields
+from crawler.signals import article_failed
+
+logger = logging.getLogger(__name__)
+
+
+def run_feed(spidercls, settings) -> Feed | None:
+    """The feed a spider class writes: its `feed` attribute, else the FINEWS_FEED setting, else none."""
+    feed = getattr(spidercls, "feed", None)
+    if feed is None and settings.get("FINEWS_FEED"):
+        feed = feed_named(settings["FINEWS_FEED"])
+    return feed
+
+
+def archive_run(crawler) -> ArchiveRun | None:
+    """The run's ArchiveRun, or None when the crawl writes no archive."""
+    return crawler.get_extension(ArchiveRun)
+
+
+class ArchiveRun:
+    def __init__(self, crawler, feed: Feed):
+        self.crawler = crawler
+        self.feed = feed
+        self.archive = Archive.from_settings(crawler.settings, feed.name)
+        self.claimed: set[str] = set()  # claims held in a distributed crawl, until written or released
+
+    @classmethod
+    def from_crawler(cls, crawler) -> ArchiveRun:
+        feed = run_feed(crawler.spidercls, crawler.settings)
+        if feed is None:
+            raise NotConfigured("the spider writes no archive feed")
+        run = cls(crawler, feed)
+        for handler, signal in (
+            (run.spider_opened, signals.spider_opened),
+            (run.spider_closed, signals.spider_closed),
+            (run.item_scraped, signals.item_scraped),
+            (run.item_dropped, signals.item_dropped),
+            (run.item_error, signals.item_error),
+            (run.article_failed, article_failed),
+        ):
+            crawler.signals.connect(handler, signal=signal)
+        return run
+
+    @property
+    def last_run_interrupted(self) -> bool:
+        """Whether the feed's last crawl was killed before it ended (it may have left gaps)."""
+        return self.archive.last_run_interrupted
+
+    def spider_opened(self, spider) -> None:
+        try:
+            self.archive.lock()
+        except ArchiveLocked as exc:
+            logger.error("Not crawling: %s. It exits by itself; this run stops here.", exc)
+            raise CloseSpider("archive_locked") from None
+        except OSError as exc:
+            logger.error("Not crawling: the archive %s is not writable: %s", self.archive.root, exc)
+            raise CloseSpider("archive_not_writable") from None
+
+    def spider_closed(self, spider, reason: str) -> None:
+        for key in list(self.claimed):
+            self.release(key)
+        self.archive.unlock()
+
+    # --- claims --------------------------------------------------------------------------------
+    def claim(self, key: str) -> bool:
+        """Take an article before it is requested; False when another worker has it (distributed only)."""
+        if not self.archive.claim(key):
+            return False
+        if self.archive.shared is not None:
+            self.claimed.add(key)
+        return True
+
+    def release(self, key: str) -> None:
+        self.claimed.discard(key)
+        self.archive.release(key)
+
+    def item_scraped(self, item, spider) -> None:
+        key = self.feed.post_key(fields(item))
+        self.claimed.discard(key)
+        self.archive.mark_done(key)
+
+    def item_dropped(self, item, spider, exception) -> None:
+        self.release(self.feed.post_key(fields(item)))
+
+    def item_error(self, item, spider, failure) -> None:
+        self.release(self.feed.post_key(fields(item)))
+
+    def article_failed(self, key: str, reason: str) -> None:
+        self.crawler.stats.inc_value(statkeys.DROPPED(reason))
+        self.release(key)

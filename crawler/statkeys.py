@@ -1,0 +1,56 @@
+"""Every stats key this project writes into Scrapy's stats collector, in one place.
+
+A single key is a constant; a family of keys (one per reason, media source or list) is a
+`Family`: `DROPPED("duplicate")` is the key "finews/dropped/duplicate", and
+`DROPPED.read(stats)` gives the family back as {"duplicate": 3, ...}. Spiders, pipelines
+and extensions count with these; the run summary and the progress display read them.
+README.md ("Run report") documents what each one means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Family:
+    """Stats keys that share a prefix and differ by one name."""
+
+    prefix: str
+
+    def __call__(self, name: str) -> str:
+        return self.prefix + name
+
+    def read(self, stats: dict) -> dict:
+        """The family's values by name, in name order."""
+        return dict(sorted((key[len(self.prefix) :], value) for key, value in stats.items() if key.startswith(self.prefix)))
+
+
+# --- what was written ------------------------------------------------------------------------
+POSTS_WRITTEN = "finews/posts/written"
+POSTS_BY_SOURCE = Family("finews/posts/by_source/")  # per media name (or the 7x24 feed's label)
+INDEX_PAGES_CREATED = "finews/categories/created"  # category pages and the emnews index page
+WRITE_ERRORS = "finews/write_errors"  # posts the archive could not take (the run stops)
+
+# --- what was not ----------------------------------------------------------------------------
+DROPPED = Family("finews/dropped/")  # by reason: validation, duplicate, http_404, unparsable page, ...
+SKIPPED = Family("finews/skipped/")  # list entries not fetched: known, listed_twice, claimed_elsewhere, out_of_range
+SUMMARY_ONLY = Family("finews/emnews/summary_only/")  # 7x24 items posted from their summary, by reason
+
+# --- lists and pages -------------------------------------------------------------------------
+LISTS_READ = "finews/lists/read"
+LISTS_READ_BY_LIST = Family("finews/lists/read/")  # per category name, or "7x24"
+LISTS_FAILED = Family("finews/lists/failed/")  # by reason
+LIST_ENTRIES_REJECTED = Family("finews/lists/rejected_entries/")  # by reason (not_cms, bad_id, duplicate, ...)
+ARTICLES_FETCHED = "finews/articles/fetched"
+ARTICLES_UNPARSABLE = "finews/articles/unparsable"
+
+# --- progress (crawler/extensions/progress.py) -----------------------------------------------
+PROGRESS_LISTS = "finews/progress/lists"  # how many lists the run reads
+PROGRESS_SINCE = "finews/progress/since"  # backfill: the ISO day it goes back to
+PROGRESS_OLDEST_DAY = Family("finews/progress/oldest_day/")  # per list: the oldest ISO day listed so far
+PROGRESS_NEWEST_DAY = "finews/progress/newest_day"  # the newest ISO day any list gave
+
+# --- the run ---------------------------------------------------------------------------------
+RETRY_BACKOFF_SECONDS = "finews/retry/backoff_seconds"
+EXIT_STATUS = "finews/exit_status"
