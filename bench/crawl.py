@@ -60,7 +60,9 @@ def main() -> None:
         print(f"  scrapy crawl eastmoney      {written / ours:7.1f} articles/s ({ours:.1f} s, {written} posts written)")
         print(f"  ratio {ratio:.2f}x (target >= 0.6x): {'met' if ratio >= 0.6 else 'MISSED'}")
 
-        idle = scrapy(["runspider", "bench/spiders.py", "-a", "role=idle"], {**RELAXED, "FINEWS_ARCHIVE_DIR": tmp / "unused"})
+        idle = scrapy(
+            ["runspider", "bench/spiders.py", "-a", "role=idle"], {**RELAXED, "FINEWS_ARCHIVE_DIR": tmp / "unused"}
+        )
         server.requested.clear()
         nothing_new = scrapy(["crawl", "eastmoney"], {**settings, "FINEWS_ARCHIVE_DIR": tmp / "archive"})
         requests = len(server.requested)

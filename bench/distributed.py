@@ -10,8 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from fixtures.testing import local_redis_server
-from fixtures.testing import serve, synthesize
+from fixtures.testing import local_redis_server, serve, synthesize
 from tests.crawl import start_crawl
 
 

@@ -49,7 +49,9 @@ def main() -> None:
     results = {size: backfill_peak_mb(size) for size in (args.small, args.large)}
     print("memory over a long backfill (peak RSS of the scrapy process)")
     for size, (peak, seconds, written) in results.items():
-        print(f"  {size:6d} articles: peak {peak:6.1f} MB, {written} posts in {seconds:.0f} s ({written / seconds:.0f}/s)")
+        print(
+            f"  {size:6d} articles: peak {peak:6.1f} MB, {written} posts in {seconds:.0f} s ({written / seconds:.0f}/s)"
+        )
     growth = results[args.large][0] - results[args.small][0]
     print(f"  growth {growth:.1f} MB (target <= 50 MB): {'met' if growth <= 50 else 'MISSED'}")
 

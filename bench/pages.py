@@ -42,13 +42,17 @@ def generated_pages(count: int, max_bytes: int = 200_000, body_share: float | No
                  f"{rng.choice(titles)}</a><span class=\"time\">{rng.randrange(1, 13):02d}月{rng.randrange(1, 29):02d}日</span></li>"
                  for _ in range(40)]  # fmt: skip
         third = int(growth * (1 - share)) // 3  # furniture: a script in the head, navigation before, links after
-        records = [json.dumps({"title": t, "code": str(rng.randrange(10**17, 10**18))}, ensure_ascii=False) for t in titles]
+        records = [
+            json.dumps({"title": t, "code": str(rng.randrange(10**17, 10**18))}, ensure_ascii=False) for t in titles
+        ]
         script = "var relatedNews = [" + ",".join(_repeat(rng, records, third)) + "];"
         page = page.replace("</head>", f"<script>{script}</script></head>", 1)
-        page = re.sub(r"<body[^>]*>", lambda m: f'{m.group(0)}<div class="topnav"><ul>{"".join(_repeat(rng, links, third))}</ul></div>',
-                      page, count=1)  # fmt: skip
+        navigation = f'<div class="topnav"><ul>{"".join(_repeat(rng, links, third))}</ul></div>'
+        page = re.sub(r"<body[^>]*>", lambda m, nav=navigation: m.group(0) + nav, page, count=1)
         page = page.replace(_BODY_MARK, _BODY_MARK + "".join(filler), 1)
-        page = page.replace("</body>", f'<div class="sidebar"><ul>{"".join(_repeat(rng, links, third))}</ul></div></body>', 1)
+        page = page.replace(
+            "</body>", f'<div class="sidebar"><ul>{"".join(_repeat(rng, links, third))}</ul></div></body>', 1
+        )
         pages.append((truth, page))
     return pages
 

@@ -11,12 +11,12 @@ import argparse
 import time
 from datetime import datetime
 
+from bench.pages import generated_pages, mirror_pages
 from crawler import settings
-from crawler.parsers import parse_article
-from crawler.items import SHANGHAI
 from crawler.archive.render import render_post
 from crawler.archive.slugs import category_slug
-from bench.pages import generated_pages, mirror_pages
+from crawler.items import SHANGHAI
+from crawler.parsers import parse_article
 
 TARGET_RATIO = 20.0
 
@@ -47,8 +47,12 @@ def compare(name: str, pages) -> float:
     trafilatura_seconds = trafilatura_extract(pages)
     ratio = trafilatura_seconds / ours_seconds
     print(f"{name}: {len(pages)} pages, mean {size:.0f} KB; exact title/time/source on every page")
-    print(f"  finews parse+render {len(pages) / ours_seconds:8.1f} pages/s  ({ours_seconds / len(pages) * 1000:.2f} ms/page)")
-    print(f"  trafilatura extract {len(pages) / trafilatura_seconds:8.1f} pages/s  ({trafilatura_seconds / len(pages) * 1000:.2f} ms/page)")
+    print(
+        f"  finews parse+render {len(pages) / ours_seconds:8.1f} pages/s  ({ours_seconds / len(pages) * 1000:.2f} ms/page)"
+    )
+    print(
+        f"  trafilatura extract {len(pages) / trafilatura_seconds:8.1f} pages/s  ({trafilatura_seconds / len(pages) * 1000:.2f} ms/page)"
+    )
     print(f"  ratio {ratio:.1f}x")
     return ratio
 
@@ -58,7 +62,9 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=2000, help="generated pages per set (default 2000)")
     args = parser.parse_args()
     ours(mirror_pages())  # warm-up: imports and caches
-    typical = compare("mirror + generated pages (body 10-50% of each page's growth)", mirror_pages() + generated_pages(args.pages))
+    typical = compare(
+        "mirror + generated pages (body 10-50% of each page's growth)", mirror_pages() + generated_pages(args.pages)
+    )
     compare("worst case: generated pages grown in the body only", generated_pages(args.pages, body_share=1.0))
     print(f"target >= {TARGET_RATIO:.0f}x on the typical set: {'met' if typical >= TARGET_RATIO else 'MISSED'}")
 

@@ -19,4 +19,7 @@ class RedisAddon:
         settings.set("SCHEDULER_PERSIST", True, "addon")  # else the dupefilter is deleted when a run closes
         settings.set("SCHEDULER_QUEUE_KEY", f"{prefix}:%(spider)s:requests", "addon")
         settings.set("SCHEDULER_DUPEFILTER_KEY", f"{prefix}:%(spider)s:dupefilter", "addon")
-        settings["EXTENSIONS"] = {**settings.getdict("EXTENSIONS"), "crawler.extensions.shared_work.WaitForSharedWork": 600}
+        settings["EXTENSIONS"] = {
+            **settings.getdict("EXTENSIONS"),
+            "crawler.extensions.shared_work.WaitForSharedWork": 600,
+        }

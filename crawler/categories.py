@@ -37,7 +37,7 @@ class Category:
 
 
 def parse_categories(text: str | None) -> list[Category]:
-    """"cgnjj,351" -> categories; numbers are API columns. Raises ValueError on unknown names."""
+    """ "cgnjj,351" -> categories; numbers are API columns. Raises ValueError on unknown names."""
     names = [n.strip() for n in (text or ",".join(DEFAULT_CATEGORIES)).split(",") if n.strip()]
     if not names:
         raise ValueError("categories is empty")

@@ -30,7 +30,7 @@ def iso_beijing(moment: datetime) -> str:
 ISO_BEIJING = {"serializer": iso_beijing}  # field metadata that Scrapy's feed exporters apply
 
 
-def fields(item) -> Mapping:
+def fields(item: object) -> Mapping:
     """An item's fields by name, whatever kind of item it is (dataclass, dict, scrapy.Item, attrs)."""
     return item if isinstance(item, Mapping) else ItemAdapter(item)
 

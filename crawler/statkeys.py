@@ -23,7 +23,9 @@ class Family:
 
     def read(self, stats: dict) -> dict:
         """The family's values by name, in name order."""
-        return dict(sorted((key[len(self.prefix) :], value) for key, value in stats.items() if key.startswith(self.prefix)))
+        return dict(
+            sorted((key[len(self.prefix) :], value) for key, value in stats.items() if key.startswith(self.prefix))
+        )
 
 
 # --- what was written ------------------------------------------------------------------------

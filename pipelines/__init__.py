@@ -7,19 +7,21 @@ writes no archive (a spider with no feed) leaves them off. Every dropped item is
 as finews/dropped/<reason>; its claim, in a distributed crawl, is released by ArchiveRun.
 """
 
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.statscollectors import StatsCollector
 
 from crawler import statkeys as keys
 from crawler.extensions.archive_run import ArchiveRun, archive_run
 
 
-def drop(stats, reason: str, detail: str = "") -> DropItem:
+def drop(stats: StatsCollector, reason: str, detail: str = "") -> DropItem:
     """Count a drop under finews/dropped/<reason> and return the DropItem to raise."""
     stats.inc_value(keys.DROPPED(reason))
     return DropItem(f"{reason}: {detail}" if detail else reason)
 
 
-def run_of(crawler) -> ArchiveRun:
+def run_of(crawler: Crawler) -> ArchiveRun:
     """The run's archive owner; NotConfigured (the pipeline stays off) when the crawl writes no archive."""
     run = archive_run(crawler)
     if run is None:

@@ -36,7 +36,9 @@ class WritePostPipeline:
         post = feed.render(fields, archive.site_url, archive.share_url)
         try:
             if index_path not in self.index_pages and not index_path.exists():  # first: a run killed in between
-                archive.write(index_path, feed.index_page(category, fields.get("source") or ""))  # leaves no orphan post
+                archive.write(
+                    index_path, feed.index_page(category, fields.get("source") or "")
+                )  # leaves no orphan post
                 self.stats.inc_value(keys.INDEX_PAGES_CREATED)
             self.index_pages.add(index_path)
             archive.add_post(fields["published_at"], feed.post_key(fields), post)

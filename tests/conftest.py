@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.items import Article
-from crawler.items import SHANGHAI
+from crawler.items import SHANGHAI, Article
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"

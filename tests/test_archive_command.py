@@ -12,12 +12,12 @@ import pytest
 from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
-from crawler.commands.archive import Command
-from crawler.items import SHANGHAI
-from fixtures.testing import FIXTURE_SITE, serve
 from crawler.archive import Archive
 from crawler.archive.render import render_fast_feed_index, render_post
 from crawler.archive.slugs import category_slug
+from crawler.commands.archive import Command
+from crawler.items import SHANGHAI
+from fixtures.testing import FIXTURE_SITE, serve
 from tests.conftest import FIXTURES, REFERENCE, REPO, make_article, project_settings
 from tests.crawl import archive_files, scrapy_crawl
 

@@ -5,10 +5,9 @@ from datetime import datetime
 
 import pytest
 
-from crawler.items import ListEntry
+from crawler.items import SHANGHAI, ListEntry
 from crawler.parsers import ParseError, parse_article
 from crawler.parsers.body import media_from_em_line
-from crawler.items import SHANGHAI
 from tests.conftest import FIXTURES, REFERENCE
 
 SEED_ID = "202112312231871790"

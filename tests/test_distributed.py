@@ -66,7 +66,7 @@ def test_two_workers_share_the_work(large_mirror, large_mirror_archive, shared, 
 
 
 def test_a_killed_worker_loses_nothing(large_mirror, large_mirror_archive, shared, tmp_path):
-    server, base_url = large_mirror
+    _server, base_url = large_mirror
     killed = start_crawl(base_url, tmp_path / "worker1", *ARGS, **shared)
     survivor = start_crawl(base_url, tmp_path / "worker2", *ARGS, **shared)
     posts = tmp_path / "worker1" / "_posts"

@@ -121,7 +121,9 @@ def test_html_lists_give_the_same_articles(mirror, tmp_path, first_run):
         if name.startswith("_posts/"):
             ours, theirs = split_post(text), split_post(api_files[name])
             assert ours[1] == theirs[1]
-            assert {k: v for k, v in ours[0].items() if k != "date"} == {k: v for k, v in theirs[0].items() if k != "date"}
+            assert {k: v for k, v in ours[0].items() if k != "date"} == {
+                k: v for k, v in theirs[0].items() if k != "date"
+            }
 
 
 def test_backfill_keeps_only_the_range(mirror, tmp_path):
@@ -130,13 +132,15 @@ def test_backfill_keeps_only_the_range(mirror, tmp_path):
     since, until = days[len(days) // 4], days[len(days) // 2]
     scrapy_crawl(base_url, tmp_path, f"since={since}", f"until={until}")
     posts = sorted(p.name for p in (tmp_path / "_posts").glob("*.md"))
-    expected = sorted({f"{a['show_time'][:10]}-NW{a['id']}.md" for a in listed_articles() if since <= a["show_time"][:10] <= until})
+    expected = sorted(
+        {f"{a['show_time'][:10]}-NW{a['id']}.md" for a in listed_articles() if since <= a["show_time"][:10] <= until}
+    )
     assert posts and posts == expected
 
 
 def test_known_articles_are_not_downloaded(mirror, tmp_path, first_run):
     """Posts from an older archive (the old-posts folder) count as known."""
-    archive, files, _, _ = first_run
+    _archive, files, _, _ = first_run
     server, base_url = mirror
     old = tmp_path / "old_post"
     old.mkdir()

@@ -7,11 +7,10 @@ from datetime import datetime
 import pytest
 import yaml
 
-from crawler.items import FastNews
-from fixtures.testing import FIXTURE_SITE, serve
-from crawler.parsers import ParseError, parse_fast_list
-from crawler.items import SHANGHAI
 from crawler.archive.render import render_fast_post
+from crawler.items import SHANGHAI, FastNews
+from crawler.parsers import ParseError, parse_fast_list
+from fixtures.testing import FIXTURE_SITE, serve
 from tests.conftest import REFERENCE
 from tests.crawl import archive_files, scrapy_crawl
 
@@ -87,7 +86,7 @@ def feed_run(tmp_path_factory):
 
 
 def test_every_feed_item_is_posted_in_the_emnews_format(feed_run):
-    archive, files, first, _, _ = feed_run
+    _archive, files, first, _, _ = feed_run
     for item in FEED:
         name = f"_posts/{(item['show_time'] or '')[:10]}-{item['id']}.md"
         if not item["title"]:
@@ -119,13 +118,17 @@ def test_rerun_writes_nothing_and_fetches_no_article(feed_run):
 
 def test_both_feeds_keep_their_own_copy_of_an_article(feed_run, tmp_path):
     """The archive keeps per-media (NW...) and emnews (bare id) posts of one article, as before."""
-    archive, files, _, _, _ = feed_run
+    archive, _files, _, _, _ = feed_run
     server, base_url = serve()
     try:
         scrapy_crawl(base_url, archive)  # the per-media feed, into the same archive
     finally:
         server.shutdown()
-    both = [i["id"] for i in FEED if i["has_article"] and (archive / "_posts" / f"{i['show_time'][:10]}-NW{i['id']}.md").exists()]
+    both = [
+        i["id"]
+        for i in FEED
+        if i["has_article"] and (archive / "_posts" / f"{i['show_time'][:10]}-NW{i['id']}.md").exists()
+    ]
     assert both and all((archive / "_posts" / f"{MANIFEST_DAY[i]}-{i}.md").exists() for i in both)
 
 

@@ -28,7 +28,12 @@ def faulty_run(tmp_path_factory):
     server, base_url = serve(faults={f"/a/{article_id}\\.html": actions for article_id, actions in FAULTS.items()})
     try:
         process = scrapy_crawl(
-            base_url, tmp / "archive", "categories=350", DOWNLOAD_TIMEOUT=1, RETRY_TIMES=2, FINEWS_REPORT_FILE=tmp / "run.json"
+            base_url,
+            tmp / "archive",
+            "categories=350",
+            DOWNLOAD_TIMEOUT=1,
+            RETRY_TIMES=2,
+            FINEWS_REPORT_FILE=tmp / "run.json",
         )
     finally:
         server.shutdown()

@@ -13,12 +13,12 @@ import yaml
 from scrapy.http import HtmlResponse
 
 from crawler.archive import ARTICLES
-from crawler.items import ListEntry, fields
-from fixtures.testing import FIXTURE_SITE, serve
-from crawler.parsers import ParseError, parse_article, parse_list_api
-from crawler.spiders.base import page_text
 from crawler.archive.render import render_post
 from crawler.archive.slugs import category_slug
+from crawler.items import fields
+from crawler.parsers import ParseError, parse_article, parse_list_api
+from crawler.spiders.base import page_text
+from fixtures.testing import FIXTURE_SITE, serve
 from tests.conftest import FIXTURES
 from tests.crawl import scrapy_crawl
 
@@ -27,7 +27,9 @@ CASES = json.loads((HOSTILE / "cases.json").read_text(encoding="utf-8"))
 LIST_ANSWER = (HOSTILE / "site/np-listapi.eastmoney.com/comm/web/getNewsByColumns/9001/1.json").read_bytes()
 LISTED = {entry.article_id: entry for entry in parse_list_api(LIST_ANSWER).entries}
 PAGE_CASES = {k: v for k, v in CASES["articles"].items() if "fault" not in v and "large" not in v}
-FORBIDDEN = re.compile(r"<script|<style|<iframe|<svg|<math|<form|<object|<input|\bon\w+=|javascript:|data:|style=", re.I)
+FORBIDDEN = re.compile(
+    r"<script|<style|<iframe|<svg|<math|<form|<object|<input|\bon\w+=|javascript:|data:|style=", re.I
+)
 
 
 def outcome(article_id: str, body: bytes, content_type: str = "text/html") -> tuple[str, object]:
@@ -98,7 +100,7 @@ def test_xss_payloads_are_sanitized():
     body = (HOSTILE / "site/finance.eastmoney.com/a/202511200000000024.html").read_bytes()
     paragraphs = outcome("202511200000000024", body)[1].paragraphs
     assert paragraphs == [
-        "<p>安全的正文<img src=\"https://finance.eastmoney.com/a/x\"></p>",
+        '<p>安全的正文<img src="https://finance.eastmoney.com/a/x"></p>',
         '<p>点我 <a href="https://example.com/ok">链接</a></p>',
         '<p><img src="https://np-newspic.dfcfw.com/download/D1.jpg"></p>',
         "<p><b>加粗</b></p>",  # svg and math (with their content) are gone
@@ -120,7 +122,9 @@ def hostile_crawl(tmp_path_factory):
             faults[f"/a/{article_id}\\.html"] = case["fault"]
     server, base_url = serve(HOSTILE / "site", tmp / "large", FIXTURE_SITE, faults=faults)
     try:
-        process = scrapy_crawl(base_url, tmp / "archive", "categories=9001,9002,9003", FINEWS_REPORT_FILE=tmp / "report.json")
+        process = scrapy_crawl(
+            base_url, tmp / "archive", "categories=9001,9002,9003", FINEWS_REPORT_FILE=tmp / "report.json"
+        )
     finally:
         server.shutdown()
     return tmp / "archive", json.loads((tmp / "report.json").read_text(encoding="utf-8")), process

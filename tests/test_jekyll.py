@@ -7,12 +7,11 @@ from datetime import datetime
 import pytest
 
 from crawler import settings as defaults
-from crawler.items import Article
-from fixtures.testing import serve
-from crawler.items import SHANGHAI
 from crawler.archive import Archive
 from crawler.archive.render import render_category_page, render_post
 from crawler.archive.slugs import category_slug
+from crawler.items import SHANGHAI, Article
+from fixtures.testing import serve
 from tests.conftest import FIXTURES, need_tool
 from tests.crawl import scrapy_crawl
 
@@ -47,7 +46,9 @@ def built_site(tmp_path_factory):
             paragraphs=[body],
         )
         slug = category_slug(source)
-        archive.add_post(article.published_at, article.info_code, render_post(article, slug, defaults.FINEWS_SHARE_URL, "//s"))
+        archive.add_post(
+            article.published_at, article.info_code, render_post(article, slug, defaults.FINEWS_SHARE_URL, "//s")
+        )
         archive.write(site / "category" / f"{slug}.html", render_category_page(source, slug))
     build = subprocess.run([jekyll, "build", "--quiet"], cwd=site, capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stdout + build.stderr

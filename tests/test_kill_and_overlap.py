@@ -3,11 +3,10 @@
 import signal
 import time
 
-import pytest
 import yaml
 
-from fixtures.testing import synthesize, serve
 from crawler.archive import TEMP_GLOB
+from fixtures.testing import serve, synthesize
 from tests.conftest import LARGE_MIRROR_ARGS, LARGE_MIRROR_ARTICLES
 from tests.crawl import archive_files, scrapy_crawl, start_crawl
 

@@ -5,8 +5,8 @@ from datetime import datetime
 
 import pytest
 
-from crawler.parsers import ParseError, parse_list_api, parse_list_html
 from crawler.items import SHANGHAI
+from crawler.parsers import ParseError, parse_list_api, parse_list_html
 from tests.conftest import REFERENCE
 
 API_ANSWER = {
@@ -28,7 +28,12 @@ API_ANSWER = {
                 "url": "http://finance.eastmoney.com/news/1351,202609283884561151.html",
                 "uniqueUrl": "http://finance.eastmoney.com/a/202609283884561151.html",
             },
-            {"code": "202609283884561152", "np_dst": "CFH", "url": "http://caifuhao.eastmoney.com/news/x", "uniqueUrl": ""},
+            {
+                "code": "202609283884561152",
+                "np_dst": "CFH",
+                "url": "http://caifuhao.eastmoney.com/news/x",
+                "uniqueUrl": "",
+            },
             {"code": "", "uniqueUrl": "https://finance.eastmoney.com/a/20170701752100652.html", "showTime": ""},
             {"code": "../../etc/passwd", "url": "", "uniqueUrl": ""},
             {"code": "202609283884561151", "np_dst": "CMS"},
@@ -99,7 +104,9 @@ def test_html_list_page():
 
 def test_real_2017_list_item_year_comes_from_the_id():
     li = (REFERENCE / "fragments" / "frag_list_li_newsTr1_2017-07.html").read_text(encoding="utf-8")
-    page = parse_list_html(f'<ul id="newsListContent">{li}</div></li></ul>', "http://finance.eastmoney.com/news/cgsxw.html")
+    page = parse_list_html(
+        f'<ul id="newsListContent">{li}</div></li></ul>', "http://finance.eastmoney.com/news/cgsxw.html"
+    )
     (entry,) = page.entries
     assert entry.article_id == "20170701752100652"
     assert entry.title == "银星能源拟购银仪风电50%股权"

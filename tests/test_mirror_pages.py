@@ -11,10 +11,10 @@ from datetime import datetime
 
 import pytest
 
-from fixtures.testing import FIXTURE_SITE
-from crawler.parsers import parse_article
-from crawler.items import SHANGHAI
 from crawler.archive.slugs import category_slug
+from crawler.items import SHANGHAI
+from crawler.parsers import parse_article
+from fixtures.testing import FIXTURE_SITE
 
 MANIFEST = json.loads((FIXTURE_SITE / "manifest.json").read_text(encoding="utf-8"))
 

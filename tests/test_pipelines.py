@@ -6,9 +6,9 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from crawler.items import SHANGHAI
 from crawler.archive import Archive
 from crawler.extensions.archive_run import archive_run
+from crawler.items import SHANGHAI
 from crawler.spiders.eastmoney import EastMoneySpider
 from pipelines.dedupe import DedupePipeline
 from pipelines.validate import ValidatePipeline
@@ -46,7 +46,10 @@ def test_post_path_is_safe(tmp_path):
     archive = Archive(tmp_path)
     day = datetime(2021, 12, 31, 23, 30, tzinfo=SHANGHAI)
     assert archive.post_path(day.astimezone(SHANGHAI), "NW1").name == "2021-12-31-NW1.md"
-    assert archive.post_path(datetime(2021, 12, 31, 16, 30, tzinfo=SHANGHAI).astimezone(tz=None), "NW1").parent == archive.posts_dir
+    assert (
+        archive.post_path(datetime(2021, 12, 31, 16, 30, tzinfo=SHANGHAI).astimezone(tz=None), "NW1").parent
+        == archive.posts_dir
+    )
     for key in ("../../etc/passwd", "NW1/x", "", "a b"):
         with pytest.raises(ValueError):
             archive.post_path(day, key)

@@ -4,14 +4,13 @@ import os
 import pty
 import re
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from fixtures.testing import serve
 from crawler.extensions.progress import progress_text
+from fixtures.testing import crawl_command, serve
 from tests.conftest import REPO
-from fixtures.testing import crawl_command
 
-START = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 TEN_MINUTES_IN = START + timedelta(minutes=10)
 
 

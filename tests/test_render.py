@@ -7,11 +7,10 @@ import pytest
 import yaml
 
 from crawler import settings as defaults
-from crawler.items import ListEntry
-from crawler.parsers import parse_article
-from crawler.items import SHANGHAI
 from crawler.archive.render import render_category_page, render_post, yaml_quoted, yaml_scalar
 from crawler.archive.slugs import category_slug
+from crawler.items import SHANGHAI, ListEntry
+from crawler.parsers import parse_article
 from tests.conftest import FIXTURES, REFERENCE, make_article
 
 SEED_ID = "202112312231871790"
@@ -58,7 +57,9 @@ def test_hostile_titles_stay_valid_yaml(title):
     assert split_post(post)[0]["title"] == title
 
 
-@pytest.mark.parametrize("value", ["zhengquanshibao", "yes", "on", "a: b", "#x", "21shijijingjibaodao  nancailicaitong"])
+@pytest.mark.parametrize(
+    "value", ["zhengquanshibao", "yes", "on", "a: b", "#x", "21shijijingjibaodao  nancailicaitong"]
+)
 def test_plain_scalars_only_when_they_read_back(value):
     assert yaml.safe_load(f"k: {yaml_scalar(value)}") == {"k": value}
 
@@ -66,7 +67,9 @@ def test_plain_scalars_only_when_they_read_back(value):
 def test_liquid_in_body_is_not_executed():
     plain = render_post(make_article(), "slug", "{info_code}", "//site")
     assert "render_with_liquid" not in plain
-    liquid = render_post(make_article(paragraphs=["<p>{{ site.title }} {% include x %}</p>"]), "slug", "{info_code}", "//site")
+    liquid = render_post(
+        make_article(paragraphs=["<p>{{ site.title }} {% include x %}</p>"]), "slug", "{info_code}", "//site"
+    )
     assert split_post(liquid)[0]["render_with_liquid"] is False
 
 

@@ -39,7 +39,7 @@ class LoggingHandler(SimpleHTTPRequestHandler):
     def log_request(self, code="-", size="-"):
         self.server.log.append((unquote(urlsplit(self.path).path), int(code)))
 
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+    def log_message(self, format, *args):
         pass
 
 

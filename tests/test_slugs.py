@@ -19,7 +19,11 @@ def test_slug_equals_the_archive(media, slug):
 
 @pytest.mark.parametrize(
     ("media", "slug"),
-    [("中国证券报·中证网", "zhongguozhengquanbao·zhongzhengwang"), ("银行", "yinxing"), ("每日经济新闻", "meirijingjixinwen")],
+    [
+        ("中国证券报·中证网", "zhongguozhengquanbao·zhongzhengwang"),
+        ("银行", "yinxing"),
+        ("每日经济新闻", "meirijingjixinwen"),
+    ],
 )
 def test_known_slugs(media, slug):
     assert category_slug(media) == slug

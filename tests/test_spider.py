@@ -7,8 +7,7 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.test import get_crawler
 
 from crawler.categories import Category, parse_categories
-from crawler.items import ListEntry, ListPage
-from crawler.items import SHANGHAI
+from crawler.items import SHANGHAI, ListEntry, ListPage
 from crawler.spiders.eastmoney import EastMoneySpider
 from tests.conftest import project_settings
 
@@ -87,7 +86,9 @@ def test_next_page_on_the_live_host_stays_on_the_mirror(tmp_path):
     mirror = "http://127.0.0.1:8000/finance.eastmoney.com/a/"
     s = spider(tmp_path, {"FINEWS_LIST_PAGE_URL": mirror + "{slug}.html"}, lists="html")
     assert s.mirror_safe(mirror + "cgnjj_2.html", mirror + "cgnjj.html") == mirror + "cgnjj_2.html"
-    assert s.mirror_safe("https://finance.eastmoney.com/a/cgnjj_2.html", mirror + "cgnjj.html") == mirror + "cgnjj_2.html"
+    assert (
+        s.mirror_safe("https://finance.eastmoney.com/a/cgnjj_2.html", mirror + "cgnjj.html") == mirror + "cgnjj_2.html"
+    )
 
 
 def test_list_pages_are_counted_per_list_with_the_days_they_reach(tmp_path):

@@ -1,15 +1,15 @@
 """The end of a run: the run report (FINEWS_REPORT_FILE) and the log summary, as pure functions of stats."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from crawler.extensions.summary import format_duration, run_report, summary_text
 
 STATS = {  # a run's stats as Scrapy and the spiders leave them
-    "start_time": datetime(2026, 11, 20, 1, 2, 3, 456789, tzinfo=timezone.utc),
-    "finish_time": datetime(2026, 11, 20, 1, 4, 10, 456789, tzinfo=timezone.utc),
+    "start_time": datetime(2026, 11, 20, 1, 2, 3, 456789, tzinfo=UTC),
+    "finish_time": datetime(2026, 11, 20, 1, 4, 10, 456789, tzinfo=UTC),
     "elapsed_time_seconds": 127.00049,
     "finish_reason": "finished",
     "finews/exit_status": 0,

@@ -10,6 +10,7 @@ import html
 import json
 import re
 from functools import lru_cache
+from typing import Any
 
 import yaml
 
@@ -50,7 +51,7 @@ def category_link(site_url: str, slug: str) -> str:
     return f"{site_url}/category/{''.join(_LINK_UNSAFE.get(c, c) for c in slug)}.html"
 
 
-def render_post(item, slug: str, share_url: str, site_url: str) -> str:
+def render_post(item: Any, slug: str, share_url: str, site_url: str) -> str:
     """A per-media post: front matter, body blocks, source line, share link and back links."""
     article = fields(item)
     source_label = f"{article['source']}新闻"
@@ -63,7 +64,7 @@ def render_post(item, slug: str, share_url: str, site_url: str) -> str:
     )  # fmt: skip
 
 
-def render_fast_post(item, site_url: str) -> str:
+def render_fast_post(item: Any, site_url: str) -> str:
     """An emnews post (the 7x24 feed): the summary as a quote, the article's blocks, links.
 
     The summary loses a leading 【headline】 (the feed repeats the title there); a news item

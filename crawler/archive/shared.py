@@ -11,6 +11,10 @@ crawler/addons.py and crawler/extensions/shared_work.py.
 import os
 import socket
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 
 class SharedIndex:
@@ -24,7 +28,7 @@ class SharedIndex:
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
 
     @classmethod
-    def from_settings(cls, settings) -> "SharedIndex":
+    def from_settings(cls, settings: "BaseSettings") -> "SharedIndex":
         import redis  # scrapy-redis's dependency: only needed on this path
 
         client = redis.Redis.from_url(settings["FINEWS_REDIS_URL"], decode_responses=True)

@@ -12,6 +12,7 @@ import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crawler import settings as defaults
 from crawler.archive.feeds import FEEDS
@@ -20,6 +21,9 @@ from crawler.archive.index import scan_keys
 from crawler.archive.lock import ArchiveLock
 from crawler.archive.shared import SharedIndex
 from crawler.items import SHANGHAI
+
+if TYPE_CHECKING:  # the archive needs no Scrapy: settings are any Scrapy-like mapping
+    from scrapy.settings import BaseSettings
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9]{1,64}$")
 TEMP_GLOB = ".finews-*.tmp"
@@ -41,7 +45,7 @@ class Archive:
         self._known: set[str] | None = None
 
     @classmethod
-    def from_settings(cls, settings, feed: str = "finews") -> "Archive":
+    def from_settings(cls, settings: "BaseSettings", feed: str = "finews") -> "Archive":
         shared = SharedIndex.from_settings(settings) if settings.get("FINEWS_REDIS_URL") else None
         return cls(settings.get("FINEWS_ARCHIVE_DIR"), settings.get("FINEWS_OLD_POSTS_DIR"), feed, shared,
                    settings.get("FINEWS_SITE_URL"), settings.get("FINEWS_SHARE_URL"))  # fmt: skip

@@ -14,6 +14,7 @@ Exit statuses: 0 done, 2 usage error (also: no archive there), 3 a crawl holds t
 import json
 import os
 import sys
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -41,7 +42,9 @@ class Command(ScrapyCommand):
     def add_options(self, parser):
         super().add_options(parser)
         parser.add_argument("-o", "--output", metavar="FILE", help="export: write the JSON Lines to FILE, not stdout")
-        parser.add_argument("--move-older-than", metavar="DAYS", type=int, help="maintain: move posts older than DAYS days")
+        parser.add_argument(
+            "--move-older-than", metavar="DAYS", type=int, help="maintain: move posts older than DAYS days"
+        )
         parser.add_argument("--fix-categories", action="store_true", help="maintain: write missing category pages")
 
     def process_options(self, args, opts):
@@ -85,7 +88,7 @@ class Command(ScrapyCommand):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
     @staticmethod
-    def export_lines(archive: Archive):
+    def export_lines(archive: Archive) -> Iterator[str]:
         """One JSON line per post of `_posts/` and the old-posts folder; unreadable posts are named on stderr."""
         skipped = 0
         for path in post_files(archive.posts_dir) + post_files(archive.old_posts_dir):

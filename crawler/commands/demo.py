@@ -8,6 +8,7 @@ scrapy.cfg), whether the package was installed from it editable or not.
 import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from scrapy.exceptions import UsageError
 from scrapy.utils.conf import closest_scrapy_cfg
@@ -18,7 +19,7 @@ from crawler.extensions.summary import run_report, summary_text
 TESTING_MODULE = Path("fixtures") / "testing.py"  # in the checkout, beside scrapy.cfg
 
 
-def load_testing_module():
+def load_testing_module() -> ModuleType | None:
     """fixtures/testing.py of the checkout this command runs in; None when there is none."""
     config = closest_scrapy_cfg()
     path = Path(config).parent / TESTING_MODULE if config else None

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import logging
 
-from scrapy import signals
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
+from scrapy.settings import BaseSettings
 
 from crawler import statkeys
 from crawler.archive import Archive, ArchiveLocked, Feed, feed_named
@@ -31,7 +33,7 @@ from crawler.signals import article_failed
 logger = logging.getLogger(__name__)
 
 
-def run_feed(spidercls, settings) -> Feed | None:
+def run_feed(spidercls: type[Spider], settings: BaseSettings) -> Feed | None:
     """The feed a spider class writes: its `feed` attribute, else the FINEWS_FEED setting, else none."""
     feed = getattr(spidercls, "feed", None)
     if feed is None and settings.get("FINEWS_FEED"):
@@ -39,7 +41,7 @@ def run_feed(spidercls, settings) -> Feed | None:
     return feed
 
 
-def archive_run(crawler) -> ArchiveRun | None:
+def archive_run(crawler: Crawler) -> ArchiveRun | None:
     """The run's ArchiveRun, or None when the crawl writes no archive."""
     return crawler.get_extension(ArchiveRun)
 

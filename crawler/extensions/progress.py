@@ -13,7 +13,7 @@ the mean of its lists, and the time left is the time so far scaled by what remai
 import logging
 import os
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -66,17 +66,17 @@ class ProgressLog:
                 handler.removeFilter(self.clearer)
             self.clear()
 
-    def log(self):
-        logger.info("%s", progress_text(self.stats.get_stats(), datetime.now(timezone.utc)))
+    def log(self) -> None:
+        logger.info("%s", progress_text(self.stats.get_stats(), datetime.now(UTC)))
 
-    def draw(self):
+    def draw(self) -> None:
         width = _columns(self.terminal)
-        text = progress_text(self.stats.get_stats(), datetime.now(timezone.utc), compact=True)
+        text = progress_text(self.stats.get_stats(), datetime.now(UTC), compact=True)
         self.terminal.write("\r\x1b[K" + text[: width - 1])
         self.terminal.flush()
         self.line_shown = True
 
-    def clear(self):
+    def clear(self) -> None:
         if self.line_shown:
             self.terminal.write("\r\x1b[K")
             self.terminal.flush()

@@ -10,13 +10,14 @@ crawler/addons.py when FINEWS_REDIS_URL is set.
 import time
 
 from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 
 POLL_SECONDS = 0.2  # how often an idle worker looks at the shared queue
 CHECKED_ON_SCRAPY = ("2.18", "2.19")  # versions whose engine wake_engine_soon() was checked on (tests)
 
 
-def wake_engine_soon(crawler, seconds: float) -> None:
+def wake_engine_soon(crawler: Crawler, seconds: float) -> None:
     """Have the engine look for scheduled requests in `seconds`, not at its 5 s idle heartbeat.
 
     Scrapy has no public way to ask for this; this is the one use of its engine's private

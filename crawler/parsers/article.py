@@ -10,14 +10,13 @@ import re
 from lxml import etree
 from lxml import html as lxml_html
 
+from crawler.ids import article_id_from_url, canonical_url, info_code
 from crawler.items import Article, ListEntry
 from crawler.parsers.body import clean_body
 from crawler.parsers.dates import find_datetime
 from crawler.parsers.errors import ParseError
-from crawler.ids import article_id_from_url, canonical_url, info_code
 from crawler.parsers.selectors import ARTICLE_END_MARKS, BODY_XPATH, HEADER_SOURCE_XPATHS, TIME_XPATHS, TITLE_XPATHS
 from crawler.parsers.text import clean_text
-
 
 _END_TAG_RE = re.compile(r"</(?:body|html)\s*>", re.I)
 _ARTICLE_END_MARKS_BYTES = tuple(mark.encode() for mark in ARTICLE_END_MARKS)

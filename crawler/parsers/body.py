@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 import nh3
 from lxml import etree
 from lxml import html as lxml_html
+from lxml.html import HtmlElement
 
 from crawler.parsers.selectors import (
     AUTOLINK_XPATH,
@@ -41,7 +42,7 @@ _TRAILING_HINTS = set(" \t\r\n\u3000>;")  # last characters before </p> that suc
 _SEPARATOR = "\ue000"  # a private-use character between blocks, for one sanitizer call per article
 
 
-def clean_body(body, base_url: str) -> tuple[list[str], str]:
+def clean_body(body: HtmlElement, base_url: str) -> tuple[list[str], str]:
     """Clean blocks of a ContentBody element and the media name of its em_media line ("" if none)."""
     _prepare(body, base_url)
     walker = _BodyWalker()
@@ -70,7 +71,7 @@ def _sanitize(html: str) -> str:
 
 
 def media_from_em_line(text: str) -> str:
-    """"（文章来源：安信国际证券(香港)）" -> "安信国际证券(香港)"; keeps inner parentheses of either width."""
+    """ "（文章来源：安信国际证券(香港)）" -> "安信国际证券(香港)"; keeps inner parentheses of either width."""
     text = clean_text(text)
     wrapped = text[:1] in "（("
     if wrapped:
@@ -126,7 +127,7 @@ class _BodyWalker:
         self.done = False
         self._run = None  # top-level inline content waiting to become a paragraph
 
-    def walk(self, parent) -> None:
+    def walk(self, parent: HtmlElement) -> None:
         self._add_text(parent.text)
         for child in list(parent):  # a copy: inline children move into the pending run
             if self.done:

@@ -47,7 +47,5 @@ def parse_datetime(text: str, reference: datetime | None = None) -> datetime | N
 
 def find_datetime(text: str) -> datetime | None:
     """The first full date-time ("2021年12月31日 06:49", "2021-12-31 06:49:26") inside `text`."""
-    match = re.search(
-        r"\d{4}(?:年|-|/)\d{1,2}(?:月|-|/)\d{1,2}日?\s*\d{1,2}:\d{2}(?::\d{2})?", text or ""
-    )
+    match = re.search(r"\d{4}(?:年|-|/)\d{1,2}(?:月|-|/)\d{1,2}日?\s*\d{1,2}:\d{2}(?::\d{2})?", text or "")
     return parse_datetime(match.group(0).replace("日", "日 ")) if match else None

@@ -39,7 +39,11 @@ def parse_list_api(text: str | bytes, url: str = "") -> ListPage:
             rejected.append("not_cms")
             continue
         code = clean_text(raw.get("code"))
-        article_id = code if ID_RE.match(code) else article_id_from_url(clean_text(raw.get("uniqueUrl")) or clean_text(raw.get("url")))
+        article_id = (
+            code
+            if ID_RE.match(code)
+            else article_id_from_url(clean_text(raw.get("uniqueUrl")) or clean_text(raw.get("url")))
+        )
         if not article_id:
             rejected.append("bad_id")
             continue

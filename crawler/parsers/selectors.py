@@ -43,7 +43,9 @@ JUNK_CANDIDATES_XPATH = (
     " or contains(@class, 'b-review') or contains(@class, 'res-edit'))) or (@style and contains(@style, 'none'))"
     " or (self::a and contains(@href, 'acttg.')) or (self::img and contains(@src, '.eastmoney.com'))]"
 )
-JUNK_CLASS_RE = re.compile(r"(?:^|\s)(?:ad_\w*|adv|em_handle_adv_close|toplink|EmImageRemark|b-review|res-edit)(?:\s|$)")
+JUNK_CLASS_RE = re.compile(
+    r"(?:^|\s)(?:ad_\w*|adv|em_handle_adv_close|toplink|EmImageRemark|b-review|res-edit)(?:\s|$)"
+)
 HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none", re.I)
 JUNK_URL_RE = re.compile(r"webquoteklinepic\.eastmoney\.com|acttg\.eastmoney\.com", re.I)  # quote charts, ads
 # Stock, board and keyword auto-links: unwrapped to their text.
@@ -51,7 +53,13 @@ AUTOLINK_XPATH = (
     f".//a[{has_class('keytip')} or {has_class('infokey')} or contains(@href, '//quote.eastmoney.com/')"
     " or contains(@href, '//data.eastmoney.com/') or contains(@href, '//baike.eastmoney.com/')]"
 )
-JUNK_TEXT = ("在东方财富看资讯行情", "主力资金加仓名单", "全新妙想投研助理", "扫一扫下载", "免责声明：本文基于AI生产")  # promo lines
+JUNK_TEXT = (
+    "在东方财富看资讯行情",
+    "主力资金加仓名单",
+    "全新妙想投研助理",
+    "扫一扫下载",
+    "免责声明：本文基于AI生产",
+)  # promo lines
 END_TEXT = ("(责任编辑", "（责任编辑", "责任编辑：", "郑重声明", "网友评论")  # what follows is not article text
 
 # --- HTML list pages (§4) ----------------------------------------------------------------------

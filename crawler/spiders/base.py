@@ -7,12 +7,14 @@ claims on articles, are the ArchiveRun extension's (crawler/extensions/archive_r
 """
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import cached_property
 
 import scrapy
 from scrapy.exceptions import UsageError
-from scrapy.http import TextResponse
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
 from crawler import statkeys as keys
@@ -44,7 +46,7 @@ class ArchiveSpider(scrapy.Spider):
         return run
 
     @staticmethod
-    def paging_arguments(pages=None, since=None, until=None) -> dict:
+    def paging_arguments(pages: str | None = None, since: str | None = None, until: str | None = None) -> dict:
         """The -a arguments every archive spider takes: pages, since, until (UsageError when wrong)."""
         try:
             parsed = {"since": _day(since, "since"), "until": _day(until, "until")}
@@ -107,14 +109,14 @@ class ArchiveSpider(scrapy.Spider):
         # the last run was interrupted and may have left gaps behind newer posts.
         return bool(self.since or new_entries or self.run.last_run_interrupted)
 
-    def article_request(self, entry: ListEntry, callback, errback) -> scrapy.Request:
+    def article_request(self, entry: ListEntry, callback: Callable, errback: Callable) -> scrapy.Request:
         """Articles go before the next list page (bounded queue on long backfills); `requested`
         already dedupes them, so Scrapy's fingerprint set need not hold them too."""
         url = self.settings["FINEWS_ARTICLE_URL"].format(id=entry.article_id)
         return scrapy.Request(url, callback=callback, errback=errback, cb_kwargs={"entry": entry}, priority=1,
                               dont_filter=True)  # fmt: skip
 
-    def read_article(self, response, entry: ListEntry) -> Article:
+    def read_article(self, response: Response, entry: ListEntry) -> Article:
         """The article a page gives; ParseError (counted and logged) when it gives none."""
         stats = self.crawler.stats
         stats.inc_value(keys.ARTICLES_FETCHED)
@@ -130,7 +132,7 @@ class ArchiveSpider(scrapy.Spider):
             self.logger.warning("Article %s unreadable: %s", response.url, exc)
             raise
 
-    def download_failure_reason(self, failure) -> str:
+    def download_failure_reason(self, failure: Failure) -> str:
         """http_<status> or download_error, for a request that failed after its retries (logged)."""
         status = getattr(getattr(failure.value, "response", None), "status", None)
         self.logger.warning("%s not downloaded: %s", failure.request.url, failure.getErrorMessage())
@@ -150,7 +152,7 @@ class ArchiveSpider(scrapy.Spider):
         for request in requests:
             yield request
 
-    def first_list_requests(self):
+    def first_list_requests(self) -> list[scrapy.Request]:
         raise NotImplementedError
 
 

@@ -30,7 +30,15 @@ class EastMoneySpider(ArchiveSpider):
         vars(self).update(self.parse_arguments(categories, pages, lists, since, until))
 
     @classmethod
-    def parse_arguments(cls, categories=None, pages=None, lists="api", since=None, until=None, **_other) -> dict:
+    def parse_arguments(
+        cls,
+        categories: str | None = None,
+        pages: str | None = None,
+        lists: str = "api",
+        since: str | None = None,
+        until: str | None = None,
+        **_other: str,
+    ) -> dict:
         """The spider's -a arguments, checked; UsageError says what is wrong (`scrapy crawl` exits 2)."""
         try:
             parsed = {"categories": parse_categories(categories), "lists": lists}
@@ -44,7 +52,7 @@ class EastMoneySpider(ArchiveSpider):
             raise UsageError(f"lists={lists} needs {'API columns' if lists == 'api' else 'page slugs'} for: {missing}")
         return parsed
 
-    def first_list_requests(self):
+    def first_list_requests(self) -> list[scrapy.Request]:
         return [self.list_request(category, 1) for category in self.categories]
 
     # --- lists ---------------------------------------------------------------------------

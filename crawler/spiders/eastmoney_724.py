@@ -29,18 +29,22 @@ class FastNewsSpider(ArchiveSpider):
         vars(self).update(self.parse_arguments(pages, since, until))
 
     @classmethod
-    def parse_arguments(cls, pages=None, since=None, until=None, **_other) -> dict:
+    def parse_arguments(
+        cls, pages: str | None = None, since: str | None = None, until: str | None = None, **_other: str
+    ) -> dict:
         """The spider's -a arguments (pages, since, until), checked; UsageError says what is wrong."""
         return cls.paging_arguments(pages, since, until)
 
-    def first_list_requests(self):
+    def first_list_requests(self) -> list[scrapy.Request]:
         return [self.list_request("", 1)]
 
     def list_request(self, cursor: str, page: int) -> scrapy.Request:
         url = self.settings["FINEWS_FAST_LIST_URL"].format(
             sort_end=cursor, page_size=self.settings.getint("FINEWS_FAST_PAGE_SIZE"), req_trace=int(time.time() * 1000)
         )
-        return scrapy.Request(url, callback=self.parse_list, errback=self.list_failed, cb_kwargs={"page": page}, dont_filter=True)
+        return scrapy.Request(
+            url, callback=self.parse_list, errback=self.list_failed, cb_kwargs={"page": page}, dont_filter=True
+        )
 
     def parse_list(self, response, page: int):
         stats = self.crawler.stats

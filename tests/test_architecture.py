@@ -1,0 +1,125 @@
+"""The layout is the architecture (docs/architecture.md): imports point one way, each folder holds one kind.
+
+commands, spiders, pipelines, extensions, addons, middlewares
+    -> archive -> items, ids            parsers -> items, ids (no Scrapy, no archive)
+"""
+
+import ast
+import importlib
+import inspect
+
+import pytest
+
+from tests.conftest import REPO
+
+PACKAGES = ("crawler", "pipelines")
+
+
+def modules() -> dict[str, set[str]]:
+    """Every module of the product packages, with the project modules and top-level packages it imports."""
+    found = {}
+    for package in PACKAGES:
+        for path in sorted((REPO / package).rglob("*.py")):
+            name = ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+            imported = set()
+            for node in runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    imported |= {alias.name for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    imported.add(node.module)
+            found[name] = imported
+    return found
+
+
+def runtime_nodes(tree: ast.AST):
+    """The nodes of `tree` that run, leaving out `if TYPE_CHECKING:` blocks (type-only imports)."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            continue
+        yield node
+        yield from runtime_nodes(node)
+
+
+MODULES = modules()
+
+
+def imports_of(prefix: str) -> dict[str, set[str]]:
+    return {name: imported for name, imported in MODULES.items() if name == prefix or name.startswith(prefix + ".")}
+
+
+def offending(prefix: str, forbidden: tuple[str, ...]) -> dict[str, set[str]]:
+    """Modules under `prefix` that import anything under one of `forbidden`."""
+    bad = {}
+    for name, imported in imports_of(prefix).items():
+        hits = {i for i in imported if any(i == f or i.startswith(f + ".") for f in forbidden)}
+        if hits:
+            bad[name] = hits
+    return bad
+
+
+def test_the_product_never_imports_pipelines_or_test_tools():
+    assert offending("crawler", ("pipelines", "fixtures", "tests", "bench")) == {}
+
+
+def test_parsers_import_no_scrapy_and_no_archive():
+    forbidden = ("scrapy", "twisted", "crawler.archive", "crawler.spiders", "crawler.extensions", "crawler.commands")
+    assert offending("crawler.parsers", forbidden) == {}
+
+
+def test_the_archive_imports_only_records_and_no_scrapy():
+    forbidden = ("scrapy", "twisted", "crawler.parsers", "crawler.spiders", "crawler.extensions", "crawler.commands",
+                 "crawler.addons", "crawler.downloadermiddlewares", "crawler.signals", "crawler.statkeys")  # fmt: skip
+    assert offending("crawler.archive", forbidden) == {}
+
+
+@pytest.mark.parametrize("module", ["crawler.items", "crawler.ids", "crawler.statkeys", "crawler.signals"])
+def test_the_bottom_layer_imports_nothing_above_it(module):
+    project = {i for i in MODULES[module] if i.startswith(("crawler", "pipelines"))}
+    assert project <= {"crawler.ids"}
+
+
+def test_spiders_and_commands_do_not_reach_into_each_other():
+    assert offending("crawler.spiders", ("crawler.commands",)) == {}
+    assert offending("crawler.commands", ("crawler.spiders",)) == {}
+
+
+def test_pipelines_holds_only_item_pipelines():
+    for path in sorted((REPO / "pipelines").glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        module = importlib.import_module(f"pipelines.{path.stem}")
+        classes = [c for _, c in inspect.getmembers(module, inspect.isclass) if c.__module__ == module.__name__]
+        assert classes, path
+        assert all(hasattr(c, "process_item") and hasattr(c, "from_crawler") for c in classes), path
+
+
+def test_every_module_says_what_it_is_for():
+    for package in (*PACKAGES, "fixtures"):
+        for path in sorted((REPO / package).rglob("*.py")):
+            if "site" in path.relative_to(REPO).parts:
+                continue
+            docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+            assert docstring, f"{path.relative_to(REPO)} has no module docstring"
+
+
+def test_public_functions_have_type_hints():
+    missing = []
+    for package in PACKAGES:
+        for path in sorted((REPO / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or node.name.startswith("_"):
+                    continue
+                arguments = [a for a in node.args.args + node.args.kwonlyargs if a.arg not in ("self", "cls")]
+                scrapy_hook = node.name in SCRAPY_HOOKS  # signatures Scrapy defines
+                if not scrapy_hook and (node.returns is None or any(a.annotation is None for a in arguments)):
+                    missing.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name}")
+    assert missing == []
+
+
+# Methods whose signatures Scrapy (or the stdlib) defines and documents: not re-annotated here.
+SCRAPY_HOOKS = {
+    "from_crawler", "process_item", "process_response", "process_exception", "update_settings", "spider_opened",
+    "spider_closed", "spider_idle", "item_scraped", "item_dropped", "item_error", "run", "syntax", "short_desc",
+    "add_options", "process_options", "start", "parse_list", "parse_article", "article_failed", "list_failed",
+    "filter", "do_GET", "send_header", "end_headers", "log_message", "translate_path", "handle_error",
+}  # fmt: skip
