@@ -3,6 +3,6 @@
 import subprocess
 import sys
 
-for module in ("bench.parse", "bench.crawl", "bench.index", "bench.memory"):
+for module in ("bench.parse", "bench.crawl", "bench.index", "bench.memory", "bench.alternatives"):
     print(f"\n$ python -m {module}", flush=True)
     subprocess.run([sys.executable, "-m", module], check=True)

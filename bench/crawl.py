@@ -11,13 +11,12 @@ Run: python -m bench.crawl [--articles 10000]
 
 import argparse
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from crawler.categories import COLUMNS, DEFAULT_CATEGORIES
-from fixtures.testing import ARTICLE_PATH, LIST_API_PATH, mirror_settings, serve, synthesize
+from fixtures.testing import ARTICLE_PATH, LIST_API_PATH, mirror_settings, scrapy_command, serve, synthesize
 
 REPO = Path(__file__).resolve().parent.parent
 RELAXED = {"CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 32, "LOG_LEVEL": "WARNING"}
@@ -25,11 +24,8 @@ RELAXED = {"CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 32, "LOG
 
 def scrapy(args: list[str], settings: dict) -> float:
     """Run a scrapy command in the project; returns its wall time in seconds."""
-    command = [sys.executable, "-m", "scrapy", *args]
-    for name, value in settings.items():
-        command += ["-s", f"{name}={value}"]
     start = time.perf_counter()
-    subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(scrapy_command(*args, settings=settings), cwd=REPO, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 

@@ -9,12 +9,11 @@ Run: python -m bench.memory [--small 10000] [--large 50000]
 import argparse
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from fixtures.testing import mirror_settings, serve, synthesize
+from fixtures.testing import crawl_command, serve, synthesize
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -25,12 +24,9 @@ def backfill_peak_mb(articles: int) -> tuple[float, float, int]:
         tmp = Path(tmp)
         synthesize(tmp / "site", articles, page_size=100)
         server, base_url = serve(tmp / "site")
-        settings = {**mirror_settings(base_url), "FINEWS_ARCHIVE_DIR": tmp / "archive", "LOG_LEVEL": "WARNING",
-                    "CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 32}  # fmt: skip
-        command = [sys.executable, "-m", "scrapy", "crawl", "eastmoney", "-a", "categories=350", "-a", "since=2000-01-01",
-                   "-a", f"pages={articles // 100 + 1}"]  # fmt: skip
-        for name, value in settings.items():
-            command += ["-s", f"{name}={value}"]
+        command = crawl_command(base_url, tmp / "archive", "categories=350", "since=2000-01-01",
+                                f"pages={articles // 100 + 1}", LOG_LEVEL="WARNING", CONCURRENT_REQUESTS=32,
+                                CONCURRENT_REQUESTS_PER_DOMAIN=32)  # fmt: skip
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL)
         _, status, usage = os.wait4(process.pid, 0)

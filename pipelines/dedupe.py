@@ -1,7 +1,6 @@
 """Drop items whose post the archive already holds: written by an earlier run, or earlier in this one."""
 
-from itemadapter import ItemAdapter
-
+from crawler.items import fields
 from pipelines import drop, run_of
 
 
@@ -17,7 +16,7 @@ class DedupePipeline:
         return cls(run.feed, run.archive, crawler.stats)
 
     def process_item(self, item, spider=None):
-        key = self.feed.post_key(ItemAdapter(item))
+        key = self.feed.post_key(fields(item))
         if key in self.archive:  # the writer adds each post it writes
             raise drop(self.stats, "duplicate", key)
         return item

@@ -1,7 +1,6 @@
 """Drop items that cannot be written (no key, title, time, source or body; a time in the future), with a reason."""
 
-from itemadapter import ItemAdapter
-
+from crawler.items import fields
 from pipelines import drop, run_of
 
 
@@ -15,8 +14,8 @@ class ValidatePipeline:
         return cls(run_of(crawler).feed, crawler.stats)
 
     def process_item(self, item, spider=None):
-        fields = ItemAdapter(item)
-        reason = self.feed.problem(fields)
+        values = fields(item)
+        reason = self.feed.problem(values)
         if reason:
-            raise drop(self.stats, reason, fields.get("url") or "")
+            raise drop(self.stats, reason, values.get("url") or "")
         return item

@@ -16,7 +16,7 @@ TEMPLATE = Path(__file__).resolve().parent
 REPO = TEMPLATE.parent
 sys.path.insert(0, str(REPO))
 
-from fixtures.testing import mirror_settings, serve  # noqa: E402
+from fixtures.testing import crawl_command, serve  # noqa: E402
 
 NOT_TEMPLATE = shutil.ignore_patterns("README.md", "build_demo.py", "__pycache__", "_site", ".jekyll-cache")
 SPIDERS = ("eastmoney", "eastmoney_724")
@@ -34,11 +34,7 @@ def build(target: Path) -> Path:
     server, base_url = serve()
     try:
         for spider in SPIDERS:
-            settings = {**mirror_settings(base_url), "FINEWS_ARCHIVE_DIR": target, "FINEWS_SITE_URL": "",
-                        "LOG_LEVEL": "WARNING"}  # fmt: skip
-            command = [sys.executable, "-m", "scrapy", "crawl", spider]
-            for name, value in settings.items():
-                command += ["-s", f"{name}={value}"]
+            command = crawl_command(base_url, target, spider=spider, FINEWS_SITE_URL="", LOG_LEVEL="WARNING")
             subprocess.run(command, cwd=REPO, check=True)
     finally:
         server.shutdown()

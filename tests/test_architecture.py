@@ -120,6 +120,5 @@ def test_public_functions_have_type_hints():
 SCRAPY_HOOKS = {
     "from_crawler", "process_item", "process_response", "process_exception", "update_settings", "spider_opened",
     "spider_closed", "spider_idle", "item_scraped", "item_dropped", "item_error", "run", "syntax", "short_desc",
-    "add_options", "process_options", "start", "parse_list", "parse_article", "article_failed", "list_failed",
-    "filter", "do_GET", "send_header", "end_headers", "log_message", "translate_path", "handle_error",
+    "add_options", "process_options", "start", "filter",
 }  # fmt: skip

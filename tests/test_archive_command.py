@@ -5,7 +5,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from datetime import datetime, timedelta
 
 import pytest
@@ -17,7 +16,7 @@ from crawler.archive.render import render_fast_feed_index, render_post
 from crawler.archive.slugs import category_slug
 from crawler.commands.archive import Command
 from crawler.items import SHANGHAI
-from fixtures.testing import FIXTURE_SITE, serve
+from fixtures.testing import FIXTURE_SITE, scrapy_command, serve
 from tests.conftest import FIXTURES, REFERENCE, REPO, make_article, project_settings
 from tests.crawl import archive_files, scrapy_crawl
 
@@ -54,7 +53,7 @@ def archive_command(root, *argv) -> int:
 
 
 def scrapy_archive(root, *argv) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "scrapy", "archive", *argv, "-s", f"FINEWS_ARCHIVE_DIR={root}"]
+    command = scrapy_command("archive", *argv, settings={"FINEWS_ARCHIVE_DIR": root})
     return subprocess.run(command, cwd=REPO, capture_output=True, text=True, encoding="utf-8", timeout=60)
 
 

@@ -6,7 +6,6 @@ uses is still where it was.
 """
 
 import subprocess
-import sys
 
 import pytest
 import scrapy
@@ -15,13 +14,14 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.spiders import Spider
 from scrapy.utils.test import get_crawler
 
-from crawler.archive import ARTICLES, FAST_NEWS, feed_named
+from crawler.archive import ARTICLES, FAST_NEWS, Archive, feed_named
 from crawler.extensions.archive_run import archive_run
 from crawler.extensions.shared_work import CHECKED_ON_SCRAPY
 from crawler.items import FastNews
 from crawler.signals import article_failed
 from crawler.spiders.eastmoney import EastMoneySpider
 from crawler.spiders.eastmoney_724 import FastNewsSpider
+from fixtures.testing import scrapy_command
 from pipelines.dedupe import DedupePipeline
 from pipelines.validate import ValidatePipeline
 from pipelines.write import WritePostPipeline
@@ -44,9 +44,10 @@ class FakeSharedIndex:
         self.claims.add(key)
         return True
 
-    def release(self, key):
-        self.claims.discard(key)
-        self.released.append(key)
+    def release(self, key):  # as Redis's: only a claim this worker still holds
+        if key in self.claims:
+            self.claims.discard(key)
+            self.released.append(key)
 
     def done(self, key):
         self.claims.discard(key)
@@ -116,12 +117,13 @@ def test_a_dropped_item_releases_its_claim(distributed, article, reason):
     assert crawler.stats.get_value(f"finews/dropped/{reason}") == 1
 
 
-def test_a_duplicate_releases_its_claim(distributed):
+def test_a_duplicate_releases_its_claim(distributed, tmp_path):
     crawler, run, shared = distributed
-    write_all(crawler, make_article())
-    run.claim("NW202112312231871790")  # listed again, as if another page had it
+    Archive(tmp_path / "site").add_post(make_article().published_at, "NW202112312231871790", "an earlier run's post")
+    assert run.claim("NW202112312231871790")  # the shared index had not heard of it
     assert write_all(crawler, make_article(title="again")) is None
     assert shared.released == ["NW202112312231871790"]
+    assert crawler.stats.get_value("finews/dropped/duplicate") == 1
 
 
 def test_a_failed_write_releases_its_claim(distributed, tmp_path):
@@ -204,7 +206,7 @@ def test_scrapy_fetch_writes_nothing_into_the_archive(tmp_path):
     page = tmp_path / "page.html"
     page.write_text("<html><body>x</body></html>")
     archive = tmp_path / "archive"
-    command = [sys.executable, "-m", "scrapy", "fetch", "--nolog", page.as_uri(), "-s", f"FINEWS_ARCHIVE_DIR={archive}"]
+    command = scrapy_command("fetch", "--nolog", page.as_uri(), settings={"FINEWS_ARCHIVE_DIR": archive})
     process = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert process.returncode == 0, process.stderr[-2000:]
     assert not archive.exists()
@@ -247,7 +249,7 @@ def test_the_one_private_scrapy_api_is_still_there(tmp_path):
     )
     out = tmp_path / "result"
     (tmp_path / "probe.py").write_text(PROBE_SPIDER.replace("{out!r}", repr(str(out))))
-    process = subprocess.run([sys.executable, "-m", "scrapy", "runspider", str(tmp_path / "probe.py"), "--nolog"],
-                             cwd=REPO, capture_output=True, text=True, timeout=60)  # fmt: skip
+    command = scrapy_command("runspider", str(tmp_path / "probe.py"), "--nolog")
+    process = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert process.returncode == 0, process.stderr[-2000:]
     assert out.read_text() == "ok"

@@ -7,12 +7,11 @@ single-process run's archive.
 
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
-from fixtures.testing import local_redis_server
+from fixtures.testing import local_redis_server, scrapy_command
 from tests.conftest import LARGE_MIRROR_ARGS, LARGE_MIRROR_ARTICLES, REPO, need_tool
 from tests.crawl import archive_files, scrapy_crawl, start_crawl
 
@@ -83,8 +82,8 @@ def test_a_killed_worker_loses_nothing(large_mirror, large_mirror_archive, share
 def test_seeding_from_an_archive_folder(large_mirror, large_mirror_archive, shared, tmp_path):
     server, base_url = large_mirror
     scrapy_crawl(base_url, tmp_path / "old", *ARGS)  # an archive made without Redis
-    command = [sys.executable, "-m", "scrapy", "seed_redis", "-s", f"FINEWS_ARCHIVE_DIR={tmp_path / 'old'}",
-               "-s", f"FINEWS_REDIS_URL={shared['FINEWS_REDIS_URL']}"]  # fmt: skip
+    settings = {"FINEWS_ARCHIVE_DIR": tmp_path / "old", "FINEWS_REDIS_URL": shared["FINEWS_REDIS_URL"]}
+    command = scrapy_command("seed_redis", settings=settings)
     process = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert process.returncode == 0, process.stderr
     assert f"{ARTICLES} new" in process.stdout

@@ -11,8 +11,9 @@
     posts.py        reading a post back as a record
     maintenance.py  moving old posts, restoring index pages
 
-It imports only crawler.items and crawler.ids (and no Scrapy): commands, spiders, pipelines
-and extensions import it, never the other way (docs/architecture.md).
+It imports only crawler.items, crawler.ids and the defaults in crawler.settings (and no
+Scrapy): commands, spiders, pipelines and extensions import it, never the other way
+(docs/architecture.md).
 """
 
 from crawler.archive.feeds import ARTICLES, FAST_NEWS, FEEDS, Feed, feed_named

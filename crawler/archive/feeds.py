@@ -29,7 +29,7 @@ from crawler.archive.render import (
     render_post,
 )
 from crawler.archive.slugs import category_slug
-from crawler.ids import ID_RE, INFO_CODE_RE, info_code
+from crawler.ids import ID_RE, INFO_CODE_RE
 from crawler.items import SHANGHAI, ListEntry
 
 FUTURE_TOLERANCE = timedelta(hours=1)  # clock skew between East Money and this machine
@@ -91,8 +91,8 @@ class Feed:
         raise NotImplementedError
 
     def owns(self, category: str) -> bool:
-        """Whether a post of `category` is this feed's (reading the archive back)."""
-        raise NotImplementedError
+        """Whether a post of `category` is this feed's (reading the archive back); see feed_of_category."""
+        return False
 
     def source_of_post(self, tags: str, em_media: str) -> str:
         """A written post's media name, from its `tags:` and the text of its em_media line."""
@@ -100,7 +100,11 @@ class Feed:
 
 
 class ArticleFeed(Feed):
-    """Per-media posts (spider `eastmoney`): keyed by infoCode, one category per media name."""
+    """Per-media posts (spider `eastmoney`): keyed by infoCode, one category per media name.
+
+    Its categories are open-ended (one per media name), so it owns every category that no
+    other feed owns: feed_of_category falls back to it.
+    """
 
     name = "eastmoney"
     label = "per-media news"
@@ -110,7 +114,7 @@ class ArticleFeed(Feed):
     index_dir = "category"
 
     def entry_key(self, entry: ListEntry) -> str:
-        return info_code(entry.article_id)
+        return entry.info_code
 
     def content_problem(self, item: Mapping) -> str | None:
         if not category_slug((item.get("source") or "").strip()):
@@ -137,9 +141,6 @@ class ArticleFeed(Feed):
         if not source:
             raise ValueError("no source to title its category page")
         return render_category_page(source, category)
-
-    def owns(self, category: str) -> bool:
-        return category != FAST_FEED_CATEGORY
 
     def source_of_post(self, tags: str, em_media: str) -> str:
         return tags.removesuffix("新闻") if tags.endswith("新闻") else em_media  # tagged "<source>新闻"
@@ -194,8 +195,5 @@ def feed_named(name: str) -> Feed:
 
 
 def feed_of_category(category: str) -> Feed:
-    """The feed whose posts have `category` (exactly one owns each)."""
-    for feed in FEEDS:
-        if feed.owns(category):
-            return feed
-    raise ValueError(f"no feed writes category {category!r}")
+    """The feed whose posts have `category`: the one that owns it, else the per-media feed."""
+    return next((feed for feed in FEEDS if feed.owns(category)), ARTICLES)

@@ -15,8 +15,12 @@ TEMP_SUFFIX = ".tmp"
 
 
 @contextmanager
-def atomic_writer(path: Path, temp_prefix: str = ".finews-") -> Iterator[TextIO]:
-    """A text handle (UTF-8, "\\n" line ends) whose content replaces `path` when the block ends without error."""
+def atomic_writer(path: Path, temp_prefix: str) -> Iterator[TextIO]:
+    """A text handle (UTF-8, "\\n" line ends) whose content replaces `path` when the block ends without error.
+
+    The temp file is `<temp_prefix>XXXXXXXX.tmp` beside `path`: each writer names its own, so
+    it can tell its leftovers from another's.
+    """
     path = Path(path)
     fd, temp = tempfile.mkstemp(prefix=temp_prefix, suffix=TEMP_SUFFIX, dir=path.parent)
     try:
@@ -30,7 +34,7 @@ def atomic_writer(path: Path, temp_prefix: str = ".finews-") -> Iterator[TextIO]
         raise
 
 
-def atomic_write(path: Path, text: str, temp_prefix: str = ".finews-") -> None:
+def atomic_write(path: Path, text: str, temp_prefix: str) -> None:
     """Write `text` to `path` atomically (see atomic_writer)."""
     with atomic_writer(path, temp_prefix) as handle:
         handle.write(text)

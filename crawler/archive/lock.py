@@ -28,10 +28,6 @@ class ArchiveLock:
     def for_feed(cls, root: Path, feed_name: str) -> "ArchiveLock":
         return cls(root / LOCK_GLOB.replace("*", feed_name))
 
-    @property
-    def held(self) -> bool:
-        return self._file is not None
-
     def acquire(self, crawl: bool = True) -> None:
         """Take the lock, or raise ArchiveLocked; a crawl marks it "running" (a holder that is
         not a crawl, such as `scrapy archive maintain`, leaves the word as it is)."""

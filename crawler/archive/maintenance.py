@@ -48,9 +48,10 @@ def missing_index_pages(archive: Archive) -> tuple[dict[Path, str], dict[Path, s
         category, source = record["category"], record["source"]
         feed = feed_of_category(category)
         try:
-            target = archive.root / feed.index_path(category)
-            if target not in pages and not target.exists():
-                pages[target] = feed.index_page(category, source)
+            target, text = archive.root / feed.index_path(category), feed.index_page(category, source)
         except ValueError as exc:  # an unsafe category, no source to title its page
             unreadable[path] = str(exc)
+            continue
+        if target not in pages and not target.exists():
+            pages[target] = text
     return pages, unreadable

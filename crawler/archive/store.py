@@ -74,7 +74,7 @@ class Archive:
             self.shared.release(key)
 
     def mark_done(self, key: str) -> None:
-        """A post written here: known to every worker from now on."""
+        """A post written here (add_post): known to every worker from now on."""
         if self.shared is not None:
             self.shared.done(key)
 
@@ -85,10 +85,11 @@ class Archive:
         return self.posts_dir / f"{published_at.astimezone(SHANGHAI):%Y-%m-%d}-{key}.md"
 
     def add_post(self, published_at: datetime, key: str, text: str) -> Path:
-        """Write a post atomically and record its key as known."""
+        """Write a post atomically and record its key as known (to every worker, in distributed mode)."""
         path = self.post_path(published_at, key)
         self.write(path, text)
         self.known.add(key)
+        self.mark_done(key)
         return path
 
     def write(self, path: Path, text: str) -> None:

@@ -14,6 +14,8 @@ class Command(ScrapyCrawlCommand):
     crawler = None  # the run's crawler, once run() has made it: its stats give the exit status
 
     def run(self, args, opts):
+        # Scrapy's own crawl run() (2.18-2.19), but the crawler is made here with the public
+        # create_crawler() and kept; left out: its warning when FEEDS is set and FeedExporter is off.
         if len(args) < 1:
             raise UsageError
         if len(args) > 1:

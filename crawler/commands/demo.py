@@ -43,12 +43,12 @@ class Command(CrawlCommand):
         super().process_options(args, opts)
         if len(args) > 1:
             raise UsageError("at most one ARCHIVE_DIR")
+        # Quiet by default (the summary is printed at the end); above the project's INFO, below -L/-s.
+        self.settings.set("LOG_LEVEL", "WARNING", priority="spider")
         self.testing = load_testing_module()
         if self.testing is None:
             return  # run() says what is missing
         self.archive = Path(args[0] if args else "demo-archive").resolve()
-        # Quiet by default (the summary is printed at the end); above the project's INFO, below -L/-s.
-        self.settings.set("LOG_LEVEL", "WARNING", priority="spider")
         self.server, base_url = self.testing.serve()
         for name, value in {**self.testing.mirror_settings(base_url), "FINEWS_ARCHIVE_DIR": str(self.archive)}.items():
             self.settings.set(name, value, priority="cmdline")

@@ -7,8 +7,9 @@ project sets FINEWS_FEED). For such a run this extension
   when the spider closes;
 - gives the spider and the pipelines one Archive (`archive_run(crawler).archive`);
 - owns the claims of a distributed crawl (FINEWS_REDIS_URL): the spider claims each article
-  through `claim()` before asking for it; a written post (item_scraped) is marked done; every
-  claimed article that is not written, for any reason (item_dropped: invalid or duplicate,
+  through `claim()` before asking for it; a written post is marked done by the archive as it
+  is written (Archive.add_post); every claimed article that is not written, for any reason
+  (item_dropped: invalid or duplicate,
   item_error, the write failing, and this project's article_failed signal: download failure
   or unparsable page), releases its claim here, and so does every claim still held when the
   spider closes. Other workers may then take those articles.
@@ -86,7 +87,7 @@ class ArchiveRun:
             raise CloseSpider("archive_not_writable") from None
 
     def spider_closed(self, spider, reason: str) -> None:
-        for key in list(self.claimed):
+        for key in list(self.claimed):  # requested but never answered (the run was stopped)
             self.release(key)
         self.archive.unlock()
 
@@ -104,9 +105,7 @@ class ArchiveRun:
         self.archive.release(key)
 
     def item_scraped(self, item, spider) -> None:
-        key = self.feed.post_key(fields(item))
-        self.claimed.discard(key)
-        self.archive.mark_done(key)
+        self.release(self.feed.post_key(fields(item)))  # written: done already; no writer in this run: for others
 
     def item_dropped(self, item, spider, exception) -> None:
         self.release(self.feed.post_key(fields(item)))

@@ -22,7 +22,7 @@ def wake_engine_soon(crawler: Crawler, seconds: float) -> None:
 
     Scrapy has no public way to ask for this; this is the one use of its engine's private
     slot in the project, tested against the versions in CHECKED_ON_SCRAPY
-    (tests/test_distributed.py fails when a Scrapy release moves it).
+    (tests/test_archive_run.py fails when a Scrapy release moves it).
     """
     crawler.engine._slot.nextcall.schedule(seconds)
 

@@ -18,6 +18,8 @@ from crawler.parsers.errors import ParseError
 from crawler.parsers.selectors import ARTICLE_END_MARKS, BODY_XPATH, HEADER_SOURCE_XPATHS, TIME_XPATHS, TITLE_XPATHS
 from crawler.parsers.text import clean_text
 
+# Budget of one article page (up to the end of the article): a real one has a few thousand tags.
+MAX_TAGS = 100_000
 _END_TAG_RE = re.compile(r"</(?:body|html)\s*>", re.I)
 _ARTICLE_END_MARKS_BYTES = tuple(mark.encode() for mark in ARTICLE_END_MARKS)
 _UTF8_PARSER = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
@@ -39,7 +41,11 @@ def parse_article(html: str | bytes, url: str, listed: ListEntry | None = None) 
         raise ParseError("empty_page", url)
     if not (_END_TAG_RE.search(text, len(text) - 4096) or _END_TAG_RE.search(text)):  # the tail first: fast
         raise ParseError("truncated", f"{url}: no </body> or </html>")
-    doc = _document(_up_to_article_end(html))
+    article_part = _up_to_article_end(html)
+    tags = article_part.count("<" if isinstance(article_part, str) else b"<")
+    if tags > MAX_TAGS:  # lxml's tree would take ~1 KB of memory a tag, the walk its time
+        raise ParseError("too_many_elements", f"{url}: {tags} tags, more than {MAX_TAGS}")
+    doc = _document(article_part)
     bodies = doc.xpath(BODY_XPATH)
     if not bodies:
         raise ParseError("no_body", url)

@@ -37,9 +37,12 @@ _PARAGRAPH_TAGS = {"p", "center", "figure", "h1", "h2", "h3", "h4", "h5", "h6", 
 _CONTAINER_TAGS = {"div", "section", "article"}  # flattened into their children
 _DROPPED_TAGS = {"script", "style", "iframe", "noscript", "form", "input", "button", "object", "embed", "link", "meta"}
 _SPACE = " \t\r\n\u3000\xa0"
-_TRAILING_BLANK_RE = re.compile(r"(?:\s|\u3000|<br>|&nbsp;)+(</p>)$")  # trailing spacers inside a paragraph
-_TRAILING_HINTS = set(" \t\r\n\u3000>;")  # last characters before </p> that such spacers end with
+_TRAILING_SPACERS = ("<br>", "&nbsp;")  # as the sanitizer writes them; with blanks, trimmed before </p>
 _SEPARATOR = "\ue000"  # a private-use character between blocks, for one sanitizer call per article
+_DROP = "finews-drop"  # the tag junk is renamed to before it is removed
+_SPLIT = "finews-split"  # not an allowed tag: the sanitizer removes it and keeps the texts around it
+_TEXT_PIECE = 2048  # characters: longer texts are sanitized in pieces
+_TABLE_STRUCTURE = {"table", "thead", "tbody", "tfoot", "tr"}
 
 
 def clean_body(body: HtmlElement, base_url: str) -> tuple[list[str], str]:
@@ -50,6 +53,7 @@ def clean_body(body: HtmlElement, base_url: str) -> tuple[list[str], str]:
     walker.flush()
     sequence = lxml_html.Element("div")  # the blocks in order, serialized and sanitized at once
     for block in walker.blocks:
+        _split_long_texts(block)
         sequence.append(block)
         block.tail = _SEPARATOR
     html = lxml_html.tostring(sequence, encoding="unicode")[len("<div>") : -len("</div>")]
@@ -60,9 +64,50 @@ def clean_body(body: HtmlElement, base_url: str) -> tuple[list[str], str]:
     return [block for block in blocks if block and block != "<p></p>"], walker.media
 
 
+def _split_long_texts(block) -> None:
+    """Cut texts longer than _TEXT_PIECE into pieces separated by an element the sanitizer removes.
+
+    The sanitizer escapes a text in time quadratic in its escaped characters (&, <, nbsp);
+    in pieces it is linear, and its output is the same.
+    """
+    for el in list(block.iter()):
+        if not isinstance(el.tag, str) or el.tag in _TABLE_STRUCTURE:  # text there moves out of the table
+            continue
+        if el.text and len(el.text) > _TEXT_PIECE:
+            pieces = _pieces(el.text)
+            el.text = pieces[0]
+            for piece in reversed(pieces[1:]):
+                el.insert(0, _split_mark(piece))
+        if el is not block and el.tail and len(el.tail) > _TEXT_PIECE:
+            pieces = _pieces(el.tail)
+            el.tail = pieces[0]
+            for piece in reversed(pieces[1:]):
+                el.addnext(_split_mark(piece))
+
+
+def _pieces(text: str) -> list[str]:
+    return [text[i : i + _TEXT_PIECE] for i in range(0, len(text), _TEXT_PIECE)]
+
+
+def _split_mark(tail: str):
+    mark = lxml_html.Element(_SPLIT)
+    mark.tail = tail
+    return mark
+
+
 def _trim(block: str) -> str:
-    """Drop trailing spacers (<br>, &nbsp;, blanks) inside a paragraph."""
-    return _TRAILING_BLANK_RE.sub(r"\1", block) if block[-5:-4] in _TRAILING_HINTS and block.endswith("</p>") else block
+    """Drop trailing spacers (<br>, &nbsp;, blanks) inside a paragraph: one step back per spacer, linear."""
+    if not block.endswith("</p>"):
+        return block
+    end = trimmed = len(block) - len("</p>")
+    while end:
+        if block[end - 1].isspace():
+            end -= 1
+        elif spacer := next((s for s in _TRAILING_SPACERS if block.endswith(s, 0, end)), None):
+            end -= len(spacer)
+        else:
+            break
+    return block if end == trimmed else block[:end] + "</p>"
 
 
 def _sanitize(html: str) -> str:
@@ -84,10 +129,8 @@ def media_from_em_line(text: str) -> str:
 
 def _prepare(body, base_url: str) -> None:
     """Drop junk, unwrap auto-links and spans, make link and image URLs absolute (XPath does the search)."""
-    junk = [el for el in body.xpath(JUNK_CANDIDATES_XPATH) if _is_junk(el)] + list(body.iter(*_DROPPED_TAGS))
-    for el in junk:
-        if el.getparent() is not None:  # not dropped with an ancestor already
-            el.drop_tree()
+    for el in [el for el in body.xpath(JUNK_CANDIDATES_XPATH) if _is_junk(el)] + list(body.iter(*_DROPPED_TAGS)):
+        el.tag = _DROP  # removed below with their content, all at once
     for a in body.xpath(AUTOLINK_XPATH):
         a.tag = "span"
     for a in body.iter("a"):
@@ -101,13 +144,16 @@ def _prepare(body, base_url: str) -> None:
     for img in list(body.iter("img")):
         src = _web_url(img.get("src") or img.get("data-src"), base_url)
         if not src:
-            img.drop_tree()
+            img.tag = _DROP
             continue
         alt = (img.get("alt") or "").strip()
         img.attrib.clear()
         img.set("src", re.sub(r"^http://", "https://", src))
         if alt and alt.lower() not in ("image", "图片"):
             img.set("alt", alt)
+    # One pass in C, keeping each element's tail text; drop_tree() per element would copy the
+    # growing tail of the element before it each time (quadratic over many dropped siblings).
+    etree.strip_elements(body, _DROP, with_tail=False)
 
 
 def _is_junk(el) -> bool:
@@ -126,6 +172,7 @@ class _BodyWalker:
         self.media = ""
         self.done = False
         self._run = None  # top-level inline content waiting to become a paragraph
+        self._run_last = None  # its last child (len() of an lxml element counts its children: slow)
 
     def walk(self, parent: HtmlElement) -> None:
         self._add_text(parent.text)
@@ -139,7 +186,7 @@ class _BodyWalker:
     def flush(self) -> None:
         if self._run is not None:
             self._emit(self._run)
-            self._run = None
+            self._run = self._run_last = None
 
     def _visit(self, el) -> None:
         tag = el.tag
@@ -168,6 +215,7 @@ class _BodyWalker:
         else:  # inline content at the top level of the body; walk() adds its tail
             el.tail = None
             self._pending_run().append(el)
+            self._run_last = el
 
     def _pending_run(self):
         if self._run is None:
@@ -178,8 +226,8 @@ class _BodyWalker:
         if not text or (self._run is None and not text.strip(_SPACE)):
             return
         run = self._pending_run()
-        if len(run):
-            run[-1].tail = (run[-1].tail or "") + text
+        if self._run_last is not None:
+            self._run_last.tail = (self._run_last.tail or "") + text
         else:
             run.text = (run.text or "") + text
 

@@ -138,7 +138,7 @@ class ArchiveSpider(scrapy.Spider):
         self.logger.warning("%s not downloaded: %s", failure.request.url, failure.getErrorMessage())
         return f"http_{status}" if status else "download_error"
 
-    def list_failed(self, failure) -> None:
+    def list_failed(self, failure: Failure) -> None:
         """A list page that could not be downloaded (after retries): counted, the run goes on."""
         self.crawler.stats.inc_value(keys.LISTS_FAILED(self.download_failure_reason(failure)))
 

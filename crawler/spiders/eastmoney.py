@@ -7,15 +7,18 @@ the archive already holds are never requested.
 """
 
 import time
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import UsageError
+from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from crawler import statkeys as keys
 from crawler.archive import ARTICLES
 from crawler.categories import Category, parse_categories
-from crawler.items import ListEntry, ListPage
+from crawler.items import Article, ListEntry, ListPage
 from crawler.parsers import ParseError, parse_list_api, parse_list_html
 from crawler.signals import article_failed
 from crawler.spiders.base import ArchiveSpider
@@ -75,7 +78,7 @@ class EastMoneySpider(ArchiveSpider):
             dont_filter=True,
         )
 
-    def parse_list(self, response, category: Category, page: int):
+    def parse_list(self, response: Response, category: Category, page: int) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
         try:
             if self.lists == "api":
@@ -106,13 +109,13 @@ class EastMoneySpider(ArchiveSpider):
         return self.settings["FINEWS_LIST_PAGE_URL"].format(slug=stem)
 
     # --- articles ------------------------------------------------------------------------
-    def parse_article(self, response, entry: ListEntry):
+    def parse_article(self, response: Response, entry: ListEntry) -> Iterator[Article]:
         try:
             yield self.read_article(response, entry)
         except ParseError as exc:
             self.failed(entry, exc.reason)
 
-    def article_failed(self, failure):
+    def article_failed(self, failure: Failure) -> None:
         """An article that could not be downloaded (after retries): counted, the run goes on."""
         self.failed(failure.request.cb_kwargs["entry"], self.download_failure_reason(failure))
 

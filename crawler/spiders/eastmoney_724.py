@@ -7,8 +7,11 @@ still posted from its summary. Items without a title or time are dropped, never 
 """
 
 import time
+from collections.abc import Iterator
 
 import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from crawler import statkeys as keys
 from crawler.archive import FAST_NEWS
@@ -46,7 +49,7 @@ class FastNewsSpider(ArchiveSpider):
             url, callback=self.parse_list, errback=self.list_failed, cb_kwargs={"page": page}, dont_filter=True
         )
 
-    def parse_list(self, response, page: int):
+    def parse_list(self, response: Response, page: int) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
         try:
             listing = parse_fast_list(response.body, response.url)
@@ -67,7 +70,7 @@ class FastNewsSpider(ArchiveSpider):
         if page < self.pages and listing.entries and listing.cursor and self.go_deeper(new_entries, reached_since):
             yield self.list_request(listing.cursor, page + 1)
 
-    def parse_article(self, response, entry: ListEntry):
+    def parse_article(self, response: Response, entry: ListEntry) -> Iterator[FastNews]:
         try:
             article = self.read_article(response, entry)
         except ParseError as exc:
@@ -75,7 +78,7 @@ class FastNewsSpider(ArchiveSpider):
             return
         yield self.news(entry, article.paragraphs, article.source)
 
-    def article_failed(self, failure):
+    def article_failed(self, failure: Failure) -> Iterator[FastNews]:
         entry = failure.request.cb_kwargs["entry"]
         yield self.from_summary(entry, self.download_failure_reason(failure))
 
