@@ -22,6 +22,21 @@ COLUMNS = {
     "czpnc": 1207,  # 财经早餐
 }
 DEFAULT_CATEGORIES = ("cgnjj", "cgjjj", "czqyw", "ccjdd", "cjjsp", "cgspl")
+# Known list pages without a known API column: readable with lists=html only (docs/eastmoney.md §2).
+HTML_ONLY_SLUGS = (
+    "chgyj",
+    "chyyj",
+    "ccfgc",
+    "crdsm",
+    "cywjh",
+    "cgsxw",
+    "cscsj",
+    "clczx",
+    "cqqdd",
+    "cpljh",
+    "cwhdd",
+    "cmgpj",
+)
 
 
 @dataclass(frozen=True)
@@ -36,18 +51,33 @@ class Category:
         return self.slug or str(self.column)
 
 
-def parse_categories(text: str | None) -> list[Category]:
-    """ "cgnjj,351" -> categories; numbers are API columns. Raises ValueError on unknown names."""
+def parse_categories(text: str | None, lists: str = "api") -> list[Category]:
+    """ "cgnjj,351" -> categories, readable with `lists` ("api": by column, "html": by page slug).
+
+    A name must be a known slug (COLUMNS, HTML_ONLY_SLUGS); a number is an API column. Raises
+    ValueError naming the category and what is accepted.
+    """
     names = [n.strip() for n in (text or ",".join(DEFAULT_CATEGORIES)).split(",") if n.strip()]
     if not names:
-        raise ValueError("categories is empty")
+        raise ValueError("categories is empty: give list-page slugs or API columns, e.g. cgnjj,351")
     slug_of_column = {column: slug for slug, column in COLUMNS.items()}
     categories = []
     for name in names:
-        if name.isdigit():
-            categories.append(Category(slug_of_column.get(int(name)), int(name)))
-        elif name.isalnum() and name.isascii():
-            categories.append(Category(name, COLUMNS.get(name)))
+        if name.isdigit() and int(name) > 0:
+            category = Category(slug_of_column.get(int(name)), int(name))
+        elif name in COLUMNS or name in HTML_ONLY_SLUGS:
+            category = Category(name, COLUMNS.get(name))
         else:
-            raise ValueError(f"bad category {name!r}: use a list-page slug (cgnjj) or an API column (350)")
+            known = ", ".join(f"{slug} ({column})" for slug, column in COLUMNS.items())
+            raise ValueError(
+                f"unknown category {name!r}: use an API column number or one of {known}"
+                f" (with lists=html also {', '.join(HTML_ONLY_SLUGS)})"
+            )
+        if lists == "api" and category.column is None:
+            raise ValueError(
+                f"category {name!r} has no list-API column: use lists=html, or one of {', '.join(COLUMNS)}"
+            )
+        if lists == "html" and category.slug is None:
+            raise ValueError(f"API column {name} has no known list page: use lists=api, or a slug such as cgnjj")
+        categories.append(category)
     return list(dict.fromkeys(categories))

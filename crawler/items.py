@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from itemadapter import ItemAdapter
@@ -28,6 +28,18 @@ def iso_beijing(moment: datetime) -> str:
 
 
 ISO_BEIJING = {"serializer": iso_beijing}  # field metadata that Scrapy's feed exporters apply
+
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=SHANGHAI)  # no East Money news is older: an earlier time is a wrong one
+FUTURE_TOLERANCE = timedelta(hours=1)  # clock skew between East Money and this machine
+
+
+def too_old(moment: datetime) -> bool:
+    return moment < EARLIEST
+
+
+def in_future(moment: datetime) -> bool:
+    return moment > datetime.now(SHANGHAI) + FUTURE_TOLERANCE
 
 
 def fields(item: object) -> Mapping:

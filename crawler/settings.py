@@ -33,9 +33,11 @@ FINEWS_FAST_LIST_URL = (  # the 7x24 rolling feed (spider eastmoney_724); {sort_
     "&sortEnd={sort_end}&pageSize={page_size}&req_trace={req_trace}"
 )
 FINEWS_FAST_PAGE_SIZE = 50  # items asked per feed page (the API allows up to 200)
+FINEWS_MAX_LIST_ENTRIES = 200  # entries taken from one list page (more are counted, not taken): bounds the queue
 
-# --- when a run has failed (exit status 5): more than this share of fetched pages unparsable ---
-FINEWS_MAX_PARSE_FAILURE_RATIO = 0.5
+# --- when a run has failed (exit status 5): more than this share of the article pages asked for
+# could not be downloaded (after retries) or parsed
+FINEWS_MAX_ARTICLE_FAILURE_RATIO = 0.5
 
 # --- watching runs --------------------------------------------------------------------------
 FINEWS_REPORT_FILE = None  # a path: the run report (JSON, README.md "Run report") is written there at the end
@@ -54,7 +56,7 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [403, 429, 500, 502, 503, 504, 522, 524, 408]  # East Money throttles with 403
 FINEWS_RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubles for each next one
 FINEWS_RETRY_BACKOFF_MAX = 60.0
-DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_TIMEOUT = 15  # also the longest a stopping run (SIGTERM) waits for a page in flight
 DOWNLOAD_MAXSIZE = 5 * 1024 * 1024  # real article pages are ~100 KB; larger ones are dropped
 DOWNLOAD_WARNSIZE = 1024 * 1024
 

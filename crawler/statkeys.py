@@ -33,6 +33,7 @@ POSTS_WRITTEN = "finews/posts/written"
 POSTS_BY_SOURCE = Family("finews/posts/by_source/")  # per media name (or the 7x24 feed's label)
 INDEX_PAGES_CREATED = "finews/categories/created"  # category pages and the emnews index page
 WRITE_ERRORS = "finews/write_errors"  # posts the archive could not take (the run stops)
+SLUG_COLLISIONS = Family("finews/slug_collisions/")  # per category slug: other media names that gave the same one
 
 # --- what was not ----------------------------------------------------------------------------
 DROPPED = Family("finews/dropped/")  # by reason: validation, duplicate, http_404, unparsable page, ...
@@ -44,8 +45,11 @@ LISTS_READ = "finews/lists/read"
 LISTS_READ_BY_LIST = Family("finews/lists/read/")  # per category name, or "7x24"
 LISTS_FAILED = Family("finews/lists/failed/")  # by reason
 LIST_ENTRIES_REJECTED = Family("finews/lists/rejected_entries/")  # by reason (not_cms, bad_id, duplicate, ...)
-ARTICLES_FETCHED = "finews/articles/fetched"
-ARTICLES_UNPARSABLE = "finews/articles/unparsable"
+ARTICLES_REQUESTED = "finews/articles/requested"  # article pages asked for
+ARTICLES_FETCHED = "finews/articles/fetched"  # ... and answered
+ARTICLES_UNPARSABLE = "finews/articles/unparsable"  # ... answered with a page that gives no article
+ARTICLES_FAILED = "finews/articles/failed"  # asked for but not read: not downloaded, or unparsable
+DOWNLOAD_FAILED = Family("finews/download_failed/")  # robots_txt, too_large: failures Scrapy counts as no exception
 
 # --- progress (crawler/extensions/progress.py) -----------------------------------------------
 PROGRESS_LISTS = "finews/progress/lists"  # how many lists the run reads

@@ -5,6 +5,7 @@ per-media post and `category/<slug>.html`, or an emnews post and `emnews/index.h
 A write that fails (disk full, read-only) stops the run: exit status 6.
 """
 
+import errno
 import logging
 
 from scrapy.exceptions import DropItem
@@ -12,9 +13,15 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler import statkeys as keys
 from crawler.items import fields
-from pipelines import run_of
+from pipelines import drop, run_of
 
 logger = logging.getLogger(__name__)
+
+
+# A write that fails with one of these is the archive's failure (the run stops, exit status 6);
+# any other (a name too long, a character the file system refuses) is the post's own: it is dropped.
+ARCHIVE_FAILURES = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.ENOTDIR, errno.EEXIST,
+                    errno.ELOOP, errno.EMFILE, errno.ENFILE}  # fmt: skip
 
 
 class WritePostPipeline:
@@ -24,6 +31,8 @@ class WritePostPipeline:
         self.archive = run.archive
         self.stats = crawler.stats
         self.index_pages: set = set()  # index pages known to exist
+        self.source_of_category: dict[str, str] = {}  # the media name each category slug was first made from
+        self.collisions: set[tuple[str, str]] = set()  # (slug, another media name) already reported
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -32,8 +41,9 @@ class WritePostPipeline:
     def process_item(self, item, spider=None):
         values, feed, archive = fields(item), self.feed, self.archive
         category = feed.category(values)
-        index_path = archive.root / feed.index_path(category)
-        post = feed.render(values, archive.site_url, archive.share_url)
+        if feed.category_per_source:
+            self.note_collision(category, values["source"])
+        key, index_path = feed.post_key(values), archive.root / feed.index_path(category)
         try:
             if index_path not in self.index_pages and not index_path.exists():  # first: a run killed in between
                 archive.write(
@@ -41,12 +51,24 @@ class WritePostPipeline:
                 )  # leaves no orphan post
                 self.stats.inc_value(keys.INDEX_PAGES_CREATED)
             self.index_pages.add(index_path)
-            archive.add_post(values["published_at"], feed.post_key(values), post)
+            archive.add_post(values["published_at"], key, feed.render(values, archive.site_url, archive.share_url))
         except OSError as exc:
+            if exc.errno not in ARCHIVE_FAILURES:
+                raise drop(self.stats, "unwritable", f"{key}: {exc}") from None
             self.stats.inc_value(keys.WRITE_ERRORS)
-            logger.error("Cannot write %s into %s: %s; stopping the run", feed.post_key(values), archive.root, exc)
+            logger.error("Cannot write %s into %s: %s; stopping the run", key, archive.root, exc)
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_not_writable"))
             raise DropItem(f"write_error: {exc}") from None
+        except ValueError as exc:  # a text the encoder refuses (hygiene should have removed it)
+            raise drop(self.stats, "unwritable", f"{key}: {exc}") from None
         self.stats.inc_value(keys.POSTS_WRITTEN)
         self.stats.inc_value(keys.POSTS_BY_SOURCE(feed.counted_as(values)))
         return item
+
+    def note_collision(self, category: str, source: str) -> None:
+        """Two media names that make one category slug share its page: counted and logged, once each."""
+        first = self.source_of_category.setdefault(category, source)
+        if first != source and (category, source) not in self.collisions:
+            self.collisions.add((category, source))
+            self.stats.inc_value(keys.SLUG_COLLISIONS(category))
+            logger.warning("Media names %r and %r share the category slug %r (and its page)", first, source, category)

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import subprocess
 from datetime import datetime
 from pathlib import Path
 
@@ -22,6 +23,16 @@ def need_tool(name: str) -> str:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{name} is required under CI=true (.ci/run installs it)")
     pytest.skip(f"{name} not installed")
+
+
+def need_root(command: list[str]) -> None:
+    """Run a command that needs root (mount); skip without it locally, but fail under CI=true (CI is root)."""
+    process = subprocess.run(command, capture_output=True, text=True)
+    if process.returncode == 0:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{' '.join(command)} failed under CI=true: {process.stderr.strip()}")
+    pytest.skip(f"needs root: {' '.join(command)}: {process.stderr.strip()}")
 
 
 def project_settings(**overrides) -> dict:

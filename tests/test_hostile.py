@@ -40,7 +40,9 @@ def outcome(article_id: str, body: bytes, content_type: str = "text/html") -> tu
         article = parse_article(page_text(response), url, LISTED[article_id])
     except ParseError as exc:
         return exc.reason, None
-    reason = ARTICLES.problem(fields(article))
+    values = fields(article)
+    ARTICLES.clean(values)  # the gate (pipelines/validate.py): characters first, then what is missing
+    reason = ARTICLES.problem(values)
     return (reason, None) if reason else ("post", article)
 
 

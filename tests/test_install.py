@@ -58,7 +58,8 @@ def test_an_end_to_end_crawl_from_the_installed_package(installed, tmp_path):
 def test_scrapy_demo_from_the_installed_package(installed, tmp_path):
     process = run_installed(installed, sys.executable, "-m", "scrapy", "demo", str(tmp_path / "demo"))
     assert process.returncode == 0, process.stderr[-3000:]
-    assert "new posts: 60" in process.stdout
+    assert "new posts: 60" in process.stderr and "exit status: 0 (ok)" in process.stderr
+    assert "Posts are in" in process.stdout
     assert len(list((tmp_path / "demo" / "_posts").glob("*.md"))) == 60
 
 

@@ -95,9 +95,9 @@ def test_list_pages_are_counted_per_list_with_the_days_they_reach(tmp_path):
     s = spider(tmp_path, since="2026-01-01")
     at = lambda day: datetime(2026, 1, day, 12, tzinfo=SHANGHAI)  # noqa: E731
     first_page = ListPage([entry("202601201111111111", at(20)), entry("202601151111111111")], rejected=["not_cms"])
-    s.count_list("cgnjj", first_page)
-    s.count_list("cgnjj", ListPage([entry("202601101111111111", at(10))]))
-    s.count_list("cgjjj", ListPage([entry("202601181111111111", at(18))]))
+    s.take_list("cgnjj", first_page)
+    s.take_list("cgnjj", ListPage([entry("202601101111111111", at(10))]))
+    s.take_list("cgjjj", ListPage([entry("202601181111111111", at(18))]))
     stats = s.crawler.stats.get_stats()
     assert (stats["finews/lists/read"], stats["finews/lists/read/cgnjj"], stats["finews/lists/read/cgjjj"]) == (3, 2, 1)
     assert stats["finews/lists/rejected_entries/not_cms"] == 1

@@ -51,6 +51,7 @@ def test_report_has_stable_keys_and_beijing_times():
         "new_posts": 3,
         "new_posts_by_source": {"证券时报网": 2, "财联社": 1},
         "new_category_pages": 1,
+        "slug_collisions": {},
         "known_skipped": 7,
         "skipped": {"listed_twice": 2},
         "dropped": {"http_404": 1},

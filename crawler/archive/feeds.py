@@ -16,10 +16,11 @@ Adding a feed is one Feed subclass here (listed in FEEDS) and one spider that na
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from collections.abc import Mapping, MutableMapping
+from datetime import datetime
 from pathlib import Path
 
+from crawler.archive.hygiene import clean_item, has_visible
 from crawler.archive.render import (
     FAST_FEED_CATEGORY,
     FAST_FEED_LABEL,
@@ -30,9 +31,7 @@ from crawler.archive.render import (
 )
 from crawler.archive.slugs import category_slug
 from crawler.ids import ID_RE, INFO_CODE_RE
-from crawler.items import SHANGHAI, ListEntry
-
-FUTURE_TOLERANCE = timedelta(hours=1)  # clock skew between East Money and this machine
+from crawler.items import ListEntry, in_future, too_old
 
 
 class Feed:
@@ -44,6 +43,7 @@ class Feed:
     key_pattern: re.Pattern
     bad_key_reason: str  # the drop reason of an item whose key does not match
     index_dir: str  # the folder of its index pages
+    category_per_source = False  # whether the category is made from the media name (its slug)
 
     def entry_key(self, entry: ListEntry) -> str:
         """The post key a list entry will have: known entries are never fetched."""
@@ -53,17 +53,23 @@ class Feed:
         """The item's key in the archive (its post's file name after the date)."""
         return str(item.get(self.key_field) or "")
 
+    def clean(self, item: MutableMapping) -> None:
+        """Remove what the archive will not write from the item's texts (crawler/archive/hygiene.py)."""
+        clean_item(item)
+
     def problem(self, item: Mapping) -> str | None:
-        """The first reason the item cannot be written, or None when it is complete."""
+        """The first reason the (cleaned) item cannot be written, or None when it is complete."""
         published_at = item.get("published_at")
         if not self.key_pattern.match(self.post_key(item)):
             return self.bad_key_reason
-        if not (item.get("title") or "").strip():
+        if not has_visible(item.get("title") or ""):
             return "no_title"
         if not isinstance(published_at, datetime) or published_at.tzinfo is None:
             return "no_time"
-        if published_at > datetime.now(SHANGHAI) + FUTURE_TOLERANCE:
+        if in_future(published_at):
             return "future_time"
+        if too_old(published_at):
+            return "too_old"
         return self.content_problem(item)
 
     def content_problem(self, item: Mapping) -> str | None:
@@ -112,12 +118,14 @@ class ArticleFeed(Feed):
     key_pattern = INFO_CODE_RE
     bad_key_reason = "bad_info_code"
     index_dir = "category"
+    category_per_source = True
 
     def entry_key(self, entry: ListEntry) -> str:
         return entry.info_code
 
     def content_problem(self, item: Mapping) -> str | None:
-        if not category_slug((item.get("source") or "").strip()):
+        source = item.get("source") or ""
+        if not has_visible(source) or not category_slug(source):
             return "no_source"
         if not any((p or "").strip() for p in item.get("paragraphs") or ()):
             return "empty_body"

@@ -1,12 +1,14 @@
 """Which posts the archive holds: post keys from file names, and the post files themselves.
 
-A post is a file `YYYY-MM-DD-<key>.md` in an index folder (`_posts/`, the old-posts folder)
-or any subfolder of one; its key is the file name after the date (an infoCode for per-media
-posts, the bare id for emnews posts). Listings and string slices, not a regex per name: a
+A post is a regular file `YYYY-MM-DD-<key>.md` in an index folder (`_posts/`, the old-posts
+folder) or any real subfolder of one (symlinks, FIFOs and devices are not posts and are not
+followed); its key is the file name after the date (an infoCode for per-media
+posts, the bare id for emnews posts). A listing and string slices, not a regex per name: a
 million posts load in under a second (bench/index.py).
 """
 
 import os
+import stat
 from pathlib import Path
 
 
@@ -20,32 +22,53 @@ def post_key(name: str) -> str:
     return name[11:-3]
 
 
-def _is_subfolder(folder: Path, name: str) -> bool:
-    return not name.endswith(".md") and (folder / name).is_dir()
-
-
-def _names(folder: Path) -> list[str]:
+def _entries(folder: Path) -> tuple[list[str], list[str]]:
+    """The names of the regular files and of the real subfolders of `folder` (no symlink is
+    followed: no loop, nothing outside; no FIFO or device, which would hang a reader)."""
+    files, folders = [], []
     try:
-        return os.listdir(folder)
-    except (FileNotFoundError, NotADirectoryError):
-        return []
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_file(follow_symlinks=False):
+                    files.append(entry.name)
+                elif entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.name)
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        pass
+    return files, folders
 
 
 def scan_keys(folder: Path, known: set[str]) -> None:
-    """Add the key of every post below `folder` to `known`."""
-    names = _names(folder)
-    known.update(post_key(name) for name in names if is_post_name(name))
+    """Add the key of every post below `folder` to `known`.
+
+    The hot path of a run's start: a listing and string slices (a million names in under a
+    second); only names that are no post are asked whether they are a real folder (lstat: a
+    symlink is not followed, so no loop). Anything named like a post counts as known here, as
+    nothing is opened; post_files(), whose files are read, takes regular files only.
+    """
+    try:
+        names = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        return
+    known.update(name[11:-3] for name in names if name[10:11] == "-" and name.endswith(".md") and len(name) > 14)
     for name in names:
-        if _is_subfolder(folder, name):
+        if not name.endswith(".md") and _is_real_folder(folder / name):
             scan_keys(folder / name, known)
+
+
+def _is_real_folder(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def post_files(folder: Path) -> list[Path]:
     """Every post file below `folder` (those scan_keys reads keys from), in name order."""
-    files = []
-    for name in sorted(_names(folder)):
-        if is_post_name(name):
-            files.append(folder / name)
-        elif _is_subfolder(folder, name):
-            files += post_files(folder / name)
-    return files
+    files, folders = _entries(folder)
+    posts = {name: folder / name for name in files if is_post_name(name)}
+    subfolders = {name: None for name in folders if not name.endswith(".md")}
+    found = []
+    for name in sorted({**posts, **subfolders}):
+        found += [posts[name]] if name in posts else post_files(folder / name)
+    return found

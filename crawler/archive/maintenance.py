@@ -36,10 +36,10 @@ def move_old_posts(archive: Archive, before: date) -> list[Path]:
 
 
 def missing_index_pages(archive: Archive) -> tuple[dict[Path, str], dict[Path, str]]:
-    """The index pages the posts in `_posts/` link to but the archive lacks, with their text;
-    and the posts that could not be read, with the reason."""
+    """The index pages the posts of `_posts/` and of the old-posts folder link to but the archive
+    lacks, with their text; and the posts that could not be read, with the reason."""
     pages, unreadable = {}, {}
-    for path in post_files(archive.posts_dir):
+    for path in [path for folder in archive.index_dirs for path in post_files(folder)]:
         try:
             record = post_record(path, archive.root)
         except (OSError, ValueError) as exc:

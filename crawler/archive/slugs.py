@@ -12,10 +12,13 @@ from xpinyin import Pinyin
 
 _PINYIN = Pinyin()
 _PATH_UNSAFE_RE = re.compile(r"[/\\\x00-\x1f\x7f]")
+MAX_SLUG_BYTES = 200  # `<slug>.html` stays well under the 255 bytes a file name may have (no real slug is near)
 
 
 @lru_cache(maxsize=4096)  # media names repeat from article to article
 def category_slug(media_name: str) -> str:
-    """The archive's slug for a media name; path-safe (no separators, NUL or leading dots)."""
-    slug = _PINYIN.get_pinyin(media_name).replace("-", "")
-    return _PATH_UNSAFE_RE.sub("", slug).strip().lstrip(".")
+    """The archive's slug for a media name; a valid file name: no separators, NUL or leading dots,
+    at most MAX_SLUG_BYTES of UTF-8 (cut at a character; two names that meet there share a slug,
+    which the write pipeline reports)."""
+    slug = _PATH_UNSAFE_RE.sub("", _PINYIN.get_pinyin(media_name).replace("-", "")).strip().lstrip(".")
+    return slug.encode()[:MAX_SLUG_BYTES].decode("utf-8", "ignore").rstrip()

@@ -103,8 +103,17 @@ class Archive:
     # --- one writer a feed -------------------------------------------------------------------
     @property
     def last_run_interrupted(self) -> bool:
-        """Whether the feed's last crawl was killed before it ended (known once lock() returned)."""
+        """Whether the feed's last crawl stopped before it finished its plan (known once lock() returned)."""
         return self._lock.last_run_interrupted
+
+    @property
+    def unfinished_plan(self) -> dict | None:
+        """The plan of that crawl, when it recorded one (crawler/archive/lock.py)."""
+        return self._lock.unfinished_plan
+
+    def record_plan(self, plan: dict) -> None:
+        """The plan this crawl follows: kept in the lock until the crawl finishes it."""
+        self._lock.record_plan(plan)
 
     def lock(self, crawl: bool = True) -> None:
         """Take the archive for this feed's run (crawler/archive/lock.py), or raise ArchiveLocked.
@@ -119,5 +128,6 @@ class Archive:
                 stale.unlink(missing_ok=True)
         tempfile.TemporaryFile(dir=self.posts_dir).close()  # proves the posts folder is writable
 
-    def unlock(self) -> None:
-        self._lock.release()
+    def unlock(self, finished: bool = True) -> None:
+        """Let the feed's lock go; a crawl says whether it finished its plan (else the next one fills the gap)."""
+        self._lock.release(finished)

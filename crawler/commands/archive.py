@@ -4,7 +4,7 @@ export    every post in `_posts/` and the old-posts folder, one JSON object a li
           title, source, category, path), on stdout or into -o FILE.
 maintain  --move-older-than DAYS: posts dated (by file name, Beijing time) more than DAYS days
           ago go from `_posts/` to the old-posts folder; --fix-categories: the missing index
-          pages of the posts in `_posts/` are written. It holds both feeds' archive locks, so it
+          pages of the posts in `_posts/` and the old-posts folder are written. It holds both feeds' archive locks, so it
           never runs while a crawl writes (exit status 3, as a crawl's), and writes atomically.
 
 Exit statuses: 0 done, 2 usage error (also: no archive there), 3 a crawl holds the archive,
@@ -98,7 +98,12 @@ class Command(ScrapyCommand):
                 print(f"skipped {path}: {exc}", file=sys.stderr)
                 skipped += 1
                 continue
-            yield json.dumps(record, ensure_ascii=False) + "\n"
+            line = json.dumps(record, ensure_ascii=False)
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate from an old post's escapes: JSON's \\u form
+                line = json.dumps(record)
+            yield line + "\n"
         if skipped:
             print(f"{skipped} unreadable posts skipped", file=sys.stderr)
 

@@ -8,6 +8,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from crawler import statkeys as keys
+from crawler.config import check_settings
 
 
 class Command(ScrapyCrawlCommand):
@@ -21,6 +22,10 @@ class Command(ScrapyCrawlCommand):
         if len(args) > 1:
             raise UsageError("running 'scrapy crawl' with more than one spider is not supported")
         spidercls = self.crawler_process.spider_loader.load(args[0])  # KeyError: Scrapy's "Spider not found"
+        try:
+            check_settings(self.settings)  # before anything is requested: exit status 2
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         if hasattr(spidercls, "parse_arguments"):
             spidercls.parse_arguments(**opts.spargs)  # a UsageError here: message, exit status 2
         self.crawler = self.crawler_process.create_crawler(spidercls)

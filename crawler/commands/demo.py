@@ -14,7 +14,6 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.conf import closest_scrapy_cfg
 
 from crawler.commands.crawl import Command as CrawlCommand
-from crawler.extensions.summary import run_report, summary_text
 
 TESTING_MODULE = Path("fixtures") / "testing.py"  # in the checkout, beside scrapy.cfg
 
@@ -43,7 +42,7 @@ class Command(CrawlCommand):
         super().process_options(args, opts)
         if len(args) > 1:
             raise UsageError("at most one ARCHIVE_DIR")
-        # Quiet by default (the summary is printed at the end); above the project's INFO, below -L/-s.
+        # Quiet by default (the run summary is logged at this level); above the project's INFO, below -L/-s.
         self.settings.set("LOG_LEVEL", "WARNING", priority="spider")
         self.testing = load_testing_module()
         if self.testing is None:
@@ -65,5 +64,4 @@ class Command(CrawlCommand):
         finally:
             self.server.shutdown()
         if self.crawler is not None:
-            print(summary_text(run_report(self.crawler.stats.get_stats(), "eastmoney")))
             print(f"Posts are in {self.archive / '_posts'}; run it again and nothing new is written.")

@@ -7,11 +7,14 @@ server's Retry-After, capped at FINEWS_RETRY_BACKOFF_MAX.
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
 from crawler import statkeys as keys
+
+STEP_SECONDS = 0.25  # how often a backoff wait looks whether the run is stopping
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -38,4 +41,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
             delay = max(delay, float(retry_after))
         delay = min(delay, self.backoff_max)
         self.crawler.stats.inc_value(keys.RETRY_BACKOFF_SECONDS, delay)
-        await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
+        waited = 0.0
+        while waited < delay:  # in short steps: a run told to stop (SIGTERM) does not sit out a backoff
+            if not self.crawler.crawling:
+                raise IgnoreRequest(f"not retried: the run is stopping ({retry.url})")
+            step = min(STEP_SECONDS, delay - waited)
+            await maybe_deferred_to_future(deferLater(reactor, step, lambda: None))
+            waited += step

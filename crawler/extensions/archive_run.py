@@ -73,8 +73,24 @@ class ArchiveRun:
 
     @property
     def last_run_interrupted(self) -> bool:
-        """Whether the feed's last crawl was killed before it ended (it may have left gaps)."""
+        """Whether the feed's last crawl stopped before it finished its plan (it may have left gaps)."""
         return self.archive.last_run_interrupted
+
+    @property
+    def unfinished_plan(self) -> dict | None:
+        """That crawl's plan, for the spider to resume (ArchiveSpider.resume)."""
+        return self.archive.unfinished_plan
+
+    def record_plan(self, plan: dict) -> None:
+        """This run's plan, kept in the lock until the run finishes it."""
+        self.archive.record_plan(plan)
+
+    def finished_its_plan(self, reason: str) -> bool:
+        """Only a run that ran to its end, read every list page it asked for and wrote every post it
+        could, marks the archive clean; any other (a signal, disk full, a list that failed) leaves
+        it marked interrupted, so the next run reads at least as deep."""
+        stats = self.crawler.stats.get_stats()
+        return reason == "finished" and not statkeys.LISTS_FAILED.read(stats) and not stats.get(statkeys.WRITE_ERRORS)
 
     def spider_opened(self, spider) -> None:
         try:
@@ -89,7 +105,7 @@ class ArchiveRun:
     def spider_closed(self, spider, reason: str) -> None:
         for key in list(self.claimed):  # requested but never answered (the run was stopped)
             self.release(key)
-        self.archive.unlock()
+        self.archive.unlock(finished=self.finished_its_plan(reason))
 
     # --- claims --------------------------------------------------------------------------------
     def claim(self, key: str) -> bool:

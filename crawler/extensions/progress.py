@@ -115,16 +115,20 @@ def progress_text(stats: dict, now: datetime, compact: bool = False) -> str:
         toward, short = f"0% of the way back to {since}, time left not known yet", f"0% to {since}"
     if compact:
         reached = f", back to {min(oldest.values())}" if oldest else ""
-        return f"{format_duration(elapsed)}: {posts} new posts ({rate}){reached}" + (f", {short}" if short else "")
+        return f"{format_duration(elapsed)}: {_new_posts(posts)} ({rate}){reached}" + (f", {short}" if short else "")
     per_list = ", ".join(
         f"{name} {n}" + (f" (to {oldest[name]})" if name in oldest else "")
         for name, n in keys.LISTS_READ_BY_LIST.read(stats).items()
     )
     parts = [
-        f"progress after {format_duration(elapsed)}: {posts} new posts ({rate})",
+        f"progress after {format_duration(elapsed)}: {_new_posts(posts)} ({rate})",
         f"list pages read {stats.get(keys.LISTS_READ, 0)}" + (f": {per_list}" if per_list else ""),
     ]
     return "; ".join(parts + ([toward] if toward else []))
+
+
+def _new_posts(count: int) -> str:
+    return f"{count} new post" + ("" if count == 1 else "s")
 
 
 def _share_done(stats: dict) -> float | None:

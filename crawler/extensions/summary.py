@@ -25,33 +25,36 @@ EXIT_STATUS = {
     0: "ok",
     3: "another run holds the archive lock; this run did nothing",
     4: "no category list could be read",
-    5: "too many article pages could not be parsed (FINEWS_MAX_PARSE_FAILURE_RATIO)",
+    5: "too many article pages could not be fetched or parsed (FINEWS_MAX_ARTICLE_FAILURE_RATIO)",
     6: "the archive is not writable",
+    7: "the run stopped before it finished (a signal, a shutdown, a closed spider): the next run fills the gap",
 }
 
 
 class RunSummary:
     """At spider_closed: records the exit status (stat finews/exit_status), logs the summary, writes the report."""
 
-    def __init__(self, stats, max_parse_failure_ratio: float, report_file: str | None = None):
+    def __init__(self, stats, max_article_failure_ratio: float, report_file: str | None = None,
+                 log_level: int = logging.INFO):  # fmt: skip
         self.stats = stats
-        self.max_parse_failure_ratio = max_parse_failure_ratio
+        self.log_level = max(log_level, logging.INFO)  # a run that went well is summed up at the level shown
+        self.max_article_failure_ratio = max_article_failure_ratio
         self.report_file = report_file
 
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        ratio, report_file = settings.getfloat("FINEWS_MAX_PARSE_FAILURE_RATIO"), settings.get("FINEWS_REPORT_FILE")
-        extension = cls(crawler.stats, ratio, report_file)
+        ratio, report_file = settings.getfloat("FINEWS_MAX_ARTICLE_FAILURE_RATIO"), settings.get("FINEWS_REPORT_FILE")
+        log_level = logging.getLevelName(str(settings.get("LOG_LEVEL") or "INFO").upper())
+        extension = cls(crawler.stats, ratio, report_file, log_level if isinstance(log_level, int) else logging.INFO)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     def spider_closed(self, spider, reason):
-        status = exit_status(self.stats.get_stats(), reason, self.max_parse_failure_ratio)
+        status = exit_status(self.stats.get_stats(), reason, self.max_article_failure_ratio)
         self.stats.set_value(keys.EXIT_STATUS, status)
         report = run_report(self.stats.get_stats(), spider.name)  # CoreStats (order 0) has set the times
-        log = logger.info if status == 0 else logger.error
-        log("%s\n  exit status: %d (%s)", summary_text(report), status, EXIT_STATUS[status])
+        logger.log(self.log_level if status == 0 else logging.ERROR, "%s", summary_text(report))
         if self.report_file:
             try:
                 write_json(Path(self.report_file), report)
@@ -59,16 +62,18 @@ class RunSummary:
                 logger.error("Cannot write the run report %s: %s", self.report_file, exc)
 
 
-def exit_status(stats: dict, reason: str, max_parse_failure_ratio: float) -> int:
+def exit_status(stats: dict, reason: str, max_article_failure_ratio: float) -> int:
     """The process exit status a run's stats call for (see EXIT_STATUS)."""
     if reason == "archive_locked":
         return 3
     if reason == "archive_not_writable" or stats.get(keys.WRITE_ERRORS):
         return 6
+    if reason != "finished":
+        return 7
     if keys.LISTS_FAILED.read(stats) and not stats.get(keys.LISTS_READ):
         return 4
-    fetched = stats.get(keys.ARTICLES_FETCHED, 0)
-    if fetched and stats.get(keys.ARTICLES_UNPARSABLE, 0) / fetched > max_parse_failure_ratio:
+    requested = stats.get(keys.ARTICLES_REQUESTED, 0)
+    if requested and stats.get(keys.ARTICLES_FAILED, 0) / requested > max_article_failure_ratio:
         return 5
     return 0
 
@@ -87,6 +92,7 @@ def run_report(stats: dict, spider: str) -> dict:
         "new_posts": stats.get(keys.POSTS_WRITTEN, 0),
         "new_posts_by_source": keys.POSTS_BY_SOURCE.read(stats),
         "new_category_pages": stats.get(keys.INDEX_PAGES_CREATED, 0),
+        "slug_collisions": keys.SLUG_COLLISIONS.read(stats),
         "known_skipped": skipped.pop("known", 0),
         "skipped": skipped,
         "dropped": keys.DROPPED.read(stats),
@@ -98,7 +104,7 @@ def run_report(stats: dict, spider: str) -> dict:
         "lists_failed": keys.LISTS_FAILED.read(stats),
         "list_entries_not_taken": keys.LIST_ENTRIES_REJECTED.read(stats),
         "http_errors": {status: n for status, n in statuses.items() if not status.startswith(("2", "3"))},
-        "download_errors": _SCRAPY_EXCEPTIONS.read(stats),
+        "download_errors": dict(sorted({**_SCRAPY_EXCEPTIONS.read(stats), **keys.DOWNLOAD_FAILED.read(stats)}.items())),
         "retries": {
             "count": stats.get("retry/count", 0),
             "gave_up": stats.get("retry/max_reached", 0),
@@ -127,6 +133,8 @@ def summary_text(report: dict) -> str:
             line("lists failed", report["lists_failed"]),
             line("HTTP errors", report["http_errors"]),
             line("download errors", report["download_errors"]),
+            *([line("slug collisions", report["slug_collisions"])] if report["slug_collisions"] else []),
+            f"  exit status: {report['exit_status']} ({EXIT_STATUS.get(report['exit_status'], 'unknown')})",
         ]
     )
 

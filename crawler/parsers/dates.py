@@ -7,7 +7,7 @@ so each known format is tried with strptime and missing years are inferred.
 import re
 from datetime import datetime, timedelta
 
-from crawler.items import SHANGHAI
+from crawler.items import SHANGHAI, too_old
 
 _FULL_FORMATS = (
     "%Y-%m-%d %H:%M:%S",  # list API showTime
@@ -24,14 +24,16 @@ def parse_datetime(text: str, reference: datetime | None = None) -> datetime | N
     """Parse an East Money date string to an aware Asia/Shanghai datetime, or None.
 
     A year-less date takes the year of `reference` (default: now), or the year
-    before when that would put it more than a day after the reference.
+    before when that would put it more than a day after the reference. A date before
+    2000 (crawler/items.py EARLIEST) is no East Money date: None.
     """
     text = re.sub(r"\s+", " ", text or "").strip()
     for fmt in _FULL_FORMATS:
         try:
-            return datetime.strptime(text, fmt).replace(tzinfo=SHANGHAI)
+            moment = datetime.strptime(text, fmt).replace(tzinfo=SHANGHAI)
         except ValueError:
             continue
+        return None if too_old(moment) else moment
     reference = (reference or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
     for fmt in _YEARLESS_FORMATS:
         # Newest year first; going back up to 4 years lets "02月29日" find a leap year.

@@ -9,7 +9,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from crawler.ids import ID_RE, article_id_from_url
-from crawler.items import SHANGHAI, ListEntry, ListPage
+from crawler.items import SHANGHAI, ListEntry, ListPage, too_old
 from crawler.parsers.dates import parse_datetime
 from crawler.parsers.errors import ParseError
 from crawler.parsers.selectors import (
@@ -28,40 +28,34 @@ _JSONP_RE = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.S)
 def parse_list_api(text: str | bytes, url: str = "") -> ListPage:
     """Parse one getNewsByColumns answer (JSON or JSONP)."""
     data = _api_data(text, url)
-    raw_entries = data.get("list") if isinstance(data.get("list"), list) else []
-    entries, rejected = [], []
-    for raw in raw_entries:
-        if not isinstance(raw, dict):
-            rejected.append("bad_entry")
-            continue
-        kind = clean_text(raw.get("np_dst") or raw.get("Np_dst")) or "CMS"
-        if kind != "CMS":  # 财富号 (CFH) and other feeds are not East Money news articles
-            rejected.append("not_cms")
-            continue
-        code = clean_text(raw.get("code"))
-        article_id = (
-            code
-            if ID_RE.match(code)
-            else article_id_from_url(clean_text(raw.get("uniqueUrl")) or clean_text(raw.get("url")))
-        )
-        if not article_id:
-            rejected.append("bad_id")
-            continue
-        entries.append(
-            ListEntry(
-                article_id=article_id,
-                title=clean_text(raw.get("title")),
-                published_at=parse_datetime(clean_text(raw.get("showTime"))),
-                source=clean_text(raw.get("mediaName")),
-                summary=clean_text(raw.get("summary")),
-            )
-        )
-    entries, duplicates = _unique(entries)
+    entries, rejected = _each(data.get("list"), _api_entry)
     return ListPage(
         entries=entries,
-        rejected=rejected + ["duplicate"] * duplicates,
+        rejected=rejected,
         total=_int(data.get("totle_hits", data.get("total_hits"))),
         page_size=_int(data.get("page_size")),
+    )
+
+
+def _api_entry(raw) -> ListEntry | str:
+    if not isinstance(raw, dict):
+        return "bad_entry"
+    kind = clean_text(raw.get("np_dst") or raw.get("Np_dst")) or "CMS"
+    if kind != "CMS":  # 财富号 (CFH) and other feeds are not East Money news articles
+        return "not_cms"
+    code = clean_text(raw.get("code"))
+    if ID_RE.match(code):
+        article_id = code
+    else:
+        article_id = article_id_from_url(clean_text(raw.get("uniqueUrl")) or clean_text(raw.get("url")))
+    if not article_id:
+        return "bad_id"
+    return ListEntry(
+        article_id=article_id,
+        title=clean_text(raw.get("title")),
+        published_at=parse_datetime(clean_text(raw.get("showTime"))),
+        source=clean_text(raw.get("mediaName")),
+        summary=clean_text(raw.get("summary")),
     )
 
 
@@ -72,27 +66,43 @@ def parse_fast_list(text: str | bytes, url: str = "") -> ListPage:
     """
     data = _api_data(text, url)
     raw_entries = data.get("fastNewsList") if isinstance(data.get("fastNewsList"), list) else []
-    entries, rejected = [], []
-    for raw in raw_entries:
-        if not isinstance(raw, dict):
-            rejected.append("bad_entry")
-            continue
-        code = clean_text(str(raw.get("code", "")))
-        if not ID_RE.match(code):
-            rejected.append("bad_id")
-            continue
-        entries.append(
-            ListEntry(
-                article_id=code,
-                title=clean_text(raw.get("title")),
-                published_at=_fast_time(raw.get("showTime")),
-                summary=clean_text(raw.get("summary")),
-            )
-        )
-    entries, duplicates = _unique(entries)
+    entries, rejected = _each(raw_entries, _fast_entry)
     sorts = [raw["realSort"] for raw in raw_entries if isinstance(raw, dict) and raw.get("realSort")]
     cursor = clean_text(str(data.get("sortEnd") or (sorts[-1] if sorts else ""))) or None
-    return ListPage(entries=entries, rejected=rejected + ["duplicate"] * duplicates, cursor=cursor)
+    return ListPage(entries=entries, rejected=rejected, cursor=cursor)
+
+
+def _fast_entry(raw) -> ListEntry | str:
+    if not isinstance(raw, dict):
+        return "bad_entry"
+    code = clean_text(str(raw.get("code", "")))
+    if not ID_RE.match(code):
+        return "bad_id"
+    return ListEntry(
+        article_id=code,
+        title=clean_text(raw.get("title")),
+        published_at=_fast_time(raw.get("showTime")),
+        summary=clean_text(raw.get("summary")),
+    )
+
+
+def _each(raw_entries, parse_one) -> tuple[list[ListEntry], list[str]]:
+    """Each raw entry parsed on its own: (unique entries, one reason per entry not taken).
+
+    One entry that breaks its parser (any exception) is one rejected entry, never a lost page.
+    """
+    entries, rejected = [], []
+    for raw in raw_entries if isinstance(raw_entries, list) else ():
+        try:
+            parsed = parse_one(raw)
+        except Exception:
+            parsed = "bad_entry"
+        if isinstance(parsed, str):
+            rejected.append(parsed)
+        else:
+            entries.append(parsed)
+    unique, duplicates = _unique(entries)
+    return unique, rejected + ["duplicate"] * duplicates
 
 
 def _api_data(text: str | bytes, url: str) -> dict:
@@ -113,10 +123,15 @@ def _api_data(text: str | bytes, url: str) -> dict:
 
 
 def _fast_time(value) -> datetime | None:
-    """showTime as "YYYY-MM-DD HH:MM:SS", or as a Unix timestamp in seconds or milliseconds."""
+    """showTime as "YYYY-MM-DD HH:MM:SS", or as a Unix timestamp in seconds or milliseconds; None if
+    it is neither, or no time a datetime can hold, or before 2000 (crawler/items.py EARLIEST)."""
     if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
         seconds = float(value)
-        return datetime.fromtimestamp(seconds / 1000 if seconds > 1e11 else seconds, SHANGHAI)
+        try:
+            moment = datetime.fromtimestamp(seconds / 1000 if seconds > 1e11 else seconds, SHANGHAI)
+        except (OverflowError, OSError, ValueError):  # "99999999999999999999"
+            return None
+        return None if too_old(moment) else moment
     return parse_datetime(clean_text(value))
 
 
@@ -129,26 +144,24 @@ def parse_list_html(html: str | bytes, url: str, now: datetime | None = None) ->
     items = doc.xpath(LIST_ITEMS_XPATH)
     if not doc.xpath(LIST_XPATH):
         raise ParseError("no_list", url)
-    entries, rejected = [], []
-    for li in items:
-        links = li.xpath(ITEM_LINK_XPATHS[0]) or li.xpath(ITEM_LINK_XPATHS[1])
-        article_id = article_id_from_url(urljoin(url, links[0].get("href"))) if links else None
-        if not article_id:
-            rejected.append("bad_id")
-            continue
-        info = li.xpath(ITEM_INFO_XPATH)
-        summary = (info[0].get("title") or info[0].text_content()) if info else ""
-        time_text = " ".join(li.xpath(ITEM_TIME_XPATH))
-        entries.append(
-            ListEntry(
-                article_id=article_id,
-                title=clean_text(links[0].text_content()),
-                published_at=parse_datetime(clean_text(time_text), _id_day_end(article_id) or now),
-                summary=clean_text(summary),
-            )
-        )
-    entries, duplicates = _unique(entries)
-    return ListPage(entries=entries, rejected=rejected + ["duplicate"] * duplicates, next_url=_next_url(doc, url))
+    entries, rejected = _each(items, lambda li: _html_entry(li, url, now))
+    return ListPage(entries=entries, rejected=rejected, next_url=_next_url(doc, url))
+
+
+def _html_entry(li, url: str, now: datetime | None) -> ListEntry | str:
+    links = li.xpath(ITEM_LINK_XPATHS[0]) or li.xpath(ITEM_LINK_XPATHS[1])
+    article_id = article_id_from_url(urljoin(url, links[0].get("href"))) if links else None
+    if not article_id:
+        return "bad_id"
+    info = li.xpath(ITEM_INFO_XPATH)
+    summary = (info[0].get("title") or info[0].text_content()) if info else ""
+    time_text = " ".join(li.xpath(ITEM_TIME_XPATH))
+    return ListEntry(
+        article_id=article_id,
+        title=clean_text(links[0].text_content()),
+        published_at=parse_datetime(clean_text(time_text), _id_day_end(article_id) or now),
+        summary=clean_text(summary),
+    )
 
 
 def _next_url(doc, url: str) -> str | None:

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from functools import cached_property
 
 import scrapy
-from scrapy.exceptions import UsageError
+from scrapy.exceptions import IgnoreRequest, UsageError
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
@@ -20,6 +20,7 @@ from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 from crawler import statkeys as keys
 from crawler.archive import Feed
 from crawler.extensions.archive_run import ArchiveRun, archive_run
+from crawler.ids import article_id_from_url
 from crawler.items import SHANGHAI, Article, ListEntry, ListPage
 from crawler.parsers import ParseError, parse_article
 
@@ -32,6 +33,11 @@ class ArchiveSpider(scrapy.Spider):
     """Base of the spiders that feed the archive; a subclass names its feed."""
 
     feed: Feed
+    arguments: tuple[str, ...] = (
+        "pages",
+        "since",
+        "until",
+    )  # its -a arguments (names starting "_" pass: scrapyd's _job)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -45,22 +51,65 @@ class ArchiveSpider(scrapy.Spider):
             raise RuntimeError("the ArchiveRun extension is off (EXTENSIONS): nothing would write the archive")
         return run
 
-    @staticmethod
-    def paging_arguments(pages: str | None = None, since: str | None = None, until: str | None = None) -> dict:
-        """The -a arguments every archive spider takes: pages, since, until (UsageError when wrong)."""
-        try:
-            parsed = {"since": _day(since, "since"), "until": _day(until, "until")}
-            parsed["pages"] = int(pages) if pages else (BACKFILL_PAGES if parsed["since"] else SCHEDULED_PAGES)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        if parsed["pages"] < 1:
-            raise UsageError("pages must be at least 1")
+    @classmethod
+    def paging_arguments(
+        cls, pages: str | None = None, since: str | None = None, until: str | None = None, **other: str
+    ) -> dict:
+        """The -a arguments every archive spider takes: pages, since, until (UsageError when wrong).
+
+        `other` are the arguments the spider did not take itself: any that does not start with
+        "_" is unknown, and rejected with the list of the spider's arguments.
+        """
+        unknown = sorted(name for name in other if not name.startswith("_"))
+        if unknown:
+            raise UsageError(f"unknown argument {unknown[0]!r}: {cls.name} takes {', '.join(cls.arguments)}")
+        parsed = {"since": _day(since, "since"), "until": _day(until, "until"), "pages": _pages(pages)}
+        parsed["pages"] = parsed["pages"] or (BACKFILL_PAGES if parsed["since"] else SCHEDULED_PAGES)
         if parsed["until"] and not parsed["since"]:
-            raise UsageError("until needs since (backfill mode)")
+            raise UsageError("until needs since (backfill mode): -a since=YYYY-MM-DD -a until=YYYY-MM-DD")
+        if parsed["until"] and parsed["until"] < parsed["since"]:
+            raise UsageError(f"until ({parsed['until']}) is before since ({parsed['since']})")
+        if parsed["since"] and parsed["since"] > datetime.now(SHANGHAI).date():
+            raise UsageError(f"since ({parsed['since']}) is in the future")
         return parsed
 
-    def count_list(self, name: str, listing: ListPage) -> None:
-        """Count a list page read (in all and per list) and its rejected entries; note how far back it went.
+    # --- the plan, and resuming an unfinished one -----------------------------------------------
+    def plan(self) -> dict:
+        """What this run is to read (recorded in the lock, crawler/archive/lock.py, until it is done)."""
+        day = lambda d: d.isoformat() if d else None  # noqa: E731
+        return {"pages": self.pages, "since": day(self.since), "until": day(self.until), "lists": self.list_names()}
+
+    def resume(self, unfinished: dict) -> None:
+        """Widen this run's plan to cover a plan a stopped run did not finish.
+
+        At least as many pages; back to its `since` (a scheduled run then reads from the newest
+        entries down to it, and a backfill the union of both ranges); its lists too.
+        """
+        pages = unfinished.get("pages")
+        self.pages = max(self.pages, pages if isinstance(pages, int) else 0)
+        try:
+            since, until = _day(unfinished.get("since"), "since"), _day(unfinished.get("until"), "until")
+        except UsageError:
+            since = until = None
+        if since:
+            self.until = None if not self.since or not self.until or not until else max(self.until, until)
+            self.since = min(self.since, since) if self.since else since
+        lists = unfinished.get("lists")
+        self.add_lists([str(name) for name in lists] if isinstance(lists, list) else [])
+
+    def list_names(self) -> list[str]:
+        """The names of the lists this run reads (as in finews/lists/read/<list>)."""
+        raise NotImplementedError
+
+    def add_lists(self, names: list[str]) -> None:
+        """Also read these lists (from an unfinished plan); names this spider cannot read are skipped."""
+
+    def take_list(self, name: str, listing: ListPage) -> list[ListEntry]:
+        """Count a list page read (in all and per list) and its rejected entries; note how far back it
+        went; return its entries, at most FINEWS_MAX_LIST_ENTRIES (more are counted as over_cap).
+
+        The cap bounds the requests one list page can queue (articles go before the next list page,
+        so the queue holds at most one page's articles per list).
 
         The oldest and newest days listed (statkeys.PROGRESS_*) let the progress display
         (crawler/extensions/progress.py) estimate how far a backfill has come.
@@ -70,10 +119,15 @@ class ArchiveSpider(scrapy.Spider):
         stats.inc_value(keys.LISTS_READ_BY_LIST(name))
         for reason in listing.rejected:
             stats.inc_value(keys.LIST_ENTRIES_REJECTED(reason))
-        days = [day for day in map(_entry_day, listing.entries) if day]
+        cap = self.settings.getint("FINEWS_MAX_LIST_ENTRIES")
+        entries = listing.entries[:cap]
+        if len(listing.entries) > cap:
+            stats.inc_value(keys.LIST_ENTRIES_REJECTED("over_cap"), len(listing.entries) - cap)
+        days = [day for day in map(_entry_day, entries) if day]
         if days:
             stats.min_value(keys.PROGRESS_OLDEST_DAY(name), min(days).isoformat())
             stats.max_value(keys.PROGRESS_NEWEST_DAY, max(days).isoformat())
+        return entries
 
     def select(self, entries: list[ListEntry]) -> tuple[list[ListEntry], bool]:
         """The entries to fetch, and whether the list went past `since` (backfill)."""
@@ -112,9 +166,18 @@ class ArchiveSpider(scrapy.Spider):
     def article_request(self, entry: ListEntry, callback: Callable, errback: Callable) -> scrapy.Request:
         """Articles go before the next list page (bounded queue on long backfills); `requested`
         already dedupes them, so Scrapy's fingerprint set need not hold them too."""
+        self.crawler.stats.inc_value(keys.ARTICLES_REQUESTED)
         url = self.settings["FINEWS_ARTICLE_URL"].format(id=entry.article_id)
         return scrapy.Request(url, callback=callback, errback=errback, cb_kwargs={"entry": entry}, priority=1,
                               dont_filter=True)  # fmt: skip
+
+    @staticmethod
+    def entry_of(response: Response) -> ListEntry:
+        """The list entry of an article page reached without one: its id, from the URL."""
+        article_id = article_id_from_url(response.url)
+        if not article_id:
+            raise UsageError(f"{response.url} is no East Money article URL (/a/<id>.html)")
+        return ListEntry(article_id)
 
     def read_article(self, response: Response, entry: ListEntry) -> Article:
         """The article a page gives; ParseError (counted and logged) when it gives none."""
@@ -129,14 +192,35 @@ class ArchiveSpider(scrapy.Spider):
             return parse_article(page_text(response), response.url, entry)
         except ParseError as exc:
             stats.inc_value(keys.ARTICLES_UNPARSABLE)
+            stats.inc_value(keys.ARTICLES_FAILED)
             self.logger.warning("Article %s unreadable: %s", response.url, exc)
             raise
 
     def download_failure_reason(self, failure: Failure) -> str:
-        """http_<status> or download_error, for a request that failed after its retries (logged)."""
+        """Why a request failed after its retries (logged): http_<status>, robots_txt (forbidden by
+        robots.txt), too_large (over DOWNLOAD_MAXSIZE, also once decompressed) or download_error.
+
+        The reasons that are not an HTTP status nor a network exception Scrapy counts itself are
+        also counted as finews/download_failed/<reason> (the run report's download errors).
+        """
         status = getattr(getattr(failure.value, "response", None), "status", None)
-        self.logger.warning("%s not downloaded: %s", failure.request.url, failure.getErrorMessage())
-        return f"http_{status}" if status else "download_error"
+        message = failure.getErrorMessage()
+        self.logger.warning("%s not downloaded: %s", failure.request.url, message)
+        if status:
+            return f"http_{status}"
+        if failure.check(IgnoreRequest) and "robots.txt" in message:
+            reason = "robots_txt"
+        elif "max size" in message or "DOWNLOAD_MAXSIZE" in message:
+            reason = "too_large"
+        else:
+            return "download_error"
+        self.crawler.stats.inc_value(keys.DOWNLOAD_FAILED(reason))
+        return reason
+
+    def article_not_downloaded(self, failure: Failure) -> str:
+        """Count an article request that failed after its retries; its reason."""
+        self.crawler.stats.inc_value(keys.ARTICLES_FAILED)
+        return self.download_failure_reason(failure)
 
     def list_failed(self, failure: Failure) -> None:
         """A list page that could not be downloaded (after retries): counted, the run goes on."""
@@ -144,7 +228,11 @@ class ArchiveSpider(scrapy.Spider):
 
     async def start(self):
         if self.run.last_run_interrupted:
-            self.logger.warning("The last run was interrupted: reading up to %d list pages", self.pages)
+            if self.run.unfinished_plan:
+                self.resume(self.run.unfinished_plan)
+            self.logger.warning("The last run did not finish: reading up to %d list pages%s to fill the gap",
+                                self.pages, f", back to {self.since}" if self.since else "")  # fmt: skip
+        self.run.record_plan(self.plan())
         requests = self.first_list_requests()
         self.crawler.stats.set_value(keys.PROGRESS_LISTS, len(requests))  # one first page per list
         if self.since:
@@ -187,6 +275,18 @@ def _day(text: str | None, name: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        return date.fromisoformat(str(text))
     except ValueError:
-        raise ValueError(f"{name} must be YYYY-MM-DD, not {text!r}") from None
+        raise UsageError(f"{name} must be a day as YYYY-MM-DD, not {text!r}") from None
+
+
+def _pages(text: str | None) -> int | None:
+    if not text:
+        return None
+    try:
+        pages = int(text)
+    except ValueError:
+        pages = 0
+    if pages < 1:
+        raise UsageError(f"pages must be a whole number of list pages, 1 or more, not {text!r}")
+    return pages

@@ -27,10 +27,11 @@ from crawler.spiders.base import ArchiveSpider
 class EastMoneySpider(ArchiveSpider):
     name = ARTICLES.name
     feed = ARTICLES
+    arguments = ("categories", "lists", "pages", "since", "until")
 
     def __init__(self, categories=None, pages=None, lists="api", since=None, until=None, **kwargs):
-        super().__init__(**kwargs)
-        vars(self).update(self.parse_arguments(categories, pages, lists, since, until))
+        vars(self).update(self.parse_arguments(categories, pages, lists, since, until, **kwargs))
+        super().__init__(**{k: v for k, v in kwargs.items() if k.startswith("_")})
 
     @classmethod
     def parse_arguments(
@@ -40,20 +41,32 @@ class EastMoneySpider(ArchiveSpider):
         lists: str = "api",
         since: str | None = None,
         until: str | None = None,
-        **_other: str,
+        **other: str,
     ) -> dict:
         """The spider's -a arguments, checked; UsageError says what is wrong (`scrapy crawl` exits 2)."""
-        try:
-            parsed = {"categories": parse_categories(categories), "lists": lists}
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        parsed.update(cls.paging_arguments(pages, since, until))
+        parsed = cls.paging_arguments(pages, since, until, **other)
         if lists not in ("api", "html"):
             raise UsageError(f"lists must be api or html, not {lists!r}")
-        missing = [c.name for c in parsed["categories"] if (c.column if lists == "api" else c.slug) is None]
-        if missing:
-            raise UsageError(f"lists={lists} needs {'API columns' if lists == 'api' else 'page slugs'} for: {missing}")
+        try:
+            parsed.update(categories=parse_categories(categories, lists), lists=lists)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         return parsed
+
+    def list_names(self) -> list[str]:
+        return [category.name for category in self.categories]
+
+    def add_lists(self, names: list[str]) -> None:
+        for name in names:
+            try:
+                category = parse_categories(name, self.lists)[0]
+            except ValueError:
+                self.logger.warning(
+                    "Not resuming list %r of the unfinished run: lists=%s cannot read it", name, self.lists
+                )
+                continue
+            if category not in self.categories:
+                self.categories.append(category)
 
     def first_list_requests(self) -> list[scrapy.Request]:
         return [self.list_request(category, 1) for category in self.categories]
@@ -90,8 +103,7 @@ class EastMoneySpider(ArchiveSpider):
             stats.inc_value(keys.LISTS_FAILED(reason))
             self.logger.error("List %s page %d unreadable (%s): %s", category.name, page, reason, response.url)
             return
-        self.count_list(category.name, listing)
-        new_entries, reached_since = self.select(listing.entries)
+        new_entries, reached_since = self.select(self.take_list(category.name, listing))
         for entry in new_entries:
             yield self.article_request(entry, self.parse_article, self.article_failed)
         if page >= self.pages or not listing.entries or not self.go_deeper(new_entries, reached_since):
@@ -109,7 +121,9 @@ class EastMoneySpider(ArchiveSpider):
         return self.settings["FINEWS_LIST_PAGE_URL"].format(slug=stem)
 
     # --- articles ------------------------------------------------------------------------
-    def parse_article(self, response: Response, entry: ListEntry) -> Iterator[Article]:
+    def parse_article(self, response: Response, entry: ListEntry | None = None) -> Iterator[Article]:
+        """An article page; `entry` is its list entry (none with `scrapy parse -c parse_article URL`)."""
+        entry = entry or self.entry_of(response)
         try:
             yield self.read_article(response, entry)
         except ParseError as exc:
@@ -117,7 +131,7 @@ class EastMoneySpider(ArchiveSpider):
 
     def article_failed(self, failure: Failure) -> None:
         """An article that could not be downloaded (after retries): counted, the run goes on."""
-        self.failed(failure.request.cb_kwargs["entry"], self.download_failure_reason(failure))
+        self.failed(failure.request.cb_kwargs["entry"], self.article_not_downloaded(failure))
 
     def failed(self, entry: ListEntry, reason: str) -> None:
         """No post for this entry: the run's archive owner counts it and releases its claim."""

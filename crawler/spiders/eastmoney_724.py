@@ -28,15 +28,18 @@ class FastNewsSpider(ArchiveSpider):
     feed = FAST_NEWS
 
     def __init__(self, pages=None, since=None, until=None, **kwargs):
-        super().__init__(**kwargs)
-        vars(self).update(self.parse_arguments(pages, since, until))
+        vars(self).update(self.parse_arguments(pages, since, until, **kwargs))
+        super().__init__(**{k: v for k, v in kwargs.items() if k.startswith("_")})
 
     @classmethod
     def parse_arguments(
-        cls, pages: str | None = None, since: str | None = None, until: str | None = None, **_other: str
+        cls, pages: str | None = None, since: str | None = None, until: str | None = None, **other: str
     ) -> dict:
         """The spider's -a arguments (pages, since, until), checked; UsageError says what is wrong."""
-        return cls.paging_arguments(pages, since, until)
+        return cls.paging_arguments(pages, since, until, **other)
+
+    def list_names(self) -> list[str]:
+        return [FAST_LIST]
 
     def first_list_requests(self) -> list[scrapy.Request]:
         return [self.list_request("", 1)]
@@ -57,9 +60,8 @@ class FastNewsSpider(ArchiveSpider):
             stats.inc_value(keys.LISTS_FAILED(exc.reason))
             self.logger.error("Rolling news page %d unreadable (%s): %s", page, exc.reason, response.url)
             return
-        self.count_list(FAST_LIST, listing)
         complete = []
-        for entry in listing.entries:
+        for entry in self.take_list(FAST_LIST, listing):
             if not entry.title or not entry.published_at:  # the old scripts wrote these as _posts/-<id>.md
                 stats.inc_value(keys.DROPPED("no_title" if not entry.title else "no_time"))
             else:
@@ -70,7 +72,9 @@ class FastNewsSpider(ArchiveSpider):
         if page < self.pages and listing.entries and listing.cursor and self.go_deeper(new_entries, reached_since):
             yield self.list_request(listing.cursor, page + 1)
 
-    def parse_article(self, response: Response, entry: ListEntry) -> Iterator[FastNews]:
+    def parse_article(self, response: Response, entry: ListEntry | None = None) -> Iterator[FastNews]:
+        """An article page of a 7x24 item; without the item (`scrapy parse`), only the page's."""
+        entry = entry or self.entry_of(response)
         try:
             article = self.read_article(response, entry)
         except ParseError as exc:
@@ -80,7 +84,7 @@ class FastNewsSpider(ArchiveSpider):
 
     def article_failed(self, failure: Failure) -> Iterator[FastNews]:
         entry = failure.request.cb_kwargs["entry"]
-        yield self.from_summary(entry, self.download_failure_reason(failure))
+        yield self.from_summary(entry, self.article_not_downloaded(failure))
 
     def from_summary(self, entry: ListEntry, reason: str) -> FastNews:
         self.crawler.stats.inc_value(keys.SUMMARY_ONLY(reason))

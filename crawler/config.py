@@ -1,0 +1,83 @@
+"""The FINEWS_* settings checked before a crawl sends its first request: names, types, ranges, URL templates.
+
+A wrong setting would otherwise show only as a run that reads nothing (and exits 0): here it
+is one line naming the setting and what it accepts, and `scrapy crawl` exits 2. The defaults
+themselves are in crawler/settings.py.
+"""
+
+from string import Formatter
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from crawler import settings as defaults
+from crawler.archive import FEEDS
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+# name -> (the type a value converts to, lowest, highest, what the range means)
+_NUMBERS = {
+    "FINEWS_LIST_PAGE_SIZE": (int, 20, 200, "the entries a list API page may hold"),
+    "FINEWS_FAST_PAGE_SIZE": (int, 1, 200, "the items a 7x24 feed page may hold"),
+    "FINEWS_MAX_LIST_ENTRIES": (int, 1, 10_000, "entries taken from one list page"),
+    "FINEWS_MAX_ARTICLE_FAILURE_RATIO": (float, 0.0, 1.0, "a share of the article pages asked for"),
+    "FINEWS_PROGRESS_INTERVAL": (float, 0.0, None, "seconds; 0 turns progress off"),
+    "FINEWS_RETRY_BACKOFF_BASE": (float, 0.0, None, "seconds"),
+    "FINEWS_RETRY_BACKOFF_MAX": (float, 0.0, None, "seconds"),
+    "FINEWS_REDIS_CLAIM_TTL": (int, 1, None, "seconds"),
+    "FINEWS_REDIS_IDLE_WAIT": (float, 0.0, None, "seconds"),
+}
+# URL template -> (placeholders it may use, placeholders it must use)
+_TEMPLATES = {
+    "FINEWS_LIST_API_URL": ({"column", "page", "page_size", "req_trace"}, {"column", "page"}),
+    "FINEWS_LIST_PAGE_URL": ({"slug"}, {"slug"}),
+    "FINEWS_ARTICLE_URL": ({"id"}, {"id"}),
+    "FINEWS_FAST_LIST_URL": ({"sort_end", "page_size", "req_trace"}, {"sort_end"}),
+    "FINEWS_SHARE_URL": ({"info_code"}, set()),
+}
+KNOWN = {name for name in vars(defaults) if name.startswith("FINEWS_")}
+
+
+def check_settings(settings: "BaseSettings") -> None:
+    """Raise ValueError, naming the setting and what it accepts, for the first FINEWS_* setting that is wrong."""
+    unknown = sorted(name for name in settings if name.startswith("FINEWS_") and name not in KNOWN)
+    if unknown:
+        raise ValueError(f"unknown setting {unknown[0]}: the FINEWS_* settings are {', '.join(sorted(KNOWN))}")
+    for name, (kind, low, high, meaning) in _NUMBERS.items():
+        _check_number(name, settings.get(name), kind, low, high, meaning)
+    for name, (allowed, required) in _TEMPLATES.items():
+        _check_template(name, settings.get(name), allowed, required)
+    if not str(settings.get("FINEWS_ARCHIVE_DIR") or "").strip():
+        raise ValueError("setting FINEWS_ARCHIVE_DIR must be the archive's folder, not empty")
+    feed = settings.get("FINEWS_FEED")
+    if feed and feed not in {f.name for f in FEEDS}:
+        raise ValueError(f"setting FINEWS_FEED must be one of {', '.join(f.name for f in FEEDS)}, not {feed!r}")
+
+
+def _check_number(name: str, value, kind: type, low, high, meaning: str) -> None:
+    bounds = f"from {low} to {high}" if high is not None else f"of {low} or more"
+    what = f"setting {name} must be {'a whole number' if kind is int else 'a number'} {bounds} ({meaning})"
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}, not {value!r}") from None
+    if number < low or (high is not None and number > high) or number != number:  # NaN
+        raise ValueError(f"{what}, not {value!r}")
+
+
+def _check_template(name: str, value, allowed: set[str], required: set[str]) -> None:
+    what = f"setting {name} must be an http(s) URL"
+    if required:
+        what += f" with {', '.join('{' + p + '}' for p in sorted(required))}"
+    if allowed - required:
+        what += f" (may use {', '.join('{' + p + '}' for p in sorted(allowed - required))})"
+    try:
+        used = {field for _, field, _, _ in Formatter().parse(str(value or "")) if field is not None}
+    except ValueError:
+        raise ValueError(f"{what}; its braces do not pair: {value!r}") from None
+    if urlsplit(str(value or "")).scheme not in ("http", "https") or not urlsplit(str(value)).netloc:
+        raise ValueError(f"{what}, not {value!r}")
+    if used - allowed:
+        raise ValueError(f"{what}; unknown placeholder {{{sorted(used - allowed)[0]}}} in {value!r}")
+    if required - used:
+        raise ValueError(f"{what}; {{{sorted(required - used)[0]}}} is missing in {value!r}")
