@@ -49,6 +49,11 @@ def check_settings(settings: "BaseSettings") -> None:
         _check_template(name, settings.get(name), allowed, required)
     if not str(settings.get("FINEWS_ARCHIVE_DIR") or "").strip():
         raise ValueError("setting FINEWS_ARCHIVE_DIR must be the archive's folder, not empty")
+    old = str(settings.get("FINEWS_OLD_POSTS_DIR") or "")
+    if not old.strip() or old.startswith("/") or any(part in ("", ".", "..") for part in old.split("/")):
+        raise ValueError(
+            f"setting FINEWS_OLD_POSTS_DIR must be a folder inside the archive, e.g. old_post, not {old!r}"
+        )
     feed = settings.get("FINEWS_FEED")
     if feed and feed not in {f.name for f in FEEDS}:
         raise ValueError(f"setting FINEWS_FEED must be one of {', '.join(f.name for f in FEEDS)}, not {feed!r}")

@@ -6,10 +6,11 @@ article URL all use them.
 
 import re
 
-ID_RE = re.compile(r"^\d{17,18}$")  # yyyymmdd + a sequence number: 17 digits until 2018, 18 since 2019
-INFO_CODE_RE = re.compile(r"^NW\d{17,18}$")  # "NW" + id: how East Money's other services name an article
+# Whole-string patterns (use fullmatch): ASCII digits only, no trailing newline.
+ID_RE = re.compile(r"[0-9]{17,18}")  # yyyymmdd + a sequence number: 17 digits until 2018, 18 since 2019
+INFO_CODE_RE = re.compile(r"NW[0-9]{17,18}")  # "NW" + id: how East Money's other services name an article
 # /a/<id>.html on any host, the old /news/<column>,<id>.html, and emwap detail pages.
-_URL_ID_RE = re.compile(r"(?:/a/|/news/\d+,|/detail/)(\d{17,18})(?:\.html)?(?:[?#]|$)")
+_URL_ID_RE = re.compile(r"(?:/a/|/news/[0-9]+,|/detail/)([0-9]{17,18})(?:\.html)?(?:[?#]|\Z)")
 
 CANONICAL_ARTICLE_URL = "https://finance.eastmoney.com/a/{id}.html"  # what posts cite, whatever was fetched
 

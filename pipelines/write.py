@@ -18,10 +18,11 @@ from pipelines import drop, run_of
 logger = logging.getLogger(__name__)
 
 
-# A write that fails with one of these is the archive's failure (the run stops, exit status 6);
-# any other (a name too long, a character the file system refuses) is the post's own: it is dropped.
-ARCHIVE_FAILURES = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.ENOTDIR, errno.EEXIST,
-                    errno.ELOOP, errno.EMFILE, errno.ENFILE}  # fmt: skip
+# A write that fails with one of these is the post's own problem (a name too long, bytes or a
+# character the file system refuses, a folder where the post should be): it is dropped and the
+# run goes on. Any other failure is the archive's (disk full, read-only, permissions, a dead
+# mount, a file where a folder should be): the run stops, exit status 6.
+POST_FAILURES = {errno.ENAMETOOLONG, errno.EILSEQ, errno.EINVAL, errno.EISDIR}
 
 
 class WritePostPipeline:
@@ -52,18 +53,24 @@ class WritePostPipeline:
                 self.stats.inc_value(keys.INDEX_PAGES_CREATED)
             self.index_pages.add(index_path)
             archive.add_post(values["published_at"], key, feed.render(values, archive.site_url, archive.share_url))
-        except OSError as exc:
-            if exc.errno not in ARCHIVE_FAILURES:
-                raise drop(self.stats, "unwritable", f"{key}: {exc}") from None
-            self.stats.inc_value(keys.WRITE_ERRORS)
-            logger.error("Cannot write %s into %s: %s; stopping the run", key, archive.root, exc)
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_not_writable"))
-            raise DropItem(f"write_error: {exc}") from None
-        except ValueError as exc:  # a text the encoder refuses (hygiene should have removed it)
+        except UnicodeError as exc:  # a text the encoder refuses (the character gate should have removed it)
             raise drop(self.stats, "unwritable", f"{key}: {exc}") from None
+        except OSError as exc:
+            if exc.errno in POST_FAILURES:
+                raise drop(self.stats, "unwritable", f"{key}: {exc}") from None
+            raise self.stop(key, exc) from None
+        except ValueError as exc:  # a path outside the archive (a symlinked folder)
+            raise self.stop(key, exc) from None
         self.stats.inc_value(keys.POSTS_WRITTEN)
         self.stats.inc_value(keys.POSTS_BY_SOURCE(feed.counted_as(values)))
         return item
+
+    def stop(self, key: str, error: Exception) -> DropItem:
+        """The archive itself failed: stop the run (exit status 6); the DropItem to raise."""
+        self.stats.inc_value(keys.WRITE_ERRORS)
+        logger.error("Cannot write %s into %s: %s; stopping the run", key, self.archive.root, error)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_not_writable"))
+        return DropItem(f"write_error: {error}")
 
     def note_collision(self, category: str, source: str) -> None:
         """Two media names that make one category slug share its page: counted and logged, once each."""

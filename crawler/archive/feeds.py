@@ -60,7 +60,7 @@ class Feed:
     def problem(self, item: Mapping) -> str | None:
         """The first reason the (cleaned) item cannot be written, or None when it is complete."""
         published_at = item.get("published_at")
-        if not self.key_pattern.match(self.post_key(item)):
+        if not self.key_pattern.fullmatch(self.post_key(item)):
             return self.bad_key_reason
         if not has_visible(item.get("title") or ""):
             return "no_title"
@@ -169,7 +169,7 @@ class FastNewsFeed(Feed):
 
     def content_problem(self, item: Mapping) -> str | None:
         has_body = any((p or "").strip() for p in item.get("paragraphs") or ())
-        if not has_body and not (item.get("summary") or "").strip():  # summary-only posts are fine
+        if not has_body and not has_visible(item.get("summary") or ""):  # summary-only posts are fine
             return "empty_body"
         return None
 

@@ -13,11 +13,12 @@ import re
 from collections.abc import MutableMapping
 
 _INVISIBLE_RE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f"
-    "\ufeff\ufff9-\ufffb\ufffd\ufffe\uffff\ud800-\udfff]"
-)
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u2800\u3164\ufeff\uffa0\ufff9-\ufffb\ufffd\ufffe\uffff"
+    "\ud800-\udfff\U0001d173-\U0001d17a\U000e0000-\U000e007f]"
+)  # also the blank-looking fillers (Hangul, braille blank) and tag characters
 _BLANK_RE = re.compile(r"[\s\u3000]+")
-_TAG_RE = re.compile(r"<[^>]*>")
+_TAG_RE = re.compile(r"<[^<>]*>")  # not [^>]*: a run of "<" alone would make it quadratic
 _CONTENT_TAG_RE = re.compile(r"<(?:img|table)\b")
 LINE_FIELDS = ("title", "source", "summary")  # one-line texts
 BLOCK_FIELDS = ("paragraphs",)  # lists of HTML blocks

@@ -32,6 +32,7 @@ class ArchiveLock:
         self.last_run_interrupted = False  # set by acquire(): the last crawl did not finish its plan
         self.unfinished_plan: dict | None = None  # that crawl's plan, when it recorded one
         self._plan: dict | None = None
+        self._recorded = False  # whether this crawl recorded a plan of its own (scrapy parse/shell do not)
         self._file = None
         self._crawl = False
 
@@ -59,15 +60,17 @@ class ArchiveLock:
 
     def record_plan(self, plan: dict) -> None:
         """The plan this crawl follows (its own merged with any unfinished one), kept should it not finish."""
-        self._plan = plan
+        self._plan, self._recorded = plan, True
         if self._file is not None and self._crawl:
             self._set_state(f"running pid {os.getpid()}")
 
     def release(self, finished: bool = True) -> None:
-        """Let the lock go; a crawl records whether it finished its plan."""
+        """Let the lock go; a crawl records whether it finished its plan. A crawl that followed no
+        plan of its own (`scrapy parse`, `scrapy shell`) leaves an unfinished one unfinished."""
         if self._file is not None:
             if self._crawl:
-                self._set_state("done" if finished else "interrupted")
+                clean = finished and (self._recorded or not self.last_run_interrupted)
+                self._set_state("done" if clean else "interrupted")
             self._file.close()
             self._file = None
 

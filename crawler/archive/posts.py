@@ -27,8 +27,8 @@ def post_record(path: Path, root: Path) -> dict:
         raise ValueError("no front matter")
     try:
         front = yaml.safe_load(text[4:end])
-    except yaml.YAMLError as exc:
-        raise ValueError(f"bad front matter: {exc}") from None
+    except (yaml.YAMLError, RecursionError) as exc:  # RecursionError: "[[[[..." thousands deep
+        raise ValueError(f"bad front matter: {type(exc).__name__}: {exc}"[:300]) from None
     if not isinstance(front, dict) or not all(isinstance(front.get(k), str) for k in ("title", "categories")):
         raise ValueError("front matter without a title or categories")
     category, tags = front["categories"], str(front.get("tags", ""))

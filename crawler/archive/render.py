@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from crawler.ids import canonical_url
 from crawler.items import SHANGHAI, fields
 
 # Characters that would end or break a Markdown link target; percent-encoded there.
@@ -74,7 +75,7 @@ def render_fast_post(item: Any, site_url: str) -> str:
     source, paragraphs = news.get("source") or "", news.get("paragraphs") or []
     summary = html.escape(_HEADLINE_RE.sub("", news.get("summary") or ""), quote=False)
     blocks = "\n".join(paragraphs) + (em_media_line(source) if paragraphs and source else "")
-    parts = [f"> {summary}" if summary else "", blocks, f"<{news['url']}>",
+    parts = [f"> {summary}" if summary else "", blocks, f"<{canonical_url(news['article_id'])}>",
              f"[返回{FAST_FEED_LABEL}]({site_url}/{FAST_FEED_CATEGORY}/)｜[返回首页]({site_url}/)"]  # fmt: skip
     return _post(news["title"], news["published_at"], FAST_FEED_CATEGORY, FAST_FEED_LABEL, [p for p in parts if p])
 

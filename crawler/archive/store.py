@@ -25,7 +25,7 @@ from crawler.items import SHANGHAI
 if TYPE_CHECKING:  # the archive needs no Scrapy: settings are any Scrapy-like mapping
     from scrapy.settings import BaseSettings
 
-_KEY_RE = re.compile(r"^[A-Za-z0-9]{1,64}$")
+_KEY_RE = re.compile(r"[A-Za-z0-9]{1,64}")  # fullmatch: ASCII only, no trailing newline
 TEMP_GLOB = ".finews-*.tmp"
 
 
@@ -80,7 +80,7 @@ class Archive:
 
     # --- writing -----------------------------------------------------------------------------
     def post_path(self, published_at: datetime, key: str) -> Path:
-        if not _KEY_RE.match(key):
+        if not _KEY_RE.fullmatch(key):
             raise ValueError(f"unsafe post key {key!r}")
         return self.posts_dir / f"{published_at.astimezone(SHANGHAI):%Y-%m-%d}-{key}.md"
 

@@ -34,4 +34,5 @@ class Command(ScrapyCrawlCommand):
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
         else:
-            self.exitcode = self.crawler.stats.get_value(keys.EXIT_STATUS, 0)
+            # No exit status: the run never reached its spider_closed (a second Ctrl-C, SIGTERM): stopped early.
+            self.exitcode = self.crawler.stats.get_value(keys.EXIT_STATUS, 7)

@@ -42,6 +42,11 @@ def run_feed(spidercls: type[Spider], settings: BaseSettings) -> Feed | None:
     return feed
 
 
+def _transient(reason: str) -> bool:
+    """A drop reason that a later run may not meet again (throttling, a server or network error)."""
+    return reason in ("http_403", "http_408", "http_429", "download_error") or reason.startswith("http_5")
+
+
 def archive_run(crawler: Crawler) -> ArchiveRun | None:
     """The run's ArchiveRun, or None when the crawl writes no archive."""
     return crawler.get_extension(ArchiveRun)
@@ -86,11 +91,20 @@ class ArchiveRun:
         self.archive.record_plan(plan)
 
     def finished_its_plan(self, reason: str) -> bool:
-        """Only a run that ran to its end, read every list page it asked for and wrote every post it
-        could, marks the archive clean; any other (a signal, disk full, a list that failed) leaves
-        it marked interrupted, so the next run reads at least as deep."""
+        """Only a run that ran to its end, read every list page and every list it planned, wrote every
+        post it could and met no article failure a later run may not meet (403, 429, 5xx, network)
+        marks the archive clean; any other (a signal, disk full, a list that failed) leaves it
+        marked interrupted, so the next run reads at least as deep."""
         stats = self.crawler.stats.get_stats()
-        return reason == "finished" and not statkeys.LISTS_FAILED.read(stats) and not stats.get(statkeys.WRITE_ERRORS)
+        spider = self.crawler.spider
+        return (
+            reason == "finished"
+            and not statkeys.LISTS_FAILED.read(stats)
+            and not stats.get(statkeys.WRITE_ERRORS)
+            and not stats.get("spider_exceptions/count")  # a callback that broke lost what it was reading
+            and not any(map(_transient, statkeys.DROPPED.read(stats)))  # an article to try again
+            and not getattr(spider, "lists_not_resumed", None)
+        )
 
     def spider_opened(self, spider) -> None:
         try:

@@ -45,7 +45,8 @@ class RunSummary:
     def from_crawler(cls, crawler):
         settings = crawler.settings
         ratio, report_file = settings.getfloat("FINEWS_MAX_ARTICLE_FAILURE_RATIO"), settings.get("FINEWS_REPORT_FILE")
-        log_level = logging.getLevelName(str(settings.get("LOG_LEVEL") or "INFO").upper())
+        level = settings.get("LOG_LEVEL") or "INFO"
+        log_level = level if isinstance(level, int) else logging.getLevelName(str(level).upper())
         extension = cls(crawler.stats, ratio, report_file, log_level if isinstance(log_level, int) else logging.INFO)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension

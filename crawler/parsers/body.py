@@ -244,7 +244,10 @@ class _BodyWalker:
 
 def _web_url(url: str | None, base_url: str) -> str:
     """`url` made absolute, or "" unless it is http(s) (javascript:, data: and the like)."""
-    absolute = urljoin(base_url, url.strip()) if url and url.strip() else ""
+    try:
+        absolute = urljoin(base_url, url.strip()) if url and url.strip() else ""
+    except ValueError:  # "http://[x": not a URL at all
+        return ""
     return absolute if absolute.lower().startswith(("http://", "https://")) else ""
 
 

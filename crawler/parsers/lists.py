@@ -22,7 +22,7 @@ from crawler.parsers.selectors import (
 )
 from crawler.parsers.text import clean_text
 
-_JSONP_RE = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.S)
+_CALLBACK_RE = re.compile(r"[\w$.]+")  # a JSONP callback name: jQuery123_456, cb, a.b
 
 
 def parse_list_api(text: str | bytes, url: str = "") -> ListPage:
@@ -44,7 +44,7 @@ def _api_entry(raw) -> ListEntry | str:
     if kind != "CMS":  # 财富号 (CFH) and other feeds are not East Money news articles
         return "not_cms"
     code = clean_text(raw.get("code"))
-    if ID_RE.match(code):
+    if ID_RE.fullmatch(code):
         article_id = code
     else:
         article_id = article_id_from_url(clean_text(raw.get("uniqueUrl")) or clean_text(raw.get("url")))
@@ -76,7 +76,7 @@ def _fast_entry(raw) -> ListEntry | str:
     if not isinstance(raw, dict):
         return "bad_entry"
     code = clean_text(str(raw.get("code", "")))
-    if not ID_RE.match(code):
+    if not ID_RE.fullmatch(code):
         return "bad_id"
     return ListEntry(
         article_id=code,
@@ -109,9 +109,8 @@ def _api_data(text: str | bytes, url: str) -> dict:
     """The `data` object of an East Money list API answer (JSON or JSONP) whose code is 1."""
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
-    match = _JSONP_RE.match(text)
     try:
-        answer = json.loads(match.group(1) if match else text)
+        answer = json.loads(_unwrap_jsonp(text))
     except ValueError as exc:
         raise ParseError("bad_json", f"{url}: {exc}") from None
     if not isinstance(answer, dict):
@@ -120,6 +119,18 @@ def _api_data(text: str | bytes, url: str) -> dict:
         raise ParseError("api_error", f"{url}: code={answer.get('code')!r} {answer.get('message', '')}")
     data = answer.get("data")
     return data if isinstance(data, dict) else {}
+
+
+def _unwrap_jsonp(text: str) -> str:
+    """The JSON inside `callback(...)` (JSONP), else the text itself; by hand, in linear time
+    (a regex with .* between the parentheses backtracks quadratically over blank runs)."""
+    body = text.strip()
+    if body.endswith(";"):
+        body = body[:-1].rstrip()
+    open_at = body.find("(")
+    if open_at > 0 and body.endswith(")") and _CALLBACK_RE.fullmatch(body[:open_at].rstrip()):
+        return body[open_at + 1 : -1]
+    return text
 
 
 def _fast_time(value) -> datetime | None:

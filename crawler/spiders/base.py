@@ -27,6 +27,7 @@ from crawler.parsers import ParseError, parse_article
 _HTML_TYPE_RE = re.compile(r"\s*(?:text/html|application/xhtml\+xml)\b", re.I)
 SCHEDULED_PAGES = 3
 BACKFILL_PAGES = 100
+MAX_PAGES = 1000  # however deep a resumed plan asks, a list is read at most this many pages
 
 
 class ArchiveSpider(scrapy.Spider):
@@ -42,6 +43,14 @@ class ArchiveSpider(scrapy.Spider):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.requested: set[str] = set()  # post keys asked for in this run
+        self.started_at = datetime.now(SHANGHAI)
+        # Resuming a stopped run's plan: read each list until it has shown as many entries from
+        # before that run's start as that run's pages held (new entries push old ones deeper).
+        self.resume_before: datetime | None = None
+        self.resume_pages = 0
+        self.old_entries_seen: dict[str, int] = {}
+        self.first_page_size: dict[str, int] = {}
+        self.lists_not_resumed: list[str] = []  # lists of the stopped plan this run cannot read
 
     @cached_property
     def run(self) -> ArchiveRun:
@@ -75,25 +84,33 @@ class ArchiveSpider(scrapy.Spider):
 
     # --- the plan, and resuming an unfinished one -----------------------------------------------
     def plan(self) -> dict:
-        """What this run is to read (recorded in the lock, crawler/archive/lock.py, until it is done)."""
+        """What this run is to read (recorded in the lock, crawler/archive/lock.py, until it is done):
+        its pages, range and lists, and when the plan began (the stopped run's start, if resumed)."""
         day = lambda d: d.isoformat() if d else None  # noqa: E731
-        return {"pages": self.pages, "since": day(self.since), "until": day(self.until), "lists": self.list_names()}
+        started = min(self.started_at, self.resume_before or self.started_at)
+        return {"pages": self.pages, "since": day(self.since), "until": day(self.until),
+                "lists": self.list_names() + self.lists_not_resumed, "started": started.isoformat()}  # fmt: skip
 
     def resume(self, unfinished: dict) -> None:
         """Widen this run's plan to cover a plan a stopped run did not finish.
 
-        At least as many pages; back to its `since` (a scheduled run then reads from the newest
-        entries down to it, and a backfill the union of both ranges); its lists too.
+        - its depth: each list is read until it has shown as many entries from before that
+          run's start as that run's pages held (and at least as many pages);
+        - its range: back to its `since`, and to the newest entries unless both have an `until`;
+        - its lists (one this run cannot read keeps the archive marked interrupted).
         """
-        pages = unfinished.get("pages")
-        self.pages = max(self.pages, pages if isinstance(pages, int) else 0)
+        pages = unfinished.get("pages") if isinstance(unfinished.get("pages"), int) else 0
+        self.pages = max(self.pages, pages)
         try:
             since, until = _day(unfinished.get("since"), "since"), _day(unfinished.get("until"), "until")
-        except UsageError:
-            since = until = None
+            started = datetime.fromisoformat(unfinished["started"]) if unfinished.get("started") else None
+        except (UsageError, ValueError, TypeError):
+            since = until = started = None
+        self.until = None if not (self.since and self.until and since and until) else max(self.until, until)
         if since:
-            self.until = None if not self.since or not self.until or not until else max(self.until, until)
             self.since = min(self.since, since) if self.since else since
+        if started and started.tzinfo and pages:
+            self.resume_before, self.resume_pages = started, pages
         lists = unfinished.get("lists")
         self.add_lists([str(name) for name in lists] if isinstance(lists, list) else [])
 
@@ -163,6 +180,26 @@ class ArchiveSpider(scrapy.Spider):
         # the last run was interrupted and may have left gaps behind newer posts.
         return bool(self.since or new_entries or self.run.last_run_interrupted)
 
+    def next_page_wanted(
+        self, name: str, page: int, entries: list[ListEntry], new_entries: list[ListEntry], reached_since: bool
+    ) -> bool:
+        """Whether to read page `page + 1` of list `name`, after page `page` gave these entries."""
+        if not entries or reached_since:
+            return False
+        if self.resume_depth_left(name, entries) and page < MAX_PAGES:
+            return True
+        return page < self.pages and self.go_deeper(new_entries, reached_since)
+
+    def resume_depth_left(self, name: str, entries: list[ListEntry]) -> bool:
+        """While resuming: whether list `name` has yet to show as many entries from before the
+        stopped run's start as that run's pages held (counted from this list's first page size)."""
+        if self.resume_before is None:
+            return False
+        first = self.first_page_size.setdefault(name, max(len(entries), 1))
+        old = sum(1 for entry in entries if _listed_before(entry, self.resume_before))
+        self.old_entries_seen[name] = self.old_entries_seen.get(name, 0) + old
+        return self.old_entries_seen[name] < self.resume_pages * first
+
     def article_request(self, entry: ListEntry, callback: Callable, errback: Callable) -> scrapy.Request:
         """Articles go before the next list page (bounded queue on long backfills); `requested`
         already dedupes them, so Scrapy's fingerprint set need not hold them too."""
@@ -181,8 +218,7 @@ class ArchiveSpider(scrapy.Spider):
 
     def read_article(self, response: Response, entry: ListEntry) -> Article:
         """The article a page gives; ParseError (counted and logged) when it gives none."""
-        stats = self.crawler.stats
-        stats.inc_value(keys.ARTICLES_FETCHED)
+        self.crawler.stats.inc_value(keys.ARTICLES_FETCHED)
         try:
             content_type = response.headers.get("Content-Type", b"").decode("latin-1")
             if not isinstance(response, TextResponse) or (content_type and not _HTML_TYPE_RE.match(content_type)):
@@ -191,10 +227,19 @@ class ArchiveSpider(scrapy.Spider):
                 raise ParseError("redirected", f"{response.request.url} -> {response.url}")
             return parse_article(page_text(response), response.url, entry)
         except ParseError as exc:
-            stats.inc_value(keys.ARTICLES_UNPARSABLE)
-            stats.inc_value(keys.ARTICLES_FAILED)
-            self.logger.warning("Article %s unreadable: %s", response.url, exc)
+            self.count_unreadable(response, exc)
             raise
+        except Exception as exc:  # a page that breaks the parser is one unparsable page, not a lost run
+            self.logger.error("Article %s broke the parser", response.url, exc_info=True)
+            error = ParseError("parser_error", f"{type(exc).__name__}: {exc}")
+            self.count_unreadable(response, error)
+            raise error from exc
+
+    def count_unreadable(self, response: Response, error: ParseError) -> None:
+        stats = self.crawler.stats
+        stats.inc_value(keys.ARTICLES_UNPARSABLE)
+        stats.inc_value(keys.ARTICLES_FAILED)
+        self.logger.warning("Article %s unreadable: %s", response.url, error)
 
     def download_failure_reason(self, failure: Failure) -> str:
         """Why a request failed after its retries (logged): http_<status>, robots_txt (forbidden by
@@ -269,6 +314,14 @@ def _entry_day(entry: ListEntry) -> date | None:
         return datetime.strptime(entry.article_id[:8], "%Y%m%d").date()
     except ValueError:
         return None
+
+
+def _listed_before(entry: ListEntry, moment: datetime) -> bool:
+    """Whether the entry was published before `moment` (by its time, else by the day of its id)."""
+    if entry.published_at:
+        return entry.published_at <= moment
+    day = _entry_day(entry)
+    return day is not None and day < moment.astimezone(SHANGHAI).date()
 
 
 def _day(text: str | None, name: str) -> date | None:

@@ -64,6 +64,7 @@ class EastMoneySpider(ArchiveSpider):
                 self.logger.warning(
                     "Not resuming list %r of the unfinished run: lists=%s cannot read it", name, self.lists
                 )
+                self.lists_not_resumed.append(name)
                 continue
             if category not in self.categories:
                 self.categories.append(category)
@@ -103,10 +104,11 @@ class EastMoneySpider(ArchiveSpider):
             stats.inc_value(keys.LISTS_FAILED(reason))
             self.logger.error("List %s page %d unreadable (%s): %s", category.name, page, reason, response.url)
             return
-        new_entries, reached_since = self.select(self.take_list(category.name, listing))
+        entries = self.take_list(category.name, listing)
+        new_entries, reached_since = self.select(entries)
         for entry in new_entries:
             yield self.article_request(entry, self.parse_article, self.article_failed)
-        if page >= self.pages or not listing.entries or not self.go_deeper(new_entries, reached_since):
+        if not self.next_page_wanted(category.name, page, entries, new_entries, reached_since):
             return
         if self.lists == "api" and not _is_last_api_page(listing, page):
             yield self.list_request(category, page + 1)

@@ -18,6 +18,7 @@ from crawler.archive import FAST_NEWS
 from crawler.ids import canonical_url
 from crawler.items import FastNews, ListEntry
 from crawler.parsers import ParseError, parse_fast_list
+from crawler.signals import article_failed
 from crawler.spiders.base import ArchiveSpider
 
 FAST_LIST = "7x24"  # the feed's name in per-list stats (finews/lists/read/7x24)
@@ -60,8 +61,8 @@ class FastNewsSpider(ArchiveSpider):
             stats.inc_value(keys.LISTS_FAILED(exc.reason))
             self.logger.error("Rolling news page %d unreadable (%s): %s", page, exc.reason, response.url)
             return
-        complete = []
-        for entry in self.take_list(FAST_LIST, listing):
+        complete, entries = [], self.take_list(FAST_LIST, listing)
+        for entry in entries:
             if not entry.title or not entry.published_at:  # the old scripts wrote these as _posts/-<id>.md
                 stats.inc_value(keys.DROPPED("no_title" if not entry.title else "no_time"))
             else:
@@ -69,7 +70,7 @@ class FastNewsSpider(ArchiveSpider):
         new_entries, reached_since = self.select(complete)
         for entry in new_entries:
             yield self.article_request(entry, self.parse_article, self.article_failed)
-        if page < self.pages and listing.entries and listing.cursor and self.go_deeper(new_entries, reached_since):
+        if listing.cursor and self.next_page_wanted(FAST_LIST, page, entries, new_entries, reached_since):
             yield self.list_request(listing.cursor, page + 1)
 
     def parse_article(self, response: Response, entry: ListEntry | None = None) -> Iterator[FastNews]:
@@ -84,7 +85,11 @@ class FastNewsSpider(ArchiveSpider):
 
     def article_failed(self, failure: Failure) -> Iterator[FastNews]:
         entry = failure.request.cb_kwargs["entry"]
-        yield self.from_summary(entry, self.article_not_downloaded(failure))
+        reason = self.article_not_downloaded(failure)
+        if not self.crawler.crawling:  # the run is stopping: the next run fetches the article, not its summary
+            self.crawler.signals.send_catch_log(article_failed, key=self.feed.entry_key(entry), reason=reason)
+            return
+        yield self.from_summary(entry, reason)
 
     def from_summary(self, entry: ListEntry, reason: str) -> FastNews:
         self.crawler.stats.inc_value(keys.SUMMARY_ONLY(reason))
