@@ -5,6 +5,7 @@ is one line naming the setting and what it accepts, and `scrapy crawl` exits 2. 
 themselves are in crawler/settings.py.
 """
 
+import importlib.util
 from string import Formatter
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -54,9 +55,38 @@ def check_settings(settings: "BaseSettings") -> None:
         raise ValueError(
             f"setting FINEWS_OLD_POSTS_DIR must be a folder inside the archive, e.g. old_post, not {old!r}"
         )
+    if settings.get("FINEWS_REDIS_URL"):
+        _check_redis(str(settings.get("FINEWS_REDIS_URL")))
     feed = settings.get("FINEWS_FEED")
     if feed and feed not in {f.name for f in FEEDS}:
         raise ValueError(f"setting FINEWS_FEED must be one of {', '.join(f.name for f in FEEDS)}, not {feed!r}")
+
+
+def _check_redis(url: str) -> None:
+    """The distributed mode's packages are installed, and the URL is a Redis URL."""
+    missing = [name for name in ("redis", "scrapy_redis") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ValueError(
+            f"setting FINEWS_REDIS_URL needs the distributed extra ({', '.join(missing)} missing): "
+            "pip install 'finews-crawler[distributed]'"
+        )
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError(f"setting FINEWS_REDIS_URL must be a redis://, rediss:// or unix:// URL, not {url!r}")
+
+
+def reach_redis(url: str, timeout: float = 5.0) -> None:
+    """Raise ConnectionError, in one line, when the shared Redis does not answer (or refuses our credentials)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout).ping()
+    except redis.RedisError as exc:
+        raise ConnectionError(f"the shared Redis at {_without_password(url)} does not answer: {exc}") from None
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl() if "@" in parts.netloc else url
 
 
 def _check_number(name: str, value, kind: type, low, high, meaning: str) -> None:

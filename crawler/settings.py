@@ -60,7 +60,12 @@ DOWNLOAD_TIMEOUT = 15  # also the longest a stopping run (SIGTERM) waits for a p
 DOWNLOAD_MAXSIZE = 5 * 1024 * 1024  # real article pages are ~100 KB; larger ones are dropped
 DOWNLOAD_WARNSIZE = 1024 * 1024
 
+# Redirects and meta refreshes go only to these domains (and subdomains), or to the exact host of a
+# FINEWS_*_URL template (a mirror): anything else is dropped as offsite_redirect.
+FINEWS_ALLOWED_DOMAINS = ["eastmoney.com", "dfcfw.com"]
+
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.downloadermiddlewares.offsite.OffsiteRedirectMiddleware": 60,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.downloadermiddlewares.retry.BackoffRetryMiddleware": 550,
 }

@@ -118,7 +118,7 @@ def test_public_functions_have_type_hints():
 
 # Methods whose signatures Scrapy (or the stdlib) defines and documents: not re-annotated here.
 SCRAPY_HOOKS = {
-    "from_crawler", "process_item", "process_response", "process_exception", "update_settings", "spider_opened",
+    "from_crawler", "process_item", "process_request", "process_response", "process_exception", "update_settings", "spider_opened",
     "spider_closed", "spider_idle", "item_scraped", "item_dropped", "item_error", "run", "syntax", "short_desc",
     "add_options", "process_options", "start", "filter",
 }  # fmt: skip

@@ -6,6 +6,7 @@ single-process run's archive.
 """
 
 import signal
+import socket
 import subprocess
 import time
 
@@ -90,3 +91,24 @@ def test_seeding_from_an_archive_folder(large_mirror, large_mirror_archive, shar
     server.requested.clear()
     scrapy_crawl(base_url, tmp_path / "new", *ARGS, **shared)
     assert article_requests(server) == []
+
+
+def test_an_unreachable_redis_is_one_line_and_exit_8(tmp_path):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = scrapy_crawl(
+        "http://127.0.0.1:9", tmp_path / "archive", status=8, FINEWS_REDIS_URL=f"redis://127.0.0.1:{port}/0"
+    )
+    assert (
+        process.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"scrapy crawl: the shared Redis at redis://127.0.0.1:{port}/0")
+    )
+
+
+def test_wrong_redis_credentials_are_one_line_and_exit_8(tmp_path):
+    with local_redis_server(tmp_path, need_tool("redis-server"), password="right-password") as right:
+        url = right.replace("right-password", "wrong-password")
+        process = scrapy_crawl("http://127.0.0.1:9", tmp_path / "archive", status=8, FINEWS_REDIS_URL=url)
+    assert "does not answer" in process.stderr and "wrong-password" not in process.stderr

@@ -4,6 +4,7 @@ import shutil
 import subprocess
 from datetime import datetime
 
+import lxml.html
 import pytest
 
 from crawler import settings as defaults
@@ -23,6 +24,9 @@ HOSTILE = [
 ]
 
 
+SOURCES = ["财经网（北京", "A/B..C", '<img src="x" onerror="alert(1)">', "<script>alert(2)</script>*强调*{: onclick=x}"]
+
+
 @pytest.fixture(scope="module")
 def built_site(tmp_path_factory):
     jekyll = need_tool("jekyll")
@@ -36,7 +40,7 @@ def built_site(tmp_path_factory):
         server.shutdown()
     archive = Archive(site)
     for number, (title, body) in enumerate(HOSTILE):
-        source = ["财经网（北京", "A/B..C", "证券时报网", "东方财富Choice（数据）"][number]
+        source = SOURCES[number]
         article = Article(
             info_code=f"NW2021123122318717{number:02d}",
             url="https://finance.eastmoney.com/a/x.html",
@@ -89,3 +93,12 @@ def test_category_pages_list_their_posts(built_site):
     assert len(pages) >= 12
     listed = sum(page.read_text(encoding="utf-8").count("<li>") for page in pages)
     assert listed >= 40
+
+
+def test_a_hostile_media_name_is_text_in_the_back_link(built_site):
+    for number in (2, 3):
+        page = next(built_site.glob(f"2021/12/31/NW2021123122318717{number:02d}.html")).read_text(encoding="utf-8")
+        doc = lxml.html.fromstring(page)
+        assert not doc.xpath("//script") and not doc.xpath("//img")
+        assert not [a for el in doc.iter() if isinstance(el.tag, str) for a in el.attrib if a.startswith("on")]
+        assert "返回" in page and ("onerror" in doc.text_content() or "alert(2)" in doc.text_content())

@@ -76,7 +76,7 @@ def test_liquid_in_body_is_not_executed():
 def test_source_with_markup_characters_is_escaped():
     post = render_post(make_article(source="A&B<b>[x]"), "AandB", "{info_code}", "//site")
     assert "（文章来源：A&amp;B&lt;b&gt;[x]）" in post
-    assert r"[返回A&B<b>\[x\]新闻](//site/category/AandB.html)" in post
+    assert r"[返回A&amp;B&lt;b&gt;\[x\]新闻](//site/category/AandB.html)" in post  # text, never markup
 
 
 def test_category_link_encodes_spaces_and_parentheses():

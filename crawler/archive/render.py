@@ -56,7 +56,7 @@ def render_post(item: Any, slug: str, share_url: str, site_url: str) -> str:
     """A per-media post: front matter, body blocks, source line, share link and back links."""
     article = fields(item)
     source_label = f"{article['source']}新闻"
-    link_label = re.sub(r"([\[\]\\])", r"\\\1", source_label)
+    link_label = markdown_text(source_label)
     body = "\n".join(article["paragraphs"]) + em_media_line(article["source"])
     return _post(
         article["title"], article["published_at"], slug, source_label,
@@ -78,6 +78,12 @@ def render_fast_post(item: Any, site_url: str) -> str:
     parts = [f"> {summary}" if summary else "", blocks, f"<{canonical_url(news['article_id'])}>",
              f"[返回{FAST_FEED_LABEL}]({site_url}/{FAST_FEED_CATEGORY}/)｜[返回首页]({site_url}/)"]  # fmt: skip
     return _post(news["title"], news["published_at"], FAST_FEED_CATEGORY, FAST_FEED_LABEL, [p for p in parts if p])
+
+
+def markdown_text(text: str) -> str:
+    """`text` as literal text in Markdown: HTML-escaped (no tag or entity of the source's comes
+    through), and the link syntax's own characters backslash-escaped."""
+    return re.sub(r"([\[\]\\`*_{}!])", r"\\\1", html.escape(text, quote=False))
 
 
 def em_media_line(source: str) -> str:

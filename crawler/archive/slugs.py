@@ -11,7 +11,9 @@ from functools import lru_cache
 from xpinyin import Pinyin
 
 _PINYIN = Pinyin()
-_PATH_UNSAFE_RE = re.compile(r"[/\\\x00-\x1f\x7f]")
+# Separators and controls, and what breaks a URL or Jekyll's build in a page name (":" makes it a
+# URI scheme): none of them is in a real media name's slug (fixtures/reference/slugs.tsv).
+_PATH_UNSAFE_RE = re.compile(r'[/\\\x00-\x1f\x7f:*?"<>|#%{}]')
 MAX_SLUG_BYTES = 200  # `<slug>.html` stays well under the 255 bytes a file name may have (no real slug is near)
 
 

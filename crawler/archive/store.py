@@ -29,6 +29,18 @@ _KEY_RE = re.compile(r"[A-Za-z0-9]{1,64}")  # fullmatch: ASCII only, no trailing
 TEMP_GLOB = ".finews-*.tmp"
 
 
+class ArchiveLinked(OSError):
+    """A folder or file of the archive is a symbolic link (refused: exit status 6)."""
+
+
+def _links_in(folder: Path) -> list[Path]:
+    try:
+        with os.scandir(folder) as entries:
+            return [folder / entry.name for entry in entries if entry.is_symlink()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
 class Archive:
     def __init__(self, root: str | os.PathLike, old_posts_dir: str = defaults.FINEWS_OLD_POSTS_DIR, feed: str = "finews",
                  shared: SharedIndex | None = None, site_url: str = defaults.FINEWS_SITE_URL,
@@ -121,12 +133,25 @@ class Archive:
         OSError when the archive is not writable. Temp files a killed run of this feed left
         are removed here (only this feed's: the other may be writing).
         """
+        self.refuse_links()
         self.posts_dir.mkdir(parents=True, exist_ok=True)
         self._lock.acquire(crawl)
         for folder in (self.posts_dir, *(self.root / feed.index_dir for feed in FEEDS)):  # where write() goes
             for stale in folder.glob(self.temp_prefix + "*"):
                 stale.unlink(missing_ok=True)
         tempfile.TemporaryFile(dir=self.posts_dir).close()  # proves the posts folder is writable
+
+    def refuse_links(self) -> None:
+        """Raise ArchiveLinked (an OSError) when a folder the archive writes into, the lock, or an
+        index page is a symbolic link: writes never follow one out of the archive. (The archive's
+        root itself may be a link: it is resolved once.)"""
+        folders = [self.posts_dir, self.old_posts_dir, *(self.root / feed.index_dir for feed in FEEDS)]
+        for path in [*folders, self._lock.path]:
+            if path.is_symlink():
+                raise ArchiveLinked(f"{path} is a symbolic link; the archive's folders and files must be its own")
+        for folder in folders[2:]:  # index pages: a handful of files, checked each run
+            for page in _links_in(folder):
+                raise ArchiveLinked(f"{page} is a symbolic link; the archive's folders and files must be its own")
 
     def unlock(self, finished: bool = True) -> None:
         """Let the feed's lock go; a crawl says whether it finished its plan (else the next one fills the gap)."""

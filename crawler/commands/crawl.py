@@ -4,11 +4,14 @@ Exit statuses: crawler/extensions/summary.py EXIT_STATUS, and Scrapy's own 1 (co
 start) and 2 (usage error, e.g. a bad -a argument).
 """
 
+import sys
+
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from crawler import statkeys as keys
-from crawler.config import check_settings
+from crawler.config import check_settings, reach_redis
+from crawler.extensions.summary import REDIS_UNREACHABLE
 
 
 class Command(ScrapyCrawlCommand):
@@ -26,6 +29,13 @@ class Command(ScrapyCrawlCommand):
             check_settings(self.settings)  # before anything is requested: exit status 2
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+        if self.settings.get("FINEWS_REDIS_URL"):
+            try:
+                reach_redis(self.settings["FINEWS_REDIS_URL"])
+            except ConnectionError as exc:
+                print(f"scrapy crawl: {exc}", file=sys.stderr)
+                self.exitcode = REDIS_UNREACHABLE
+                return
         if hasattr(spidercls, "parse_arguments"):
             spidercls.parse_arguments(**opts.spargs)  # a UsageError here: message, exit status 2
         self.crawler = self.crawler_process.create_crawler(spidercls)

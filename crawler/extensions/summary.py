@@ -28,7 +28,11 @@ EXIT_STATUS = {
     5: "too many article pages could not be fetched or parsed (FINEWS_MAX_ARTICLE_FAILURE_RATIO)",
     6: "the archive is not writable",
     7: "the run stopped before it finished (a signal, a shutdown, a closed spider): the next run fills the gap",
+    8: "the shared Redis (FINEWS_REDIS_URL) does not answer or refuses the credentials; nothing was done",
 }
+
+
+REDIS_UNREACHABLE = 8
 
 
 class RunSummary:

@@ -243,7 +243,8 @@ class ArchiveSpider(scrapy.Spider):
 
     def download_failure_reason(self, failure: Failure) -> str:
         """Why a request failed after its retries (logged): http_<status>, robots_txt (forbidden by
-        robots.txt), too_large (over DOWNLOAD_MAXSIZE, also once decompressed) or download_error.
+        robots.txt), offsite_redirect (redirected to a host not allowed), too_large (over
+        DOWNLOAD_MAXSIZE, also once decompressed) or download_error.
 
         The reasons that are not an HTTP status nor a network exception Scrapy counts itself are
         also counted as finews/download_failed/<reason> (the run report's download errors).
@@ -255,6 +256,8 @@ class ArchiveSpider(scrapy.Spider):
             return f"http_{status}"
         if failure.check(IgnoreRequest) and "robots.txt" in message:
             reason = "robots_txt"
+        elif failure.check(IgnoreRequest) and message.startswith("offsite_redirect"):
+            reason = "offsite_redirect"
         elif "max size" in message or "DOWNLOAD_MAXSIZE" in message:
             reason = "too_large"
         else:
