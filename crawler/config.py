@@ -84,6 +84,22 @@ def reach_redis(url: str, timeout: float = 5.0) -> None:
         raise ConnectionError(f"the shared Redis at {_without_password(url)} does not answer: {exc}") from None
 
 
+def eviction_warning(url: str) -> str | None:
+    """A warning when the shared Redis would evict keys (its done set, its claims) under memory
+    pressure; None when it would not, or when it does not say (CONFIG is off on some services)."""
+    import redis
+
+    try:
+        config = redis.Redis.from_url(url, socket_timeout=5, decode_responses=True).config_get("maxmemory*")
+    except redis.RedisError:
+        return None
+    policy = config.get("maxmemory-policy", "noeviction")
+    if policy == "noeviction" or config.get("maxmemory", "0") == "0":
+        return None
+    return (f"the shared Redis at {_without_password(url)} evicts keys under memory pressure ({policy}): "
+            "a lost done set means posts written twice; set maxmemory-policy noeviction")  # fmt: skip
+
+
 def _without_password(url: str) -> str:
     parts = urlsplit(url)
     return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl() if "@" in parts.netloc else url

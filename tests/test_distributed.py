@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from fixtures.testing import local_redis_server, scrapy_command
+from fixtures.testing import local_redis_server, scrapy_command, serve
 from tests.conftest import LARGE_MIRROR_ARGS, LARGE_MIRROR_ARTICLES, REPO, need_tool
 from tests.crawl import archive_files, scrapy_crawl, start_crawl
 
@@ -112,3 +112,21 @@ def test_wrong_redis_credentials_are_one_line_and_exit_8(tmp_path):
         url = right.replace("right-password", "wrong-password")
         process = scrapy_crawl("http://127.0.0.1:9", tmp_path / "archive", status=8, FINEWS_REDIS_URL=url)
     assert "does not answer" in process.stderr and "wrong-password" not in process.stderr
+
+
+def test_a_redis_that_would_evict_keys_is_warned_about(tmp_path, redis_url):
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.config_set("maxmemory", "512mb")
+    client.config_set("maxmemory-policy", "allkeys-lru")
+    try:
+        server, base_url = serve()
+        try:
+            process = scrapy_crawl(base_url, tmp_path / "archive", "categories=cgnjj", FINEWS_REDIS_URL=redis_url)
+        finally:
+            server.shutdown()
+    finally:
+        client.config_set("maxmemory-policy", "noeviction")
+        client.config_set("maxmemory", "0")
+    assert "evicts keys under memory pressure (allkeys-lru)" in process.stderr

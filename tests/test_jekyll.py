@@ -9,9 +9,9 @@ import pytest
 
 from crawler import settings as defaults
 from crawler.archive import Archive
-from crawler.archive.render import render_category_page, render_post
+from crawler.archive.render import render_category_page, render_fast_post, render_post
 from crawler.archive.slugs import category_slug
-from crawler.items import SHANGHAI, Article
+from crawler.items import SHANGHAI, Article, FastNews
 from fixtures.testing import serve
 from tests.conftest import FIXTURES, need_tool
 from tests.crawl import scrapy_crawl
@@ -25,6 +25,13 @@ HOSTILE = [
 
 
 SOURCES = ["财经网（北京", "A/B..C", '<img src="x" onerror="alert(1)">', "<script>alert(2)</script>*强调*{: onclick=x}"]
+
+
+HOSTILE_SUMMARIES = [  # the 7x24 summary is written as a Markdown quote: none of this may act
+    "[这里](javascript:alert(1)) ![图](javascript:alert(2)) <javascript:alert(3)>",
+    '*强调*{: onmouseover="alert(4)"} {::nomarkdown}<script>alert(5)</script>{:/}',
+    "$$x$$ `code` [^1] <img src=x onerror=alert(6)> &lt;b&gt;",
+]
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +61,16 @@ def built_site(tmp_path_factory):
             article.published_at, article.info_code, render_post(article, slug, defaults.FINEWS_SHARE_URL, "//s")
         )
         archive.write(site / "category" / f"{slug}.html", render_category_page(source, slug))
+    for number, summary in enumerate(HOSTILE_SUMMARIES):
+        news = FastNews(
+            article_id=f"2021123122318718{number:02d}",
+            url="https://finance.eastmoney.com/a/x.html",
+            title=f"快讯{number}",
+            published_at=datetime(2021, 12, 31, 23, 40, number, tzinfo=SHANGHAI),
+            summary=summary,
+            paragraphs=[],
+        )
+        archive.add_post(news.published_at, news.article_id, render_fast_post(news, "//s"))
     build = subprocess.run([jekyll, "build", "--quiet"], cwd=site, capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stdout + build.stderr
     return site / "_site"
@@ -102,3 +119,13 @@ def test_a_hostile_media_name_is_text_in_the_back_link(built_site):
         assert not doc.xpath("//script") and not doc.xpath("//img")
         assert not [a for el in doc.iter() if isinstance(el.tag, str) for a in el.attrib if a.startswith("on")]
         assert "返回" in page and ("onerror" in doc.text_content() or "alert(2)" in doc.text_content())
+
+
+def test_a_hostile_7x24_summary_is_only_text(built_site):
+    for number in range(len(HOSTILE_SUMMARIES)):
+        page = next(built_site.glob(f"2021/12/31/2021123122318718{number:02d}.html")).read_text(encoding="utf-8")
+        doc = lxml.html.fromstring(page)
+        assert not doc.xpath("//script | //img | //iframe | //math | //code")
+        assert not [a for el in doc.iter() if isinstance(el.tag, str) for a in el.attrib if a.startswith("on")]
+        assert not [h for h in doc.xpath("//@href | //@src") if h.strip().lower().startswith(("javascript:", "data:"))]
+        assert "alert(" in doc.text_content()  # shown, as text

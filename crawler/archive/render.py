@@ -22,6 +22,7 @@ _LINK_UNSAFE = {c: f"%{ord(c):02X}" for c in ' ()<>[]"\\%#?'}
 _LIQUID_RE = re.compile(r"\{[{%]")
 _YAML_JSON_SAFE_RE = re.compile(r"[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*")
 _HEADLINE_RE = re.compile(r"^\s*【[^】]*】\s*")
+_QUOTE_ACTIVE_RE = re.compile(r"([\\\[\]{}$`])")
 FAST_FEED_CATEGORY = "emnews"
 FAST_FEED_LABEL = "东财滚动新闻"
 
@@ -73,7 +74,7 @@ def render_fast_post(item: Any, site_url: str) -> str:
     """
     news = fields(item)
     source, paragraphs = news.get("source") or "", news.get("paragraphs") or []
-    summary = html.escape(_HEADLINE_RE.sub("", news.get("summary") or ""), quote=False)
+    summary = quote_text(_HEADLINE_RE.sub("", news.get("summary") or ""))
     blocks = "\n".join(paragraphs) + (em_media_line(source) if paragraphs and source else "")
     parts = [f"> {summary}" if summary else "", blocks, f"<{canonical_url(news['article_id'])}>",
              f"[返回{FAST_FEED_LABEL}]({site_url}/{FAST_FEED_CATEGORY}/)｜[返回首页]({site_url}/)"]  # fmt: skip
@@ -84,6 +85,13 @@ def markdown_text(text: str) -> str:
     """`text` as literal text in Markdown: HTML-escaped (no tag or entity of the source's comes
     through), and the link syntax's own characters backslash-escaped."""
     return re.sub(r"([\[\]\\`*_{}!])", r"\\\1", html.escape(text, quote=False))
+
+
+def quote_text(text: str) -> str:
+    """`text` as the literal text of a Markdown quote (`> text`): HTML-escaped, and the characters
+    with which kramdown would make a link or image (`[`, `]`), an attribute list (`{`, `}`), math
+    (`$`) or code (a backtick) backslash-escaped, so that nothing in it acts."""
+    return _QUOTE_ACTIVE_RE.sub(r"\\\1", html.escape(text, quote=False))
 
 
 def em_media_line(source: str) -> str:

@@ -10,7 +10,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from crawler import statkeys as keys
-from crawler.config import check_settings, reach_redis
+from crawler.config import check_settings, eviction_warning, reach_redis
 from crawler.extensions.summary import REDIS_UNREACHABLE
 
 
@@ -36,6 +36,9 @@ class Command(ScrapyCrawlCommand):
                 print(f"scrapy crawl: {exc}", file=sys.stderr)
                 self.exitcode = REDIS_UNREACHABLE
                 return
+            warning = eviction_warning(self.settings["FINEWS_REDIS_URL"])
+            if warning:
+                print(f"scrapy crawl: warning: {warning}", file=sys.stderr)
         if hasattr(spidercls, "parse_arguments"):
             spidercls.parse_arguments(**opts.spargs)  # a UsageError here: message, exit status 2
         self.crawler = self.crawler_process.create_crawler(spidercls)
