@@ -101,8 +101,9 @@ def eviction_warning(url: str) -> str | None:
 
 
 def _without_password(url: str) -> str:
+    """The URL to show: no user:password@, no query (redis-py also takes ?password=...)."""
     parts = urlsplit(url)
-    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl() if "@" in parts.netloc else url
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1], query="", fragment="").geturl()
 
 
 def _check_number(name: str, value, kind: type, low, high, meaning: str) -> None:

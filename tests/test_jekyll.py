@@ -31,6 +31,8 @@ HOSTILE_SUMMARIES = [  # the 7x24 summary is written as a Markdown quote: none o
     "[这里](javascript:alert(1)) ![图](javascript:alert(2)) <javascript:alert(3)>",
     '*强调*{: onmouseover="alert(4)"} {::nomarkdown}<script>alert(5)</script>{:/}',
     "$$x$$ `code` [^1] <img src=x onerror=alert(6)> &lt;b&gt;",
+    "*ST康美、*ST辅仁被立案调查 期权:call|put _涨停_ ~~10%~~ alert(7)",  # text kramdown would format
+    "1. 首先 alert(8)",
 ]
 
 
@@ -129,3 +131,6 @@ def test_a_hostile_7x24_summary_is_only_text(built_site):
         assert not [a for el in doc.iter() if isinstance(el.tag, str) for a in el.attrib if a.startswith("on")]
         assert not [h for h in doc.xpath("//@href | //@src") if h.strip().lower().startswith(("javascript:", "data:"))]
         assert "alert(" in doc.text_content()  # shown, as text
+        assert not doc.xpath("//article//em | //article//table | //article//del | //article//ol")
+    text = lxml.html.fromstring(next(built_site.glob("2021/12/31/202112312231871803.html")).read_bytes()).text_content()
+    assert "*ST康美、*ST辅仁被立案调查 期权:call|put _涨停_ ~~10%~~" in text and "\\" not in text

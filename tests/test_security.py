@@ -101,3 +101,20 @@ def test_a_dangling_index_page_link_is_refused_before_any_request(tmp_path):
         server.shutdown()
     assert server.requested == [] and "zhengquanshibaowang.html is a symbolic link" in process.stderr
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_redirect_between_http_and_https_on_the_mirror_host_is_followed():
+    from crawler.downloadermiddlewares.offsite import OffsiteRedirectMiddleware, _netloc
+
+    middleware = OffsiteRedirectMiddleware(["eastmoney.com"], {_netloc("http://mirror.example/a/{id}.html")})
+    assert middleware.allowed("https://mirror.example/a/1.html")
+    assert middleware.allowed("http://www.eastmoney.com/") and middleware.allowed("https://finance.eastmoney.com/")
+    assert not middleware.allowed("http://mirror.example:8080/a/1.html")
+    assert not middleware.allowed("https://eastmoney.com.example.org/")
+
+
+def test_a_redis_password_is_never_shown():
+    from crawler.config import _without_password
+
+    assert _without_password("redis://:secret@10.0.0.5:6379/0") == "redis://10.0.0.5:6379/0"
+    assert _without_password("redis://10.0.0.5:6379/0?password=secret") == "redis://10.0.0.5:6379/0"

@@ -22,7 +22,11 @@ _LINK_UNSAFE = {c: f"%{ord(c):02X}" for c in ' ()<>[]"\\%#?'}
 _LIQUID_RE = re.compile(r"\{[{%]")
 _YAML_JSON_SAFE_RE = re.compile(r"[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*")
 _HEADLINE_RE = re.compile(r"^\s*【[^】]*】\s*")
-_QUOTE_ACTIVE_RE = re.compile(r"([\\\[\]{}$`])")
+# Characters with which kramdown (Jekyll's GFM input) would make markup out of text: links and
+# images, attribute lists, math, code, emphasis, tables; backslash-escaped. "~" (strikethrough)
+# has no backslash escape in kramdown: written as an entity. A block marker at the start too.
+_MARKDOWN_ACTIVE_RE = re.compile(r"([\\`*_{}\[\]|$])")
+_BLOCK_START_RE = re.compile(r"^(#|[+=-](?=\s)|[0-9]+(?=\.\s))")  # a heading, list item or rule
 FAST_FEED_CATEGORY = "emnews"
 FAST_FEED_LABEL = "东财滚动新闻"
 
@@ -82,16 +86,15 @@ def render_fast_post(item: Any, site_url: str) -> str:
 
 
 def markdown_text(text: str) -> str:
-    """`text` as literal text in Markdown: HTML-escaped (no tag or entity of the source's comes
-    through), and the link syntax's own characters backslash-escaped."""
-    return re.sub(r"([\[\]\\`*_{}!])", r"\\\1", html.escape(text, quote=False))
+    """`text` as literal text in Markdown (a link label, a quote): HTML-escaped (no tag or entity of
+    the source's comes through) and every character kramdown would act on escaped."""
+    escaped = _MARKDOWN_ACTIVE_RE.sub(r"\\\1", html.escape(text, quote=False)).replace("~", "&#126;")
+    return _BLOCK_START_RE.sub(lambda m: m.group(1) + "\\" if m.group(1)[0].isdigit() else "\\" + m.group(1), escaped)
 
 
 def quote_text(text: str) -> str:
-    """`text` as the literal text of a Markdown quote (`> text`): HTML-escaped, and the characters
-    with which kramdown would make a link or image (`[`, `]`), an attribute list (`{`, `}`), math
-    (`$`) or code (a backtick) backslash-escaped, so that nothing in it acts."""
-    return _QUOTE_ACTIVE_RE.sub(r"\\\1", html.escape(text, quote=False))
+    """`text` as the literal text of a Markdown quote (`> text`): nothing in it acts (markdown_text)."""
+    return markdown_text(text)
 
 
 def em_media_line(source: str) -> str:

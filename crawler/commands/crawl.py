@@ -29,6 +29,8 @@ class Command(ScrapyCrawlCommand):
             check_settings(self.settings)  # before anything is requested: exit status 2
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+        if hasattr(spidercls, "parse_arguments"):
+            spidercls.parse_arguments(**opts.spargs)  # a UsageError here: message, exit status 2
         if self.settings.get("FINEWS_REDIS_URL"):
             try:
                 reach_redis(self.settings["FINEWS_REDIS_URL"])
@@ -39,8 +41,6 @@ class Command(ScrapyCrawlCommand):
             warning = eviction_warning(self.settings["FINEWS_REDIS_URL"])
             if warning:
                 print(f"scrapy crawl: warning: {warning}", file=sys.stderr)
-        if hasattr(spidercls, "parse_arguments"):
-            spidercls.parse_arguments(**opts.spargs)  # a UsageError here: message, exit status 2
         self.crawler = self.crawler_process.create_crawler(spidercls)
         self.crawler_process.crawl(self.crawler, **opts.spargs)
         self.crawler_process.start()

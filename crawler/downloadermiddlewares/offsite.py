@@ -37,10 +37,16 @@ class OffsiteRedirectMiddleware:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             return False
-        if _netloc(url) in self.netlocs:
+        if _netloc(url) in self.netlocs or _other_default_port(url) in self.netlocs:
             return True
         host = (parts.hostname or "").lower()
         return any(host == domain or host.endswith("." + domain) for domain in self.domains)
+
+
+def _other_default_port(url: str) -> str:
+    """The host with the other default port (an http <-> https redirect on a template's own host)."""
+    host, _, port = _netloc(url).rpartition(":")
+    return f"{host}:{ {'80': '443', '443': '80'}[port] }" if port in ("80", "443") else ""
 
 
 def _netloc(url: str) -> str:
