@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from fixtures.testing import local_redis_server, serve, synthesize
+from fixtures.testing import local_redis_server, ready_redis, serve, synthesize
 from tests.crawl import start_crawl
 
 
@@ -36,8 +36,10 @@ def main() -> None:
         server, base_url = serve(tmp / "site", faults={r"/a/\d+\.html": [f"delay:{args.latency}*"]})
         results = {"1 process, no Redis": crawl(base_url, [tmp / "plain"], pages)}
         with local_redis_server(tmp) as url:
+            ready_redis(url)
             results["1 worker, Redis"] = crawl(base_url, [tmp / "r1"], pages, FINEWS_REDIS_URL=url)
         with local_redis_server(tmp) as url:
+            ready_redis(url)
             results["2 workers, Redis"] = crawl(base_url, [tmp / "r2a", tmp / "r2b"], pages, FINEWS_REDIS_URL=url)
         server.shutdown()
     base = args.articles / results["1 process, no Redis"][0]

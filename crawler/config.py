@@ -5,13 +5,13 @@ is one line naming the setting and what it accepts, and `scrapy crawl` exits 2. 
 themselves are in crawler/settings.py.
 """
 
-import importlib.util
 from string import Formatter
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from crawler import settings as defaults
 from crawler.archive import FEEDS
+from crawler.archive.shared import shown_url
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -27,6 +27,7 @@ _NUMBERS = {
     "FINEWS_RETRY_BACKOFF_MAX": (float, 0.0, None, "seconds"),
     "FINEWS_REDIS_CLAIM_TTL": (int, 1, None, "seconds"),
     "FINEWS_REDIS_IDLE_WAIT": (float, 0.0, None, "seconds"),
+    "FINEWS_REDIS_TIMEOUT": (float, 0.1, None, "seconds"),
 }
 # URL template -> (placeholders it may use, placeholders it must use)
 _TEMPLATES = {
@@ -63,47 +64,11 @@ def check_settings(settings: "BaseSettings") -> None:
 
 
 def _check_redis(url: str) -> None:
-    """The distributed mode's packages are installed, and the URL is a Redis URL."""
-    missing = [name for name in ("redis", "scrapy_redis") if importlib.util.find_spec(name) is None]
-    if missing:
-        raise ValueError(
-            f"setting FINEWS_REDIS_URL needs the distributed extra ({', '.join(missing)} missing): "
-            "pip install 'finews-crawler[distributed]'"
-        )
+    """The URL is a Redis URL (whether Redis answers is asked when the run starts: exit status 8)."""
     if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
-        raise ValueError(f"setting FINEWS_REDIS_URL must be a redis://, rediss:// or unix:// URL, not {url!r}")
-
-
-def reach_redis(url: str, timeout: float = 5.0) -> None:
-    """Raise ConnectionError, in one line, when the shared Redis does not answer (or refuses our credentials)."""
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout).ping()
-    except redis.RedisError as exc:
-        raise ConnectionError(f"the shared Redis at {_without_password(url)} does not answer: {exc}") from None
-
-
-def eviction_warning(url: str) -> str | None:
-    """A warning when the shared Redis would evict keys (its done set, its claims) under memory
-    pressure; None when it would not, or when it does not say (CONFIG is off on some services)."""
-    import redis
-
-    try:
-        config = redis.Redis.from_url(url, socket_timeout=5, decode_responses=True).config_get("maxmemory*")
-    except redis.RedisError:
-        return None
-    policy = config.get("maxmemory-policy", "noeviction")
-    if policy == "noeviction" or config.get("maxmemory", "0") == "0":
-        return None
-    return (f"the shared Redis at {_without_password(url)} evicts keys under memory pressure ({policy}): "
-            "a lost done set means posts written twice; set maxmemory-policy noeviction")  # fmt: skip
-
-
-def _without_password(url: str) -> str:
-    """The URL to show: no user:password@, no query (redis-py also takes ?password=...)."""
-    parts = urlsplit(url)
-    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1], query="", fragment="").geturl()
+        raise ValueError(
+            f"setting FINEWS_REDIS_URL must be a redis://, rediss:// or unix:// URL, not {shown_url(url)!r}"
+        )
 
 
 def _check_number(name: str, value, kind: type, low, high, meaning: str) -> None:

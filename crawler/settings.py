@@ -79,8 +79,8 @@ ITEM_PIPELINES = {
 FINEWS_REDIS_URL = None  # e.g. redis://10.0.0.5:6379/0; unset: one machine, the archive folder is the index
 FINEWS_REDIS_PREFIX = "finews"  # prefix of every Redis key this project uses
 FINEWS_REDIS_CLAIM_TTL = 600  # seconds a worker's claim on an article lasts (a killed worker's expire)
-FINEWS_REDIS_IDLE_WAIT = 30  # seconds an idle worker waits for work other workers may still queue
-ADDONS = {"crawler.addons.RedisAddon": 0}
+FINEWS_REDIS_IDLE_WAIT = 30  # seconds a worker with nothing left waits for articles others claimed, to take them over
+FINEWS_REDIS_TIMEOUT = 10  # seconds a Redis call may take before the run stops (exit status 8)
 
 EXTENSIONS = {
     "crawler.extensions.archive_run.ArchiveRun": 100,  # the run's archive: lock, shared Archive, claims

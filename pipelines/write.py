@@ -2,7 +2,10 @@
 
 What the post and its index page are is the run's feed's (crawler/archive/feeds.py): a
 per-media post and `category/<slug>.html`, or an emnews post and `emnews/index.html`.
-A write that fails (disk full, read-only) stops the run: exit status 6.
+A write that fails (disk full, read-only) stops the run: exit status 6. In a distributed
+crawl a post is written only while this worker holds its claim (crawler/archive/shared.py):
+another worker took it meanwhile, and it is dropped (claimed_elsewhere); Redis failed, and
+the run stops (exit status 8).
 """
 
 import errno
@@ -12,6 +15,8 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler import statkeys as keys
+from crawler.archive.shared import SharedIndexLost
+from crawler.archive.store import ClaimLost
 from crawler.items import fields
 from pipelines import drop, run_of
 
@@ -28,6 +33,7 @@ POST_FAILURES = {errno.ENAMETOOLONG, errno.EILSEQ, errno.EINVAL, errno.EISDIR}
 class WritePostPipeline:
     def __init__(self, crawler, run):
         self.crawler = crawler
+        self.run = run
         self.feed = run.feed
         self.archive = run.archive
         self.stats = crawler.stats
@@ -53,6 +59,14 @@ class WritePostPipeline:
                 self.stats.inc_value(keys.INDEX_PAGES_CREATED)
             self.index_pages.add(index_path)
             archive.add_post(values["published_at"], key, feed.render(values, archive.site_url, archive.share_url))
+        except ClaimLost:
+            raise drop(self.stats, "claimed_elsewhere", key) from None
+        except SharedIndexLost as exc:
+            self.run.lose(exc)
+            if key not in archive:  # not written: nothing holds it for this worker but its claim
+                raise drop(self.stats, "shared_index_lost", key) from None
+            # written, not yet marked done: its claim (kept without expiry by hold) keeps others away
+            # until this worker's next run marks it (SharedIndex.open)
         except UnicodeError as exc:  # a text the encoder refuses (the character gate should have removed it)
             raise drop(self.stats, "unwritable", f"{key}: {exc}") from None
         except OSError as exc:

@@ -16,10 +16,17 @@ def scrapy_crawl(base_url: str, archive: Path, *spider_args: str, status: int = 
     return process
 
 
-def start_crawl(base_url: str, archive: Path, *spider_args: str, **settings) -> subprocess.Popen:
-    """Start the crawl in the background (output discarded)."""
+def start_crawl(
+    base_url: str, archive: Path, *spider_args: str, log: Path | None = None, **settings
+) -> subprocess.Popen:
+    """Start the crawl in the background (its log into the file `log`, else discarded)."""
     command = crawl_command(base_url, archive, *spider_args, **settings)
-    return subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stderr = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (the child keeps it)
+    try:
+        return subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr)
+    finally:
+        if log:
+            stderr.close()
 
 
 def archive_files(archive: Path) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """The layout is the architecture (docs/architecture.md): imports point one way, each folder holds one kind.
 
-commands, spiders, pipelines, extensions, addons, middlewares
+commands, spiders, pipelines, extensions, middlewares
     -> archive -> items, ids            parsers -> items, ids (no Scrapy, no archive)
 """
 
@@ -68,7 +68,7 @@ def test_parsers_import_no_scrapy_and_no_archive():
 
 def test_the_archive_imports_only_records_and_no_scrapy():
     forbidden = ("scrapy", "twisted", "crawler.parsers", "crawler.spiders", "crawler.extensions", "crawler.commands",
-                 "crawler.addons", "crawler.downloadermiddlewares", "crawler.signals", "crawler.statkeys")  # fmt: skip
+                 "crawler.downloadermiddlewares", "crawler.signals", "crawler.statkeys")  # fmt: skip
     assert offending("crawler.archive", forbidden) == {}
 
 

@@ -1,22 +1,20 @@
 """One owner for a run's archive (ArchiveRun): the lock, one Archive for spider and pipelines, the claims.
 
-Also: items of any kind with the right fields flow through the pipelines (ItemAdapter), a
-spider with no feed leaves the archive alone, and the one private Scrapy API the project
-uses is still where it was.
+Also: items of any kind with the right fields flow through the pipelines (ItemAdapter), and a
+spider with no feed leaves the archive alone.
 """
 
 import subprocess
 
 import pytest
-import scrapy
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.spiders import Spider
 from scrapy.utils.test import get_crawler
 
 from crawler.archive import ARTICLES, FAST_NEWS, Archive, feed_named
+from crawler.archive.shared import Claim, SharedIndexLost
 from crawler.extensions.archive_run import archive_run
-from crawler.extensions.shared_work import CHECKED_ON_SCRAPY
 from crawler.items import FastNews
 from crawler.signals import article_failed
 from crawler.spiders.eastmoney import EastMoneySpider
@@ -29,29 +27,54 @@ from tests.conftest import REPO, make_article, project_settings
 
 
 class FakeSharedIndex:
-    """The shared Redis index's interface, in memory: what was claimed, released and done."""
+    """The shared Redis index's interface, in memory: what was claimed, released and done; `lost`
+    makes every call fail as a Redis that went away does."""
 
     def __init__(self, taken_elsewhere=()):
         self.claims, self.finished, self.released = set(), set(), []
         self.elsewhere = set(taken_elsewhere)
+        self.lost = False
+
+    def _call(self):
+        if self.lost:
+            raise SharedIndexLost("the shared Redis at redis://test does not answer: Connection refused")
 
     def is_done(self, key):
+        self._call()
         return key in self.finished
 
     def claim(self, key):
-        if key in self.finished or key in self.elsewhere:
-            return False
+        self._call()
+        if key in self.finished:
+            return Claim.DONE
+        if key in self.elsewhere:
+            return Claim.ELSEWHERE
         self.claims.add(key)
-        return True
+        return Claim.OURS
+
+    def hold(self, key):
+        return self.claim(key) == Claim.OURS
 
     def release(self, key):  # as Redis's: only a claim this worker still holds
+        self._call()
         if key in self.claims:
             self.claims.discard(key)
             self.released.append(key)
 
     def done(self, key):
+        self._call()
         self.claims.discard(key)
         self.finished.add(key)
+
+
+class Engine:
+    """The engine, as far as the pipelines and the run use it: asked to stop the run (here: noted)."""
+
+    spider = "open"
+    reason = None
+
+    def close_spider_async(self, reason):
+        self.reason = reason
 
 
 def crawler_for(spidercls, tmp_path, **settings):
@@ -92,14 +115,37 @@ def test_the_spider_and_the_pipelines_share_one_archive(tmp_path):
 
 def test_a_written_post_is_done_for_every_worker(distributed):
     crawler, run, shared = distributed
-    assert run.claim("NW202112312231871790")
+    assert run.claim("NW202112312231871790") == Claim.OURS
     assert write_all(crawler, make_article())
     assert shared.finished == {"NW202112312231871790"} and not shared.claims and not run.claimed
 
 
 def test_an_article_claimed_by_another_worker_is_not_taken(distributed):
     _, run, _ = distributed
-    assert not run.claim("NW202112312231879999")
+    assert run.claim("NW202112312231879999") == Claim.ELSEWHERE
+
+
+def test_a_post_another_worker_took_meanwhile_is_not_written(distributed, tmp_path):
+    crawler, run, shared = distributed
+    run.claim("NW202112312231871790")
+    shared.claims.discard("NW202112312231871790")
+    shared.elsewhere.add("NW202112312231871790")  # its claim expired and another worker took it
+    assert write_all(crawler, make_article()) is None
+    assert crawler.stats.get_value("finews/dropped/claimed_elsewhere") == 1
+    assert not (tmp_path / "site/_posts").exists() or not any((tmp_path / "site/_posts").iterdir())
+
+
+def test_a_lost_redis_writes_nothing_more_and_stops_the_run(distributed, tmp_path):
+    crawler, run, shared = distributed
+    crawler.engine = Engine()
+    run.claim("NW202112312231871790")
+    shared.lost = True
+    assert write_all(crawler, make_article()) is None
+    assert crawler.stats.get_value("finews/dropped/shared_index_lost") == 1
+    assert not list((tmp_path / "site/_posts").glob("*.md"))
+    assert crawler.engine.reason == "shared_index_lost" and run.claim("NW202112312231871791") == Claim.LOST
+    crawler.signals.send_catch_log(signals.spider_closed, spider=None, reason="shared_index_lost")
+    assert not run.finished_its_plan("finished")
 
 
 @pytest.mark.parametrize(
@@ -117,12 +163,12 @@ def test_a_dropped_item_releases_its_claim(distributed, article, reason):
     assert crawler.stats.get_value(f"finews/dropped/{reason}") == 1
 
 
-def test_a_duplicate_releases_its_claim(distributed, tmp_path):
+def test_a_duplicate_is_marked_done_for_every_worker(distributed, tmp_path):
     crawler, run, shared = distributed
     Archive(tmp_path / "site").add_post(make_article().published_at, "NW202112312231871790", "an earlier run's post")
-    assert run.claim("NW202112312231871790")  # the shared index had not heard of it
+    assert run.claim("NW202112312231871790") == Claim.OURS  # the shared index had not heard of it
     assert write_all(crawler, make_article(title="again")) is None
-    assert shared.released == ["NW202112312231871790"]
+    assert shared.finished == {"NW202112312231871790"} and not shared.claims
     assert crawler.stats.get_value("finews/dropped/duplicate") == 1
 
 
@@ -131,11 +177,6 @@ def test_a_failed_write_releases_its_claim(distributed, tmp_path):
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "_posts").write_text("a file where the posts folder should be")
     run.claim("NW202112312231871790")
-
-    class Engine:  # the writer asks the engine to stop the run (here: just noted)
-        def close_spider_async(self, reason):
-            self.reason = reason
-
     crawler.engine = Engine()
     assert write_all(crawler, make_article()) is None
     assert shared.released == ["NW202112312231871790"] and crawler.engine.reason == "archive_not_writable"
@@ -210,46 +251,3 @@ def test_scrapy_fetch_writes_nothing_into_the_archive(tmp_path):
     process = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert process.returncode == 0, process.stderr[-2000:]
     assert not archive.exists()
-
-
-PROBE_SPIDER = """
-import scrapy
-from scrapy import signals
-from crawler.extensions.shared_work import wake_engine_soon
-
-
-class Probe(scrapy.Spider):
-    name = "probe"
-
-    async def start(self):
-        return
-        yield
-
-    @classmethod
-    def from_crawler(cls, crawler, *args, **kwargs):
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider.idle, signal=signals.spider_idle)
-        return spider
-
-    def idle(self):
-        try:
-            wake_engine_soon(self.crawler, 0.01)
-            result = "ok"
-        except Exception as exc:
-            result = repr(exc)
-        with open({out!r}, "w") as out:
-            out.write(result)
-"""
-
-
-def test_the_one_private_scrapy_api_is_still_there(tmp_path):
-    """wake_engine_soon() reaches into Scrapy's engine: this fails loudly when a release moves it."""
-    assert ".".join(scrapy.__version__.split(".")[:2]) in CHECKED_ON_SCRAPY, (
-        f"Scrapy {scrapy.__version__}: check wake_engine_soon() on it, then add it to CHECKED_ON_SCRAPY"
-    )
-    out = tmp_path / "result"
-    (tmp_path / "probe.py").write_text(PROBE_SPIDER.replace("{out!r}", repr(str(out))))
-    command = scrapy_command("runspider", str(tmp_path / "probe.py"), "--nolog")
-    process = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert process.returncode == 0, process.stderr[-2000:]
-    assert out.read_text() == "ok"

@@ -75,7 +75,7 @@ def test_liquid_in_body_is_not_executed():
 
 def test_source_with_markup_characters_is_escaped():
     post = render_post(make_article(source="A&B<b>[x]"), "AandB", "{info_code}", "//site")
-    assert "（文章来源：A&amp;B&lt;b&gt;[x]）" in post
+    assert "（文章来源：A&amp;B&lt;b&gt;&#91;x&#93;）" in post  # entities: text in an HTML block and in Markdown
     assert r"[返回A&amp;B&lt;b&gt;\[x\]新闻](//site/category/AandB.html)" in post  # text, never markup
 
 

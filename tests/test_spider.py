@@ -63,7 +63,8 @@ def test_select_skips_known_and_repeated(tmp_path):
     posts.mkdir()
     (posts / "2026-01-01-NW202601011111111111.md").write_text("x")
     s = spider(tmp_path)
-    chosen, _ = s.select([entry("202601011111111111"), entry("202601012222222222")])
+    chosen, new, _ = s.select([entry("202601011111111111"), entry("202601012222222222")])
+    assert new == chosen
     assert [e.article_id for e in chosen] == ["202601012222222222"]
     assert s.select([entry("202601012222222222")])[0] == []  # listed again in another category
     stats = s.crawler.stats.get_stats()
@@ -74,12 +75,12 @@ def test_select_skips_known_and_repeated(tmp_path):
 def test_select_in_backfill_keeps_the_range(tmp_path):
     s = spider(tmp_path, since="2026-01-10", until="2026-01-20")
     at = lambda day: datetime(2026, 1, day, 12, tzinfo=SHANGHAI)  # noqa: E731
-    chosen, reached_since = s.select(
+    chosen, _, reached_since = s.select(
         [entry("202601251111111111", at(25)), entry("202601151111111111", at(15)), entry("202601151111111112")]
     )
     assert [e.article_id for e in chosen] == ["202601151111111111", "202601151111111112"]  # id date as fallback
     assert not reached_since
-    assert s.select([entry("202601051111111111", at(5))]) == ([], True)
+    assert s.select([entry("202601051111111111", at(5))]) == ([], [], True)
 
 
 def test_next_page_on_the_live_host_stays_on_the_mirror(tmp_path):

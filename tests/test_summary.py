@@ -64,6 +64,7 @@ def test_report_has_stable_keys_and_beijing_times():
         "list_entries_not_taken": {"not_cms": 5},
         "http_errors": {"404": 1, "503": 2},
         "download_errors": {"twisted.internet.error.TimeoutError": 1},
+        "distributed": {"taken_over": 0, "left_to_others": 0},
         "retries": {"count": 3, "gave_up": 1, "backoff_seconds": 6.0},
     }
 

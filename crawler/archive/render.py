@@ -97,8 +97,17 @@ def quote_text(text: str) -> str:
     return markdown_text(text)
 
 
+def html_text(text: str) -> str:
+    """`text` as literal text inside an HTML element of a post, in an HTML block or in a Markdown
+    line alike: HTML-escaped, and the characters kramdown acts on in a span as numeric entities
+    (a backslash would show in an HTML block; an entity means the character in both)."""
+    return _MARKDOWN_ACTIVE_RE.sub(lambda m: f"&#{ord(m.group(1))};", html.escape(text, quote=False)).replace(
+        "~", "&#126;"
+    )
+
+
 def em_media_line(source: str) -> str:
-    return f'<p class="em_media">（文章来源：{html.escape(source, quote=False)}）</p>'
+    return f'<p class="em_media">（文章来源：{html_text(source)}）</p>'
 
 
 def _post(title: str, published_at, category: str, tag: str, parts: list[str]) -> str:

@@ -1,9 +1,9 @@
 """The Jekyll archive on disk: the posts it holds (the dedupe index) and writes into it.
 
 A file `YYYY-MM-DD-<key>.md` under `_posts/` or the old-posts folder means <key> is known
-(crawler/archive/index.py). With FINEWS_REDIS_URL set, the keys that workers on other
-machines have written (crawler/archive/shared.py) count as known too, and an unknown post
-is claimed before it is downloaded. Each feed (crawler/archive/feeds.py) writes under its
+(crawler/archive/index.py). With FINEWS_REDIS_URL set, workers on several machines share an
+index in Redis (crawler/archive/shared.py): an unknown post is claimed there before it is
+downloaded, held while it is written, and marked done once it is. Each feed (crawler/archive/feeds.py) writes under its
 own lock and temp-file names, so the two feeds may write one archive at the same time.
 """
 
@@ -19,7 +19,7 @@ from crawler.archive.feeds import FEEDS
 from crawler.archive.files import atomic_write
 from crawler.archive.index import scan_keys
 from crawler.archive.lock import ArchiveLock
-from crawler.archive.shared import SharedIndex
+from crawler.archive.shared import SharedIndex, archive_worker
 from crawler.items import SHANGHAI
 
 if TYPE_CHECKING:  # the archive needs no Scrapy: settings are any Scrapy-like mapping
@@ -31,6 +31,10 @@ TEMP_GLOB = ".finews-*.tmp"
 
 class ArchiveLinked(OSError):
     """A folder or file of the archive is a symbolic link (refused: exit status 6)."""
+
+
+class ClaimLost(Exception):
+    """Another worker took or wrote the post while this one fetched it: it is not written here."""
 
 
 def _links_in(folder: Path) -> list[Path]:
@@ -58,8 +62,11 @@ class Archive:
 
     @classmethod
     def from_settings(cls, settings: "BaseSettings", feed: str = "finews") -> "Archive":
-        shared = SharedIndex.from_settings(settings) if settings.get("FINEWS_REDIS_URL") else None
-        return cls(settings.get("FINEWS_ARCHIVE_DIR"), settings.get("FINEWS_OLD_POSTS_DIR"), feed, shared,
+        root = Path(settings.get("FINEWS_ARCHIVE_DIR")).resolve()
+        shared = None
+        if settings.get("FINEWS_REDIS_URL"):
+            shared = SharedIndex.from_settings(settings, archive_worker(str(root), feed))
+        return cls(root, settings.get("FINEWS_OLD_POSTS_DIR"), feed, shared,
                    settings.get("FINEWS_SITE_URL"), settings.get("FINEWS_SHARE_URL"))  # fmt: skip
 
     # --- what it holds -----------------------------------------------------------------------
@@ -73,22 +80,8 @@ class Archive:
         return self._known
 
     def __contains__(self, key: str) -> bool:
-        return key in self.known or (self.shared is not None and self.shared.is_done(key))
-
-    # --- claims (only with FINEWS_REDIS_URL; crawler/extensions/archive_run.py decides when) --
-    def claim(self, key: str) -> bool:
-        """Take an unknown post for this worker before downloading it (always yes on one machine)."""
-        return self.shared is None or self.shared.claim(key)
-
-    def release(self, key: str) -> None:
-        """Give up a claimed post that will not be written here, so another worker may try it."""
-        if self.shared is not None:
-            self.shared.release(key)
-
-    def mark_done(self, key: str) -> None:
-        """A post written here (add_post): known to every worker from now on."""
-        if self.shared is not None:
-            self.shared.done(key)
+        """Whether this archive holds the post (what other workers wrote is the shared index's)."""
+        return key in self.known
 
     # --- writing -----------------------------------------------------------------------------
     def post_path(self, published_at: datetime, key: str) -> Path:
@@ -97,11 +90,17 @@ class Archive:
         return self.posts_dir / f"{published_at.astimezone(SHANGHAI):%Y-%m-%d}-{key}.md"
 
     def add_post(self, published_at: datetime, key: str, text: str) -> Path:
-        """Write a post atomically and record its key as known (to every worker, in distributed mode)."""
+        """Write a post atomically and record its key as known (to every worker, in distributed mode).
+
+        Distributed: written only while this worker holds the post's claim (ClaimLost when another
+        took it; SharedIndexLost when Redis fails), and marked done in the shared index after."""
         path = self.post_path(published_at, key)
+        if self.shared is not None and not self.shared.hold(key):
+            raise ClaimLost(key)
         self.write(path, text)
         self.known.add(key)
-        self.mark_done(key)
+        if self.shared is not None:
+            self.shared.done(key)
         return path
 
     def write(self, path: Path, text: str) -> None:

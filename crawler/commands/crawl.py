@@ -4,14 +4,11 @@ Exit statuses: crawler/extensions/summary.py EXIT_STATUS, and Scrapy's own 1 (co
 start) and 2 (usage error, e.g. a bad -a argument).
 """
 
-import sys
-
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from crawler import statkeys as keys
-from crawler.config import check_settings, eviction_warning, reach_redis
-from crawler.extensions.summary import REDIS_UNREACHABLE
+from crawler.config import check_settings
 
 
 class Command(ScrapyCrawlCommand):
@@ -31,16 +28,6 @@ class Command(ScrapyCrawlCommand):
             raise UsageError(str(exc)) from None
         if hasattr(spidercls, "parse_arguments"):
             spidercls.parse_arguments(**opts.spargs)  # a UsageError here: message, exit status 2
-        if self.settings.get("FINEWS_REDIS_URL"):
-            try:
-                reach_redis(self.settings["FINEWS_REDIS_URL"])
-            except ConnectionError as exc:
-                print(f"scrapy crawl: {exc}", file=sys.stderr)
-                self.exitcode = REDIS_UNREACHABLE
-                return
-            warning = eviction_warning(self.settings["FINEWS_REDIS_URL"])
-            if warning:
-                print(f"scrapy crawl: warning: {warning}", file=sys.stderr)
         self.crawler = self.crawler_process.create_crawler(spidercls)
         self.crawler_process.crawl(self.crawler, **opts.spargs)
         self.crawler_process.start()

@@ -1,14 +1,26 @@
-"""`scrapy seed_redis`: mark every post of an archive folder done in the shared Redis index.
+"""`scrapy seed_redis`: make the shared Redis index of a distributed crawl, from an archive folder.
 
-Run it once before the first distributed crawl of an existing archive, so that no worker
-downloads an article the archive already holds:
+Workers refuse to crawl (exit status 8) until the index exists, so it is run
+- once before the first distributed crawl, on every machine whose archive already holds posts
+  (or once anywhere, when none does), and
+- again after Redis lost its data (restarted without persistence, FLUSHALL, evicted): on every
+  worker's archive, before any worker crawls again.
+It marks every post of FINEWS_ARCHIVE_DIR (and its old-posts folder) done, settles the claims
+this archive's workers left (done when the post is there, else released) and makes the index
+usable (the key <prefix>:epoch). Running it again is harmless.
+
     scrapy seed_redis -s FINEWS_REDIS_URL=redis://host:6379/0 -s FINEWS_ARCHIVE_DIR=/srv/finews
+Exit status 0, 2 (usage), 8 (Redis cannot be used).
 """
+
+import sys
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler.archive import Archive
+from crawler.archive.shared import SharedIndexLost, archive_worker
+from crawler.config import check_settings
 
 
 class Command(ScrapyCommand):
@@ -26,6 +38,20 @@ class Command(ScrapyCommand):
             raise UsageError("seed_redis takes no arguments; use -s FINEWS_ARCHIVE_DIR=... -s FINEWS_REDIS_URL=...")
         if not self.settings.get("FINEWS_REDIS_URL"):
             raise UsageError("set -s FINEWS_REDIS_URL=redis://host:port/db")
+        try:
+            check_settings(self.settings)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         archive = Archive.from_settings(self.settings)
-        added = archive.shared.seed(archive.known)
-        print(f"{len(archive.known)} posts in {archive.root}: {added} new to {archive.shared.done_key}")
+        shared, workers_here = archive.shared, archive_worker(str(archive.root), "")
+        try:
+            added = shared.seed(archive.known)
+            done, released = shared.settle(archive.known, lambda holder: holder.startswith(workers_here))
+        except SharedIndexLost as exc:
+            print(f"scrapy seed_redis: {exc}", file=sys.stderr)
+            self.exitcode = 8
+            return
+        print(
+            f"{len(archive.known)} posts in {archive.root}: {added} new to {shared.done_key}; "
+            f"claims of this archive's workers: {done} marked done, {released} released"
+        )

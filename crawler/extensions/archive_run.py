@@ -6,13 +6,20 @@ project sets FINEWS_FEED). For such a run this extension
   reason archive_locked, exit 3; not writable: archive_not_writable, exit 6) and lets it go
   when the spider closes;
 - gives the spider and the pipelines one Archive (`archive_run(crawler).archive`);
-- owns the claims of a distributed crawl (FINEWS_REDIS_URL): the spider claims each article
-  through `claim()` before asking for it; a written post is marked done by the archive as it
-  is written (Archive.add_post); every claimed article that is not written, for any reason
-  (item_dropped: invalid or duplicate,
-  item_error, the write failing, and this project's article_failed signal: download failure
-  or unparsable page), releases its claim here, and so does every claim still held when the
-  spider closes. Other workers may then take those articles.
+- owns the claims of a distributed crawl (FINEWS_REDIS_URL, crawler/archive/shared.py):
+  - when the spider opens, it checks the shared index is there and settles what this
+    worker's last run left;
+  - the spider claims each article through `claim()` before asking for it; a written post
+    is marked done by the archive as it is written (Archive.add_post); every claimed article
+    that is not written, for any reason (item_dropped: invalid or duplicate, item_error, the
+    write failing, and this project's article_failed signal: download failure or unparsable
+    page), releases its claim here, and so does every claim still held when the spider closes;
+  - an article another worker holds waits here: once the spider has nothing left to do, the
+    run takes over those whose claim was released or expired (a worker that failed or died),
+    for up to FINEWS_REDIS_IDLE_WAIT seconds without progress; any left unwritten keep the
+    run marked interrupted, so the next one reads as deep;
+  - Redis failing or losing its data (SharedIndexLost) stops the run at once: reason
+    shared_index_lost, exit status 8, the run marked interrupted.
 Spiders without a feed (`scrapy fetch`, `scrapy shell`, other projects' spiders) leave the
 archive alone: this extension and the archive pipelines stay off.
 """
@@ -20,14 +27,18 @@ archive alone: this extension and the archive pipelines stay off.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
-from scrapy import Spider, signals
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider, NotConfigured
+from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 from scrapy.settings import BaseSettings
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler import statkeys
 from crawler.archive import Archive, ArchiveLocked, Feed, feed_named
+from crawler.archive.shared import Claim, SharedIndexLost
 from crawler.items import fields
 from crawler.signals import article_failed
 
@@ -58,6 +69,11 @@ class ArchiveRun:
         self.feed = feed
         self.archive = Archive.from_settings(crawler.settings, feed.name)
         self.claimed: set[str] = set()  # claims held in a distributed crawl, until written or released
+        self.waiting: dict[str, Callable[[], Request]] = {}  # held by other workers: their requests, to take over
+        self.idle_wait = crawler.settings.getfloat("FINEWS_REDIS_IDLE_WAIT")
+        self.idle_since: float | None = None
+        self.lost: SharedIndexLost | None = None
+        self.left_to_others = 0  # articles others held that were not written when this run closed
 
     @classmethod
     def from_crawler(cls, crawler) -> ArchiveRun:
@@ -72,6 +88,7 @@ class ArchiveRun:
             (run.item_dropped, signals.item_dropped),
             (run.item_error, signals.item_error),
             (run.article_failed, article_failed),
+            (run.spider_idle, signals.spider_idle),
         ):
             crawler.signals.connect(handler, signal=signal)
         return run
@@ -104,6 +121,8 @@ class ArchiveRun:
             and not stats.get("spider_exceptions/count")  # a callback that broke lost what it was reading
             and not any(map(_transient, statkeys.DROPPED.read(stats)))  # an article to try again
             and not getattr(spider, "lists_not_resumed", None)
+            and self.lost is None
+            and not self.left_to_others  # articles another worker held and did not write
         )
 
     def spider_opened(self, spider) -> None:
@@ -115,24 +134,91 @@ class ArchiveRun:
         except OSError as exc:
             logger.error("Not crawling: the archive %s is not writable: %s", self.archive.root, exc)
             raise CloseSpider("archive_not_writable") from None
+        shared = self.archive.shared
+        if shared is not None:
+            try:
+                shared.open(self.archive.known)
+            except SharedIndexLost as exc:
+                self.lost = exc
+                logger.error("Not crawling: %s", exc)
+                raise CloseSpider("shared_index_lost") from None
+            warning = shared.eviction_warning()
+            if warning:
+                logger.warning("%s", warning)
 
     def spider_closed(self, spider, reason: str) -> None:
         for key in list(self.claimed):  # requested but never answered (the run was stopped)
             self.release(key)
+        self.left_to_others = sum(1 for key in self.waiting if not self._shared(self.archive.shared.is_done, key))
+        if self.left_to_others:
+            self.crawler.stats.set_value(statkeys.SHARED_LEFT_TO_OTHERS, self.left_to_others)
         self.archive.unlock(finished=self.finished_its_plan(reason))
 
+    # --- the shared index: every call through _shared() -----------------------------------------
+    def _shared(self, call: Callable, key: str):
+        """`call(key)` on the shared index; None once Redis is lost (the run is stopping)."""
+        if self.lost is not None:
+            return None
+        try:
+            return call(key)
+        except SharedIndexLost as exc:
+            self.lose(exc)
+            return None
+
+    def lose(self, exc: SharedIndexLost) -> None:
+        """Redis failed or lost its data: stop the run at once (exit status 8), said once."""
+        if self.lost is None:
+            self.lost = exc
+            logger.error("Stopping the run: %s", exc)
+            if self.crawler.engine is not None and self.crawler.engine.spider is not None:
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="shared_index_lost"))
+
     # --- claims --------------------------------------------------------------------------------
-    def claim(self, key: str) -> bool:
-        """Take an article before it is requested; False when another worker has it (distributed only)."""
-        if not self.archive.claim(key):
-            return False
-        if self.archive.shared is not None:
+    def claim(self, key: str, request: Callable[[], Request] | None = None) -> Claim:
+        """Take an article before it is requested (always OURS on one machine). ELSEWHERE: another
+        worker holds it, and `request()` makes the request to send if this run takes it over; DONE:
+        another worker wrote it; LOST: Redis is lost and the run stopping."""
+        if self.archive.shared is None:
+            return Claim.OURS
+        answer = self._shared(self.archive.shared.claim, key)
+        if answer is None:
+            return Claim.LOST
+        if answer == Claim.OURS:
             self.claimed.add(key)
-        return True
+        elif answer == Claim.ELSEWHERE and request is not None:
+            self.waiting[key] = request
+        return answer
 
     def release(self, key: str) -> None:
-        self.claimed.discard(key)
-        self.archive.release(key)
+        """Let go of a claim this run holds: done, when the archive holds the post (written now, or
+        by an earlier run the shared index had not heard of); else back to the other workers."""
+        if key in self.claimed:
+            self.claimed.discard(key)
+            shared = self.archive.shared
+            self._shared(shared.done if key in self.archive.known else shared.release, key)
+
+    def spider_idle(self, spider) -> None:
+        """Nothing left to do here: take over the articles other workers held and let go (released,
+        expired), and wait while others still hold some, up to FINEWS_REDIS_IDLE_WAIT without progress."""
+        if not self.waiting or self.lost is not None:
+            return
+        before, taken = len(self.waiting), 0
+        for key, request in list(self.waiting.items()):
+            answer = self._shared(self.archive.shared.claim, key)
+            if answer is None:
+                return
+            if answer != Claim.ELSEWHERE:
+                del self.waiting[key]
+            if answer == Claim.OURS:
+                self.claimed.add(key)
+                self.crawler.engine.crawl(request())
+                taken += 1
+        if taken:
+            self.crawler.stats.inc_value(statkeys.SHARED_TAKEN_OVER, taken)
+        if taken or len(self.waiting) < before or self.idle_since is None:
+            self.idle_since = time.monotonic()  # progress: the wait starts again
+        if taken or (self.waiting and time.monotonic() - self.idle_since < self.idle_wait):
+            raise DontCloseSpider
 
     def item_scraped(self, item, spider) -> None:
         self.release(self.feed.post_key(fields(item)))  # written: done already; no writer in this run: for others

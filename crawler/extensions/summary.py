@@ -28,11 +28,8 @@ EXIT_STATUS = {
     5: "too many article pages could not be fetched or parsed (FINEWS_MAX_ARTICLE_FAILURE_RATIO)",
     6: "the archive is not writable",
     7: "the run stopped before it finished (a signal, a shutdown, a closed spider): the next run fills the gap",
-    8: "the shared Redis (FINEWS_REDIS_URL) does not answer or refuses the credentials; nothing was done",
+    8: "the shared Redis (FINEWS_REDIS_URL) cannot be used or lost its data: the run stopped at once",
 }
-
-
-REDIS_UNREACHABLE = 8
 
 
 class RunSummary:
@@ -73,6 +70,8 @@ def exit_status(stats: dict, reason: str, max_article_failure_ratio: float) -> i
         return 3
     if reason == "archive_not_writable" or stats.get(keys.WRITE_ERRORS):
         return 6
+    if reason == "shared_index_lost":
+        return 8
     if reason != "finished":
         return 7
     if keys.LISTS_FAILED.read(stats) and not stats.get(keys.LISTS_READ):
@@ -110,6 +109,10 @@ def run_report(stats: dict, spider: str) -> dict:
         "list_entries_not_taken": keys.LIST_ENTRIES_REJECTED.read(stats),
         "http_errors": {status: n for status, n in statuses.items() if not status.startswith(("2", "3"))},
         "download_errors": dict(sorted({**_SCRAPY_EXCEPTIONS.read(stats), **keys.DOWNLOAD_FAILED.read(stats)}.items())),
+        "distributed": {
+            "taken_over": stats.get(keys.SHARED_TAKEN_OVER, 0),
+            "left_to_others": stats.get(keys.SHARED_LEFT_TO_OTHERS, 0),
+        },
         "retries": {
             "count": stats.get("retry/count", 0),
             "gave_up": stats.get("retry/max_reached", 0),

@@ -8,6 +8,7 @@ stops at the source line (`p.em_media`) or the editor line: what follows is not 
 """
 
 import re
+from html import escape
 from urllib.parse import urljoin
 
 import nh3
@@ -43,6 +44,7 @@ _DROP = "finews-drop"  # the tag junk is renamed to before it is removed
 _SPLIT = "finews-split"  # not an allowed tag: the sanitizer removes it and keeps the texts around it
 _TEXT_PIECE = 2048  # characters: longer texts are sanitized in pieces
 _TABLE_STRUCTURE = {"table", "thead", "tbody", "tfoot", "tr"}
+_BLOCK_TAGS = {"p", "table", "ul", "ol"}  # what a block of the output is
 
 
 def clean_body(body: HtmlElement, base_url: str) -> tuple[list[str], str]:
@@ -60,8 +62,44 @@ def clean_body(body: HtmlElement, base_url: str) -> tuple[list[str], str]:
     pieces = _sanitize(html).split(_SEPARATOR)[:-1] if html.count(_SEPARATOR) == len(walker.blocks) else None
     if pieces is None or len(pieces) != len(walker.blocks):  # the page's own text held the separator
         pieces = [_sanitize(lxml_html.tostring(b, encoding="unicode", with_tail=False)) for b in walker.blocks]
-    blocks = (_trim(block.strip()) for block in pieces)
+    blocks = (_trim(block) for piece in pieces for block in _single_elements(piece.strip()))
     return [block for block in blocks if block and block != "<p></p>"], walker.media
+
+
+def _single_elements(block: str) -> list[str]:
+    """A sanitized block as blocks that are one element each, with no text outside it.
+
+    The sanitizer parses as a browser does, which may split a block: a <div> inside a paragraph
+    closes it (`<p></p>text<p></p>`), text inside a table but outside its cells moves before it.
+    Text outside an element on a post's line is Markdown to kramdown (links, javascript: URLs):
+    each loose run of text and inline elements becomes a paragraph of its own.
+    """
+    if block.startswith("<p>") and block.endswith("</p>") and block.count("</p>") == 1:
+        return [block]  # a paragraph holds no block: the common case, decided without parsing
+    if not block:
+        return []
+    root = lxml_html.fragment_fromstring(block, create_parent="div")
+    if (not (root.text or "").strip(_SPACE) and len(root) == 1 and root[0].tag in _BLOCK_TAGS
+            and not (root[0].tail or "").strip(_SPACE)):  # fmt: skip
+        return [block]
+    blocks, run = [], []
+
+    def end_run() -> None:
+        if "".join(run).strip(_SPACE):
+            blocks.append("<p>" + "".join(run).strip(_SPACE) + "</p>")
+        run.clear()
+
+    run.append(escape(root.text or "", quote=False))
+    for child in root:
+        markup = lxml_html.tostring(child, encoding="unicode", with_tail=False)
+        if child.tag in _BLOCK_TAGS:
+            end_run()
+            blocks.append(markup)
+        else:
+            run.append(markup)
+        run.append(escape(child.tail or "", quote=False))
+    end_run()
+    return blocks
 
 
 def _split_long_texts(block) -> None:

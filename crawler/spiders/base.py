@@ -7,9 +7,8 @@ claims on articles, are the ArchiveRun extension's (crawler/extensions/archive_r
 """
 
 import re
-from collections.abc import Callable
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, partial
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest, UsageError
@@ -19,6 +18,7 @@ from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
 from crawler import statkeys as keys
 from crawler.archive import Feed
+from crawler.archive.shared import Claim
 from crawler.extensions.archive_run import ArchiveRun, archive_run
 from crawler.ids import article_id_from_url
 from crawler.items import SHANGHAI, Article, ListEntry, ListPage
@@ -146,10 +146,11 @@ class ArchiveSpider(scrapy.Spider):
             stats.max_value(keys.PROGRESS_NEWEST_DAY, max(days).isoformat())
         return entries
 
-    def select(self, entries: list[ListEntry]) -> tuple[list[ListEntry], bool]:
-        """The entries to fetch, and whether the list went past `since` (backfill)."""
+    def select(self, entries: list[ListEntry]) -> tuple[list[ListEntry], list[ListEntry], bool]:
+        """The entries to fetch; the entries new to the archive (those, and those another worker holds
+        in a distributed crawl); whether the list went past `since` (backfill)."""
         stats = self.crawler.stats
-        chosen, reached_since = [], False
+        chosen, new, reached_since = [], [], False
         for entry in entries:
             if self.since:
                 day = _entry_day(entry)
@@ -163,14 +164,23 @@ class ArchiveSpider(scrapy.Spider):
             key = self.feed.entry_key(entry)
             if key in self.run.archive:
                 stats.inc_value(keys.SKIPPED("known"))
-            elif key in self.requested:
+                continue
+            if key in self.requested:
                 stats.inc_value(keys.SKIPPED("listed_twice"))
-            elif not self.run.claim(key):  # only with FINEWS_REDIS_URL: another worker has it
+                continue
+            claim = self.run.claim(key, partial(self.article_request, entry))  # distributed: may be another's
+            if claim == Claim.DONE:
+                stats.inc_value(keys.SKIPPED("known"))  # another worker wrote it
+                continue
+            if claim == Claim.LOST:  # the run is stopping
+                continue
+            self.requested.add(key)
+            new.append(entry)
+            if claim == Claim.ELSEWHERE:  # the run takes it over if that worker lets go of it
                 stats.inc_value(keys.SKIPPED("claimed_elsewhere"))
             else:
-                self.requested.add(key)
                 chosen.append(entry)
-        return chosen, reached_since
+        return chosen, new, reached_since
 
     def go_deeper(self, new_entries: list[ListEntry], reached_since: bool) -> bool:
         """Whether the next list page is worth reading, given what this one held."""
@@ -200,13 +210,14 @@ class ArchiveSpider(scrapy.Spider):
         self.old_entries_seen[name] = self.old_entries_seen.get(name, 0) + old
         return self.old_entries_seen[name] < self.resume_pages * first
 
-    def article_request(self, entry: ListEntry, callback: Callable, errback: Callable) -> scrapy.Request:
-        """Articles go before the next list page (bounded queue on long backfills); `requested`
+    def article_request(self, entry: ListEntry) -> scrapy.Request:
+        """The request of an article page, read by the spider's parse_article (article_failed when it
+        fails). Articles go before the next list page (bounded queue on long backfills); `requested`
         already dedupes them, so Scrapy's fingerprint set need not hold them too."""
         self.crawler.stats.inc_value(keys.ARTICLES_REQUESTED)
         url = self.settings["FINEWS_ARTICLE_URL"].format(id=entry.article_id)
-        return scrapy.Request(url, callback=callback, errback=errback, cb_kwargs={"entry": entry}, priority=1,
-                              dont_filter=True)  # fmt: skip
+        return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
+                              cb_kwargs={"entry": entry}, priority=1, dont_filter=True)  # fmt: skip
 
     @staticmethod
     def entry_of(response: Response) -> ListEntry:

@@ -105,9 +105,9 @@ class EastMoneySpider(ArchiveSpider):
             self.logger.error("List %s page %d unreadable (%s): %s", category.name, page, reason, response.url)
             return
         entries = self.take_list(category.name, listing)
-        new_entries, reached_since = self.select(entries)
-        for entry in new_entries:
-            yield self.article_request(entry, self.parse_article, self.article_failed)
+        chosen, new_entries, reached_since = self.select(entries)
+        for entry in chosen:
+            yield self.article_request(entry)
         if not self.next_page_wanted(category.name, page, entries, new_entries, reached_since):
             return
         if self.lists == "api" and not _is_last_api_page(listing, page):

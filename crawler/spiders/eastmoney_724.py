@@ -67,9 +67,9 @@ class FastNewsSpider(ArchiveSpider):
                 stats.inc_value(keys.DROPPED("no_title" if not entry.title else "no_time"))
             else:
                 complete.append(entry)
-        new_entries, reached_since = self.select(complete)
-        for entry in new_entries:
-            yield self.article_request(entry, self.parse_article, self.article_failed)
+        chosen, new_entries, reached_since = self.select(complete)
+        for entry in chosen:
+            yield self.article_request(entry)
         if listing.cursor and self.next_page_wanted(FAST_LIST, page, entries, new_entries, reached_since):
             yield self.list_request(listing.cursor, page + 1)
 
