@@ -5,13 +5,14 @@ is one line naming the setting and what it accepts, and `scrapy crawl` exits 2. 
 themselves are in crawler/settings.py.
 """
 
+from contextlib import suppress
 from string import Formatter
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from crawler import settings as defaults
 from crawler.archive import FEEDS
-from crawler.archive.shared import shown_url
+from crawler.archive.shared import SharedIndexLost, redis_client, shown_url
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -64,11 +65,14 @@ def check_settings(settings: "BaseSettings") -> None:
 
 
 def _check_redis(url: str) -> None:
-    """The URL is a Redis URL (whether Redis answers is asked when the run starts: exit status 8)."""
+    """The URL is a Redis URL redis-py takes (whether Redis answers, and whether the distributed
+    extra is installed, is asked when the run starts: exit status 8)."""
     if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
         raise ValueError(
             f"setting FINEWS_REDIS_URL must be a redis://, rediss:// or unix:// URL, not {shown_url(url)!r}"
         )
+    with suppress(SharedIndexLost):  # no distributed extra: said when the run starts
+        redis_client(url)  # ValueError: a URL redis-py cannot take (a bad port, a bad option)
 
 
 def _check_number(name: str, value, kind: type, low, high, meaning: str) -> None:

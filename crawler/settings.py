@@ -78,8 +78,10 @@ ITEM_PIPELINES = {
 # --- several machines sharing one Redis (README "Running on several machines") -------------
 FINEWS_REDIS_URL = None  # e.g. redis://10.0.0.5:6379/0; unset: one machine, the archive folder is the index
 FINEWS_REDIS_PREFIX = "finews"  # prefix of every Redis key this project uses
-FINEWS_REDIS_CLAIM_TTL = 600  # seconds a worker's claim on an article lasts (a killed worker's expire)
-FINEWS_REDIS_IDLE_WAIT = 30  # seconds a worker with nothing left waits for articles others claimed, to take them over
+FINEWS_REDIS_CLAIM_TTL = (
+    300  # seconds a worker's claim on an article lasts until it is written (a killed worker's expire)
+)
+FINEWS_REDIS_IDLE_WAIT = 60  # seconds a worker with nothing left waits, without progress, to take over others' claims
 FINEWS_REDIS_TIMEOUT = 10  # seconds a Redis call may take before the run stops (exit status 8)
 
 EXTENSIONS = {

@@ -61,6 +61,7 @@ PROGRESS_NEWEST_DAY = "finews/progress/newest_day"  # the newest ISO day any lis
 RETRY_BACKOFF_SECONDS = "finews/retry/backoff_seconds"
 
 # Distributed mode (FINEWS_REDIS_URL)
+SHARED_LOST = "finews/shared/lost"  # why the shared Redis could not be used (the run stopped: exit status 8)
 SHARED_TAKEN_OVER = "finews/shared/taken_over"  # articles other workers held and let go, fetched by this run
 SHARED_LEFT_TO_OTHERS = "finews/shared/left_to_others"  # ... still held by others (unwritten) when it closed
 EXIT_STATUS = "finews/exit_status"

@@ -3,7 +3,7 @@
 import subprocess
 from pathlib import Path
 
-from crawler.archive import LOCK_GLOB
+from crawler.archive import LOCK_GLOB, WORKER_ID_GLOB
 from fixtures.testing import crawl_command
 from tests.conftest import REPO
 
@@ -30,6 +30,8 @@ def start_crawl(
 
 
 def archive_files(archive: Path) -> dict[str, str]:
-    """Every file of an archive (but its lock files) by relative path, with its text."""
-    files = sorted(p for p in archive.rglob("*") if p.is_file() and not p.match(LOCK_GLOB))
+    """Every file of an archive (but its lock files and worker ids) by relative path, with its text."""
+    files = sorted(
+        p for p in archive.rglob("*") if p.is_file() and not p.match(LOCK_GLOB) and not p.match(WORKER_ID_GLOB)
+    )
     return {str(p.relative_to(archive)): p.read_text(encoding="utf-8") for p in files}

@@ -52,6 +52,9 @@ class FakeSharedIndex:
         self.claims.add(key)
         return Claim.OURS
 
+    def claim_all(self, keys):
+        return [self.claim(key) for key in keys]
+
     def hold(self, key):
         return self.claim(key) == Claim.OURS
 
@@ -77,6 +80,11 @@ class Engine:
         self.reason = reason
 
 
+def claim(run, key):
+    """What the spider does before it asks for an article: claim it (with the request to take it over)."""
+    return run.claim_all({key: lambda: None})[0]
+
+
 def crawler_for(spidercls, tmp_path, **settings):
     crawler = get_crawler(spidercls, project_settings(FINEWS_ARCHIVE_DIR=str(tmp_path / "site"), **settings))
     crawler.stats.open_spider()
@@ -89,6 +97,7 @@ def distributed(tmp_path):
     crawler = crawler_for(EastMoneySpider, tmp_path)
     run = archive_run(crawler)
     run.archive.shared = FakeSharedIndex(taken_elsewhere={"NW202112312231879999"})
+    run.opened = True  # as after spider_opened
     return crawler, run, run.archive.shared
 
 
@@ -115,19 +124,19 @@ def test_the_spider_and_the_pipelines_share_one_archive(tmp_path):
 
 def test_a_written_post_is_done_for_every_worker(distributed):
     crawler, run, shared = distributed
-    assert run.claim("NW202112312231871790") == Claim.OURS
+    assert claim(run, "NW202112312231871790") == Claim.OURS
     assert write_all(crawler, make_article())
     assert shared.finished == {"NW202112312231871790"} and not shared.claims and not run.claimed
 
 
 def test_an_article_claimed_by_another_worker_is_not_taken(distributed):
     _, run, _ = distributed
-    assert run.claim("NW202112312231879999") == Claim.ELSEWHERE
+    assert claim(run, "NW202112312231879999") == Claim.ELSEWHERE
 
 
 def test_a_post_another_worker_took_meanwhile_is_not_written(distributed, tmp_path):
     crawler, run, shared = distributed
-    run.claim("NW202112312231871790")
+    claim(run, "NW202112312231871790")
     shared.claims.discard("NW202112312231871790")
     shared.elsewhere.add("NW202112312231871790")  # its claim expired and another worker took it
     assert write_all(crawler, make_article()) is None
@@ -138,12 +147,12 @@ def test_a_post_another_worker_took_meanwhile_is_not_written(distributed, tmp_pa
 def test_a_lost_redis_writes_nothing_more_and_stops_the_run(distributed, tmp_path):
     crawler, run, shared = distributed
     crawler.engine = Engine()
-    run.claim("NW202112312231871790")
+    claim(run, "NW202112312231871790")
     shared.lost = True
     assert write_all(crawler, make_article()) is None
     assert crawler.stats.get_value("finews/dropped/shared_index_lost") == 1
     assert not list((tmp_path / "site/_posts").glob("*.md"))
-    assert crawler.engine.reason == "shared_index_lost" and run.claim("NW202112312231871791") == Claim.LOST
+    assert crawler.engine.reason == "shared_index_lost" and claim(run, "NW202112312231871791") == Claim.LOST
     crawler.signals.send_catch_log(signals.spider_closed, spider=None, reason="shared_index_lost")
     assert not run.finished_its_plan("finished")
 
@@ -157,7 +166,7 @@ def test_a_lost_redis_writes_nothing_more_and_stops_the_run(distributed, tmp_pat
 )
 def test_a_dropped_item_releases_its_claim(distributed, article, reason):
     crawler, run, shared = distributed
-    run.claim(article.info_code)
+    claim(run, article.info_code)
     assert write_all(crawler, article) is None
     assert shared.released == [article.info_code] and not shared.claims
     assert crawler.stats.get_value(f"finews/dropped/{reason}") == 1
@@ -166,7 +175,7 @@ def test_a_dropped_item_releases_its_claim(distributed, article, reason):
 def test_a_duplicate_is_marked_done_for_every_worker(distributed, tmp_path):
     crawler, run, shared = distributed
     Archive(tmp_path / "site").add_post(make_article().published_at, "NW202112312231871790", "an earlier run's post")
-    assert run.claim("NW202112312231871790") == Claim.OURS  # the shared index had not heard of it
+    assert claim(run, "NW202112312231871790") == Claim.OURS  # the shared index had not heard of it
     assert write_all(crawler, make_article(title="again")) is None
     assert shared.finished == {"NW202112312231871790"} and not shared.claims
     assert crawler.stats.get_value("finews/dropped/duplicate") == 1
@@ -176,7 +185,7 @@ def test_a_failed_write_releases_its_claim(distributed, tmp_path):
     crawler, run, shared = distributed
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "_posts").write_text("a file where the posts folder should be")
-    run.claim("NW202112312231871790")
+    claim(run, "NW202112312231871790")
     crawler.engine = Engine()
     assert write_all(crawler, make_article()) is None
     assert shared.released == ["NW202112312231871790"] and crawler.engine.reason == "archive_not_writable"
@@ -184,7 +193,7 @@ def test_a_failed_write_releases_its_claim(distributed, tmp_path):
 
 def test_an_article_that_gives_no_item_releases_its_claim_and_is_counted(distributed):
     crawler, run, shared = distributed
-    run.claim("NW202112312231871790")
+    claim(run, "NW202112312231871790")
     crawler.signals.send_catch_log(article_failed, key="NW202112312231871790", reason="http_404")
     assert shared.released == ["NW202112312231871790"]
     assert crawler.stats.get_value("finews/dropped/http_404") == 1
@@ -192,15 +201,15 @@ def test_an_article_that_gives_no_item_releases_its_claim_and_is_counted(distrib
 
 def test_an_item_error_releases_its_claim(distributed):
     crawler, run, shared = distributed
-    run.claim("NW202112312231871790")
+    claim(run, "NW202112312231871790")
     crawler.signals.send_catch_log(signals.item_error, item=make_article(), spider=None, response=None, failure=None)
     assert shared.released == ["NW202112312231871790"]
 
 
 def test_claims_still_held_when_the_spider_closes_are_released(distributed):
     crawler, run, shared = distributed
-    run.claim("NW202112312231871790")
-    run.claim("NW202112312231871791")
+    claim(run, "NW202112312231871790")
+    claim(run, "NW202112312231871791")
     crawler.signals.send_catch_log(signals.spider_closed, spider=None, reason="shutdown")
     assert sorted(shared.released) == ["NW202112312231871790", "NW202112312231871791"] and not shared.claims
 

@@ -59,7 +59,7 @@ def post_keys(files: dict[str, str]) -> set[str]:
 
 
 def done_set(url: str) -> set[str]:
-    return SharedIndex(url, "finews", 2, "test").done_keys()
+    return SharedIndex(url, "finews", 2).done_keys()
 
 
 def posts_in(*archives: Path) -> int:
@@ -200,6 +200,31 @@ def test_redis_killed_mid_crawl_and_restarted_empty(large_mirror, large_mirror_a
         rerun_after_seeding(base_url, url, tmp_path, large_mirror_archive)
 
 
+def test_a_redis_restarted_with_its_data_is_refused_until_seeded(large_mirror, large_mirror_archive, tmp_path):
+    """Persistence may lose the newest writes: an index made before the restart is not trusted."""
+    import redis
+
+    _server, base_url = large_mirror
+    executable, folder = need_tool("redis-server"), tmp_path / "redis"
+    folder.mkdir()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with local_redis_server(folder, executable, port=port) as url:
+        ready_redis(url)
+        settings = {"FINEWS_REDIS_URL": url, **WORKER_SETTINGS}
+        scrapy_crawl(base_url, tmp_path / "worker1", *ARGS, **settings)
+        redis.Redis.from_url(url).save()  # a snapshot: the restart brings the index back
+    with local_redis_server(folder, executable, port=port) as url:
+        assert done_set(url) == post_keys(large_mirror_archive)
+        refused = scrapy_crawl(base_url, tmp_path / "worker2", *ARGS, status=8, **settings)
+        assert "restarted since its index was made" in refused.stderr
+        assert " 0 new" in seed(url, tmp_path / "worker1")
+        scrapy_crawl(base_url, tmp_path / "worker2", *ARGS, **settings)
+    assert union(tmp_path / "worker1", tmp_path / "worker2") == large_mirror_archive
+    assert not posts_in(tmp_path / "worker2")
+
+
 def test_redis_flushed_mid_crawl(large_mirror, large_mirror_archive, tmp_path):
     import redis
 
@@ -209,7 +234,7 @@ def test_redis_flushed_mid_crawl(large_mirror, large_mirror_archive, tmp_path):
         statuses = fault_during_two_workers(base_url, url, tmp_path, redis.Redis.from_url(url).flushall)
         assert statuses == [8, 8]
         for n in (1, 2):
-            assert "lost its data" in stopped_on_redis(tmp_path / f"worker{n}.log")
+            assert "lost or re-made its index" in stopped_on_redis(tmp_path / f"worker{n}.log")
         union(tmp_path / "worker1", tmp_path / "worker2")
         rerun_after_seeding(base_url, url, tmp_path, large_mirror_archive)
 
@@ -282,3 +307,8 @@ def test_a_redis_that_would_evict_keys_is_warned_about(tmp_path, shared):
         client.config_set("maxmemory-policy", "noeviction")
         client.config_set("maxmemory", "0")
     assert "evicts keys under memory pressure (allkeys-lru)" in process.stderr
+
+
+def test_a_malformed_redis_url_is_a_usage_error(tmp_path):
+    process = scrapy_crawl("http://127.0.0.1:9", tmp_path / "archive", status=2, FINEWS_REDIS_URL="redis://h:port/0")
+    assert "FINEWS_REDIS_URL is not a Redis URL" in process.stderr and "Traceback" not in process.stderr

@@ -18,6 +18,17 @@ Scrapy): commands, spiders, pipelines and extensions import it, never the other 
 
 from crawler.archive.feeds import ARTICLES, FAST_NEWS, FEEDS, Feed, feed_named
 from crawler.archive.lock import LOCK_GLOB, ArchiveLocked
-from crawler.archive.store import TEMP_GLOB, Archive
+from crawler.archive.store import TEMP_GLOB, WORKER_ID_GLOB, Archive
 
-__all__ = ["ARTICLES", "FAST_NEWS", "FEEDS", "LOCK_GLOB", "TEMP_GLOB", "Archive", "ArchiveLocked", "Feed", "feed_named"]
+__all__ = [
+    "ARTICLES",
+    "FAST_NEWS",
+    "FEEDS",
+    "LOCK_GLOB",
+    "TEMP_GLOB",
+    "WORKER_ID_GLOB",
+    "Archive",
+    "ArchiveLocked",
+    "Feed",
+    "feed_named",
+]

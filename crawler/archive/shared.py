@@ -1,48 +1,49 @@
 """The post index that workers on several machines share in Redis (setting FINEWS_REDIS_URL).
 
 Each worker reads the news lists itself and asks only for the articles it claimed:
-- claim: before an article is requested, SET NX with an expiry (FINEWS_REDIS_CLAIM_TTL);
-- hold: just before its post is written, the claim is checked to be this worker's and made
-  permanent, so that no other worker takes the article while the file is being written;
+- claim: before an article is requested, SET with an expiry (FINEWS_REDIS_CLAIM_TTL) unless
+  some worker wrote it or holds it; a list page's entries are claimed in one round trip;
+- hold: just before its post is written, the claim is checked to be this worker's and kept
+  without expiry, so that no other worker takes the article while the file is being written;
 - done: once written, the key joins the done set and the claim goes;
 - release: an article that will not be written here goes back to the others.
-A worker's name is stable across runs (host, archive folder, feed), so a rerun settles what a
-stopped run left: claims of posts it wrote become done, the others are released.
+A worker is named by the random id its archive keeps for the feed (Archive.worker_id), so a
+rerun settles what a stopped run left: claims of posts it wrote become done, others released.
 
-Every call checks that the index is still there (the key <prefix>:epoch, made by
-`scrapy seed_redis`): a Redis that was flushed or restarted without its data has none, and
-answers like a new one would, so a worker that went on would write what others wrote. Any
-Redis error (refused, reset, timeout, credentials) or a missing epoch raises SharedIndexLost,
-and every later call raises it too: the run stops (exit status 8) and never writes a post it
-holds no claim for. Unset FINEWS_REDIS_URL and nothing here runs: one machine, the archive
-folder is the index.
+The index is valid for one life of one Redis: `scrapy seed_redis` writes the key <prefix>:epoch,
+"<Redis run_id> <random>". A worker reads it when it starts, refuses an index without one or one
+made before Redis last restarted (a restart may have lost the newest writes, even with
+persistence), and every script compares it: a flushed, emptied or re-seeded Redis stops the
+worker. Any Redis error (refused, reset: redis-py is told not to reconnect silently, timeout,
+credentials) or a changed epoch raises SharedIndexLost, and every later call raises it too: the
+run stops (exit status 8) and never writes a post it holds no claim for. Unset
+FINEWS_REDIS_URL and nothing here runs: one machine, the archive folder is the index.
 """
 
-import socket
+import secrets
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
+    import redis
     from scrapy.settings import BaseSettings
 
 
 class Claim(IntEnum):
     """What asking for a claim answers (the scripts below return these numbers)."""
 
-    LOST = -1  # no index: Redis lost its data
+    LOST = -1  # the index is not the one this worker started with: Redis lost or re-made it
     DONE = 0  # some worker wrote the post
     OURS = 1  # this worker holds it
     ELSEWHERE = 2  # another worker holds it
 
 
-LOST, DONE, OURS = Claim.LOST, Claim.DONE, Claim.OURS
-
-# KEYS: epoch, done set, the key's claim; ARGV: the post key, this worker, claim seconds (0: no expiry).
+# KEYS: epoch, done set, the key's claim; ARGV: the post key, this worker, claim seconds (0: no
+# expiry), the epoch this worker started with.
 _CLAIM = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('GET', KEYS[1]) ~= ARGV[4] then return -1 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 0 end
 local holder = redis.call('GET', KEYS[3])
 if holder and holder ~= ARGV[2] then return 2 end
@@ -50,32 +51,22 @@ if ARGV[3] == '0' then redis.call('SET', KEYS[3], ARGV[2]) else redis.call('SET'
 return 1
 """
 _DONE = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('GET', KEYS[1]) ~= ARGV[4] then return -1 end
 redis.call('SADD', KEYS[2], ARGV[1])
 if redis.call('GET', KEYS[3]) == ARGV[2] then redis.call('DEL', KEYS[3]) end
 return 0
 """
 _RELEASE = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('GET', KEYS[1]) ~= ARGV[4] then return -1 end
 if redis.call('GET', KEYS[3]) == ARGV[2] then redis.call('DEL', KEYS[3]) end
 return 0
 """
+_SCRIPTS = {"claim": _CLAIM, "done": _DONE, "release": _RELEASE}
+RESEED = "run `scrapy seed_redis` with every worker's archive, then crawl again"
 
 
 class SharedIndexLost(Exception):
     """The shared Redis cannot be used, or lost its data: the run stops (exit status 8)."""
-
-
-def _client(url: str, timeout: float):
-    """A redis-py client of `url` (the `distributed` extra; nothing is sent yet)."""
-    try:
-        import redis
-    except ImportError:
-        raise SharedIndexLost(
-            "cannot be used: FINEWS_REDIS_URL needs the distributed extra (redis missing): "
-            "pip install 'finews-crawler[distributed]'"
-        ) from None
-    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=timeout, socket_connect_timeout=timeout)
 
 
 def shown_url(url: str) -> str:
@@ -84,90 +75,130 @@ def shown_url(url: str) -> str:
     return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1], query="", fragment="").geturl()
 
 
-def archive_worker(root: str, feed: str) -> str:
-    """The stable name of the worker that writes `feed` into the archive folder `root` on this host."""
-    return f"{socket.gethostname()}:{root}:{feed}"
+def new_worker_id() -> str:
+    """A new random worker id (kept by the archive, one per feed)."""
+    return secrets.token_hex(8)
+
+
+def redis_client(url: str, timeout: float = 10.0) -> "redis.Redis":
+    """A redis-py client of `url` that never retries or reconnects silently (nothing is sent yet).
+
+    ValueError for a URL redis-py cannot take; SharedIndexLost without the `distributed` extra.
+    """
+    try:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+    except ImportError:
+        raise SharedIndexLost(
+            "FINEWS_REDIS_URL needs the distributed extra (redis is missing): pip install 'finews-crawler[distributed]'"
+        ) from None
+    try:
+        return redis.Redis.from_url(url, decode_responses=True, socket_timeout=timeout,
+                                    socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0))  # fmt: skip
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"setting FINEWS_REDIS_URL is not a Redis URL redis-py takes ({exc}): {shown_url(url)!r}"
+        ) from None
 
 
 class SharedIndex:
     """Post keys done and claimed by the workers of a distributed crawl, in Redis."""
 
-    def __init__(self, url: str, prefix: str, claim_ttl: int, worker: str, timeout: float = 10.0, client=None):
+    def __init__(self, url: str, prefix: str, claim_ttl: int, timeout: float = 10.0, client=None):
         self.epoch_key = f"{prefix}:epoch"
         self.done_key = f"{prefix}:done"
         self.claim_prefix = f"{prefix}:claim:"
         self.claim_ttl = claim_ttl
-        self.worker = worker
-        self.url = shown_url(url)
+        self.url, self.timeout = url, timeout
+        self.worker = ""  # this worker's claim value: "<worker id>@<where>", set by open()
+        self.epoch = ""  # the index this worker started with
         self.lost: SharedIndexLost | None = None  # once lost, every call raises it
-        self._connect = lambda: client or _client(url, timeout)
-        self.client = None  # connected at the first call
+        self.client = client  # connected at the first call
         self._scripts: dict = {}
 
     @classmethod
-    def from_settings(cls, settings: "BaseSettings", worker: str) -> "SharedIndex":
+    def from_settings(cls, settings: "BaseSettings") -> "SharedIndex":
         return cls(settings["FINEWS_REDIS_URL"], settings.get("FINEWS_REDIS_PREFIX"),
-                   settings.getint("FINEWS_REDIS_CLAIM_TTL"), worker, settings.getfloat("FINEWS_REDIS_TIMEOUT"))  # fmt: skip
+                   settings.getint("FINEWS_REDIS_CLAIM_TTL"), settings.getfloat("FINEWS_REDIS_TIMEOUT"))  # fmt: skip
 
     # --- calls ---------------------------------------------------------------------------------
-    def _redis(self, call, *args, **kwargs):
-        """One Redis call: the client's method named `call`, or `call(client)`; SharedIndexLost (kept for
-        every later call) when Redis fails or lost its data."""
-        if self.lost is not None:
-            raise self.lost
+    def _connected(self):
         if self.client is None:
             try:
-                self.client = self._connect()
-            except SharedIndexLost as exc:
-                self.lost = exc
-                raise
-            self._scripts = {name: self.client.register_script(text) for name, text in
-                             (("claim", _CLAIM), ("done", _DONE), ("release", _RELEASE))}  # fmt: skip
+                self.client = redis_client(self.url, self.timeout)
+            except (SharedIndexLost, ValueError) as exc:
+                self._lose(f"cannot be used: {exc}")
+            self._scripts = {name: self.client.register_script(text) for name, text in _SCRIPTS.items()}
+        return self.client
+
+    def _redis(self, call, *args, **kwargs):
+        """One Redis call: the client's method named `call`, or `call(client)`; SharedIndexLost (kept for
+        every later call) when Redis fails or the index is not the one this worker started with."""
+        if self.lost is not None:
+            raise self.lost
+        client = self._connected()  # SharedIndexLost without the extra or with a bad URL
         import redis
 
         try:
-            answer = getattr(self.client, call)(*args, **kwargs) if isinstance(call, str) else call(self.client)
+            answer = getattr(client, call)(*args, **kwargs) if isinstance(call, str) else call(client)
         except redis.RedisError as exc:
             self._lose(f"does not answer: {' '.join(str(exc).split()) or type(exc).__name__}")
-        if answer == LOST:
-            self._lose("lost its data (no finews index: flushed, restarted empty or evicted); "
-                       "run `scrapy seed_redis` with every worker's archive, then crawl again")  # fmt: skip
+        if answer == Claim.LOST or (isinstance(answer, list) and Claim.LOST in answer):
+            self._lose(f"lost or re-made its index (flushed, restarted, evicted or seeded again); {RESEED}")
         return answer
 
     def _lose(self, what: str):
-        self.lost = SharedIndexLost(f"the shared Redis at {self.url} {what}")
+        self.lost = SharedIndexLost(f"the shared Redis at {shown_url(self.url)} {what}")
         raise self.lost
 
-    def _script(self, name: str, key: str, ttl: int | None = None) -> int:
-        keys = [self.epoch_key, self.done_key, self.claim_prefix + key]
-        return self._redis(lambda _client: self._scripts[name](keys=keys, args=[key, self.worker, ttl or 0]))
+    def _scripted(self, name: str, keys: list[str], ttl: int = 0, holder: str | None = None) -> list[int]:
+        """Script `name` over `keys`, as this worker (or as `holder`), in one round trip."""
+
+        def run(client: "redis.Redis") -> list[int]:
+            pipe = client.pipeline(transaction=False)
+            for key in keys:
+                self._scripts[name](keys=[self.epoch_key, self.done_key, self.claim_prefix + key],
+                                    args=[key, holder or self.worker, ttl, self.epoch], client=pipe)  # fmt: skip
+            return pipe.execute()
+
+        return self._redis(run) if keys else []
 
     # --- what a worker does --------------------------------------------------------------------
-    def open(self, known: Iterable[str]) -> None:
-        """At the start of a run: check the index is there, then settle what this worker's last run
-        left (its posts marked done, its other claims released)."""
-        if not self._redis("exists", self.epoch_key):
-            self._lose("holds no finews index (new, flushed or restarted empty): "
-                       "run `scrapy seed_redis` with every worker's archive, then crawl again")  # fmt: skip
-        self.settle(set(known), lambda holder: holder == self.worker)
+    def open(self, worker: str, known: Iterable[str]) -> None:
+        """At the start of a run, as `worker` (a worker id, then "@" and where it runs): check the index
+        is there and made in this life of Redis, then settle what this worker's last run left (its
+        posts marked done, its other claims released)."""
+        epoch = self._redis("get", self.epoch_key)
+        if epoch is None:
+            self._lose(f"holds no finews index (new, flushed or restarted empty): {RESEED}")
+        if epoch.split(" ", 1)[0] != self._run_id():
+            self._lose(f"restarted since its index was made (it may have lost the newest posts): {RESEED}")
+        self.epoch, self.worker = epoch, worker
+        worker_id = worker.split("@", 1)[0]
+        self.settle(set(known), lambda holder: holder.split("@", 1)[0] == worker_id)
 
     def claim(self, key: str) -> Claim:
         """Take `key` for this worker before it is requested: OURS, DONE (some worker wrote it) or
         ELSEWHERE (another worker holds it)."""
-        return Claim(self._script("claim", key, self.claim_ttl))
+        return self.claim_all([key])[0]
+
+    def claim_all(self, keys: list[str]) -> list[Claim]:
+        """claim() for each key, in one round trip."""
+        return [Claim(answer) for answer in self._scripted("claim", keys, self.claim_ttl)]
 
     def hold(self, key: str) -> bool:
         """Just before the post is written: True when the claim is (still, or again) this worker's, and
         then kept without expiry until done(); False when another worker has it or wrote it."""
-        return self._script("claim", key) == OURS
+        return self._scripted("claim", [key])[0] == Claim.OURS
 
     def done(self, key: str) -> None:
         """The post is written: known to every worker from now on."""
-        self._script("done", key)
+        self._scripted("done", [key])
 
     def release(self, key: str) -> None:
         """The article will not be written here: let another worker (or a later run) try it."""
-        self._script("release", key)
+        self._scripted("release", [key])
 
     def is_done(self, key: str) -> bool:
         """Whether some worker wrote the post."""
@@ -175,25 +206,28 @@ class SharedIndex:
 
     # --- keeping the index whole ---------------------------------------------------------------
     def settle(self, known: set[str], mine: Callable[[str], bool]) -> tuple[int, int]:
-        """Claims whose holder `mine(holder)` accepts: done when the post is in `known`, else released.
-        Returns (marked done, released)."""
-        settled = [0, 0]
+        """Claims whose holder `mine(holder)` accepts: done when the post is in `known`, else released
+        (each only if it is still that holder's). Returns (marked done, released)."""
         names = self._redis(lambda client: list(client.scan_iter(match=self.claim_prefix + "*", count=1000)))
-        for name in names:
-            holder = self._redis("get", name)
-            if holder is None or not mine(holder):
-                continue
-            key = name[len(self.claim_prefix) :]
-            if key in known:
-                self._script("done", key)
-            else:
-                self._redis("delete", name)
-            settled[key not in known] += 1
-        return settled[0], settled[1]
+        holders = self._redis("mget", names) if names else []
+        settled = {"done": 0, "release": 0}
+        for name, holder in zip(names, holders, strict=True):
+            if holder is not None and mine(holder):
+                key = name[len(self.claim_prefix) :]
+                script = "done" if key in known else "release"
+                self._scripted(script, [key], holder=holder)  # compare-and-delete, as the holder would
+                settled[script] += 1
+        return settled["done"], settled["release"]
 
     def seed(self, keys: Iterable[str], batch: int = 10_000) -> int:
-        """Mark existing posts done (from an archive folder) and make the index usable (its epoch);
-        returns how many keys were new to Redis."""
+        """Mark existing posts done (from an archive folder) and make the index usable: an epoch of this
+        life of Redis, kept when there is one already; returns how many keys were new to Redis."""
+        run_id = self._run_id()
+        epoch = self._redis("get", self.epoch_key)
+        if epoch is None or epoch.split(" ", 1)[0] != run_id:
+            epoch = f"{run_id} {secrets.token_hex(8)}"
+            self._redis("set", self.epoch_key, epoch)
+        self.epoch = epoch
         added, chunk = 0, []
         for key in keys:
             chunk.append(key)
@@ -202,22 +236,34 @@ class SharedIndex:
                 chunk = []
         if chunk:
             added += self._redis("sadd", self.done_key, *chunk)
-        self._redis("set", self.epoch_key, datetime.now(UTC).isoformat(), nx=True)
         return added
 
+    def _run_id(self) -> str:
+        """Redis's id of its current life (a new one at each restart); "-" where INFO is not allowed."""
+        import redis
+
+        def read(client: "redis.Redis") -> str:
+            try:
+                return client.info("server").get("run_id", "-")
+            except redis.ResponseError:  # INFO renamed or disabled (some managed services)
+                return "-"
+
+        return self._redis(read)
+
     def eviction_warning(self) -> str | None:
-        """A warning when Redis would evict keys (the done set, claims, the epoch) under memory pressure;
-        None when it would not, or does not say (CONFIG is off on some services)."""
+        """A warning when Redis may evict the done set or held claims under memory pressure (allkeys-*
+        policies; volatile-* ones evict only claims that expire anyway); None otherwise, or when Redis
+        does not say (CONFIG is off on some services)."""
         import redis
 
         try:
-            config = self._connect().config_get("maxmemory*")
-        except (redis.RedisError, SharedIndexLost):
+            config = self._connected().config_get("maxmemory*")
+        except redis.RedisError:
             return None
         policy = config.get("maxmemory-policy", "noeviction")
-        if policy == "noeviction" or config.get("maxmemory", "0") == "0":
+        if not policy.startswith("allkeys") or config.get("maxmemory", "0") == "0":
             return None
-        return (f"the shared Redis at {self.url} evicts keys under memory pressure ({policy}): "
+        return (f"the shared Redis at {shown_url(self.url)} evicts keys under memory pressure ({policy}): "
                 "a lost done set means posts written twice; set maxmemory-policy noeviction")  # fmt: skip
 
     def done_keys(self) -> set[str]:

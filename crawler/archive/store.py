@@ -9,6 +9,7 @@ own lock and temp-file names, so the two feeds may write one archive at the same
 
 import os
 import re
+import socket
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -19,14 +20,16 @@ from crawler.archive.feeds import FEEDS
 from crawler.archive.files import atomic_write
 from crawler.archive.index import scan_keys
 from crawler.archive.lock import ArchiveLock
-from crawler.archive.shared import SharedIndex, archive_worker
+from crawler.archive.shared import SharedIndex, new_worker_id
 from crawler.items import SHANGHAI
 
 if TYPE_CHECKING:  # the archive needs no Scrapy: settings are any Scrapy-like mapping
     from scrapy.settings import BaseSettings
 
 _KEY_RE = re.compile(r"[A-Za-z0-9]{1,64}")  # fullmatch: ASCII only, no trailing newline
+_WORKER_ID_RE = re.compile(r"[0-9a-f]{16}")
 TEMP_GLOB = ".finews-*.tmp"
+WORKER_ID_GLOB = ".finews.*.worker"  # one per feed, in distributed mode (never copy it to another worker)
 
 
 class ArchiveLinked(OSError):
@@ -57,16 +60,14 @@ class Archive:
         self.old_posts_dir = self.root / old_posts_dir
         self.index_dirs = [self.posts_dir, self.old_posts_dir]
         self.temp_prefix = TEMP_GLOB.replace("*.tmp", f"{feed}-")
+        self.feed = feed
         self._lock = ArchiveLock.for_feed(self.root, feed)
         self._known: set[str] | None = None
 
     @classmethod
     def from_settings(cls, settings: "BaseSettings", feed: str = "finews") -> "Archive":
-        root = Path(settings.get("FINEWS_ARCHIVE_DIR")).resolve()
-        shared = None
-        if settings.get("FINEWS_REDIS_URL"):
-            shared = SharedIndex.from_settings(settings, archive_worker(str(root), feed))
-        return cls(root, settings.get("FINEWS_OLD_POSTS_DIR"), feed, shared,
+        shared = SharedIndex.from_settings(settings) if settings.get("FINEWS_REDIS_URL") else None
+        return cls(settings.get("FINEWS_ARCHIVE_DIR"), settings.get("FINEWS_OLD_POSTS_DIR"), feed, shared,
                    settings.get("FINEWS_SITE_URL"), settings.get("FINEWS_SHARE_URL"))  # fmt: skip
 
     # --- what it holds -----------------------------------------------------------------------
@@ -82,6 +83,40 @@ class Archive:
     def __contains__(self, key: str) -> bool:
         """Whether this archive holds the post (what other workers wrote is the shared index's)."""
         return key in self.known
+
+    # --- the worker of a distributed crawl ----------------------------------------------------
+    def worker_path(self, feed: str | None = None) -> Path:
+        return self.root / WORKER_ID_GLOB.replace("*", feed or self.feed)
+
+    def worker_id(self) -> str:
+        """This archive's random worker id for the feed, made on first use (`.finews.<feed>.worker`):
+        its claims in the shared index are known as its own by every later run, on any host."""
+        path = self.worker_path()
+        try:
+            known = path.read_text(encoding="ascii").strip()
+            if _WORKER_ID_RE.fullmatch(known):
+                return known
+        except (FileNotFoundError, UnicodeDecodeError):
+            pass
+        worker_id = new_worker_id()
+        atomic_write(path, worker_id + "\n", self.temp_prefix)
+        return worker_id
+
+    def worker_ids(self) -> set[str]:
+        """The worker ids the archive holds, of every feed (none made here)."""
+        ids = set()
+        for feed in FEEDS:
+            try:
+                text = self.worker_path(feed.name).read_text(encoding="ascii").strip()
+            except (FileNotFoundError, UnicodeDecodeError):
+                continue
+            if _WORKER_ID_RE.fullmatch(text):
+                ids.add(text)
+        return ids
+
+    def worker_name(self) -> str:
+        """The value of this worker's claims: its id, then where it runs (for a person reading Redis)."""
+        return f"{self.worker_id()}@{socket.gethostname()}:{self.root}:{self.feed}"
 
     # --- writing -----------------------------------------------------------------------------
     def post_path(self, published_at: datetime, key: str) -> Path:
@@ -145,7 +180,7 @@ class Archive:
         index page is a symbolic link: writes never follow one out of the archive. (The archive's
         root itself may be a link: it is resolved once.)"""
         folders = [self.posts_dir, self.old_posts_dir, *(self.root / feed.index_dir for feed in FEEDS)]
-        for path in [*folders, self._lock.path]:
+        for path in [*folders, self._lock.path, *(self.worker_path(feed.name) for feed in FEEDS)]:
             if path.is_symlink():
                 raise ArchiveLinked(f"{path} is a symbolic link; the archive's folders and files must be its own")
         for folder in folders[2:]:  # index pages: a handful of files, checked each run

@@ -5,12 +5,16 @@ Workers refuse to crawl (exit status 8) until the index exists, so it is run
   (or once anywhere, when none does), and
 - again after Redis lost its data (restarted without persistence, FLUSHALL, evicted): on every
   worker's archive, before any worker crawls again.
+- again after every restart of Redis: a worker refuses an index made before Redis last started
+  (even with persistence the newest writes may be gone).
 It marks every post of FINEWS_ARCHIVE_DIR (and its old-posts folder) done, settles the claims
 this archive's workers left (done when the post is there, else released) and makes the index
-usable (the key <prefix>:epoch). Running it again is harmless.
+usable (the key <prefix>:epoch, kept while Redis runs). It holds both feeds' locks, so it never
+runs beside a crawl of this archive; running it again is harmless.
 
     scrapy seed_redis -s FINEWS_REDIS_URL=redis://host:6379/0 -s FINEWS_ARCHIVE_DIR=/srv/finews
-Exit status 0, 2 (usage), 8 (Redis cannot be used).
+Exit status 0, 2 (usage), 3 (a crawl holds the archive), 6 (archive not readable), 8 (Redis
+cannot be used).
 """
 
 import sys
@@ -18,8 +22,8 @@ import sys
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.archive import Archive
-from crawler.archive.shared import SharedIndexLost, archive_worker
+from crawler.archive import FEEDS, Archive, ArchiveLocked
+from crawler.archive.shared import SharedIndexLost
 from crawler.config import check_settings
 
 
@@ -42,16 +46,28 @@ class Command(ScrapyCommand):
             check_settings(self.settings)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        archive = Archive.from_settings(self.settings)
-        shared, workers_here = archive.shared, archive_worker(str(archive.root), "")
+        archives = [Archive.from_settings(self.settings, feed.name) for feed in FEEDS]  # each feed's lock
+        archive, shared = archives[0], archives[0].shared
         try:
+            for each in archives:
+                each.lock(crawl=False)
+            ids = archive.worker_ids()
             added = shared.seed(archive.known)
-            done, released = shared.settle(archive.known, lambda holder: holder.startswith(workers_here))
+            done, released = shared.settle(archive.known, lambda holder: holder.split("@", 1)[0] in ids)
+        except ArchiveLocked as exc:
+            return self.fail(3, f"{exc}; nothing was done, run it again when the crawl has ended")
         except SharedIndexLost as exc:
-            print(f"scrapy seed_redis: {exc}", file=sys.stderr)
-            self.exitcode = 8
-            return
+            return self.fail(8, str(exc))
+        except OSError as exc:
+            return self.fail(6, f"the archive {archive.root} cannot be read: {exc}")
+        finally:
+            for each in archives:
+                each.unlock()
         print(
             f"{len(archive.known)} posts in {archive.root}: {added} new to {shared.done_key}; "
             f"claims of this archive's workers: {done} marked done, {released} released"
         )
+
+    def fail(self, status: int, message: str) -> None:
+        print(f"scrapy seed_redis: {message}", file=sys.stderr)
+        self.exitcode = status

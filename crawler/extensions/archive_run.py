@@ -73,6 +73,7 @@ class ArchiveRun:
         self.idle_wait = crawler.settings.getfloat("FINEWS_REDIS_IDLE_WAIT")
         self.idle_since: float | None = None
         self.lost: SharedIndexLost | None = None
+        self.opened = self.closing = False  # the spider opened (the lock is taken); it is closing
         self.left_to_others = 0  # articles others held that were not written when this run closed
 
     @classmethod
@@ -137,87 +138,109 @@ class ArchiveRun:
         shared = self.archive.shared
         if shared is not None:
             try:
-                shared.open(self.archive.known)
+                shared.open(self.archive.worker_name(), self.archive.known)
             except SharedIndexLost as exc:
-                self.lost = exc
-                logger.error("Not crawling: %s", exc)
+                self.lose(exc)
                 raise CloseSpider("shared_index_lost") from None
+            except OSError as exc:  # the worker id could not be written
+                logger.error("Not crawling: the archive %s is not writable: %s", self.archive.root, exc)
+                raise CloseSpider("archive_not_writable") from None
             warning = shared.eviction_warning()
             if warning:
                 logger.warning("%s", warning)
+        self.opened = True
 
     def spider_closed(self, spider, reason: str) -> None:
-        for key in list(self.claimed):  # requested but never answered (the run was stopped)
-            self.release(key)
-        self.left_to_others = sum(1 for key in self.waiting if not self._shared(self.archive.shared.is_done, key))
+        self.closing = True
+        if self.claimed:  # requested but never answered (the run was stopped)
+            self.release_all(list(self.claimed))
+        if self.waiting:
+            answers = self._shared(self.archive.shared.claim_all, list(self.waiting)) or []
+            self.release_all([key for key, answer in zip(self.waiting, answers, strict=False) if answer == Claim.OURS])
+            self.left_to_others = len(answers) - answers.count(Claim.DONE) if answers else len(self.waiting)
         if self.left_to_others:
             self.crawler.stats.set_value(statkeys.SHARED_LEFT_TO_OTHERS, self.left_to_others)
         self.archive.unlock(finished=self.finished_its_plan(reason))
 
     # --- the shared index: every call through _shared() -----------------------------------------
-    def _shared(self, call: Callable, key: str):
-        """`call(key)` on the shared index; None once Redis is lost (the run is stopping)."""
+    def _shared(self, call: Callable, *args):
+        """`call(*args)` on the shared index; None once Redis is lost (the run is stopping)."""
         if self.lost is not None:
             return None
         try:
-            return call(key)
+            return call(*args)
         except SharedIndexLost as exc:
             self.lose(exc)
             return None
 
     def lose(self, exc: SharedIndexLost) -> None:
-        """Redis failed or lost its data: stop the run at once (exit status 8), said once."""
-        if self.lost is None:
-            self.lost = exc
-            logger.error("Stopping the run: %s", exc)
-            if self.crawler.engine is not None and self.crawler.engine.spider is not None:
-                deferred_from_coro(self.crawler.engine.close_spider_async(reason="shared_index_lost"))
+        """Redis failed or lost its data: stop the run at once (exit status 8, stat finews/shared/lost),
+        said once."""
+        if self.lost is not None:
+            return
+        self.lost = exc
+        self.crawler.stats.set_value(statkeys.SHARED_LOST, str(exc))
+        logger.error("%s: %s", "Stopping the run" if self.opened else "Not crawling", exc)
+        engine = self.crawler.engine
+        if self.opened and not self.closing and engine is not None and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason="shared_index_lost"))
 
     # --- claims --------------------------------------------------------------------------------
-    def claim(self, key: str, request: Callable[[], Request] | None = None) -> Claim:
-        """Take an article before it is requested (always OURS on one machine). ELSEWHERE: another
-        worker holds it, and `request()` makes the request to send if this run takes it over; DONE:
-        another worker wrote it; LOST: Redis is lost and the run stopping."""
+    def claim_all(self, requests: dict[str, Callable[[], Request]]) -> list[Claim]:
+        """Take articles before they are requested, in one round trip: for each key of `requests`,
+        OURS (always, on one machine); ELSEWHERE: another worker holds it, and its `request()` makes
+        the request to send if this run takes it over; DONE: another worker wrote it; LOST: Redis is
+        lost and the run stopping."""
         if self.archive.shared is None:
-            return Claim.OURS
-        answer = self._shared(self.archive.shared.claim, key)
-        if answer is None:
-            return Claim.LOST
-        if answer == Claim.OURS:
-            self.claimed.add(key)
-        elif answer == Claim.ELSEWHERE and request is not None:
-            self.waiting[key] = request
-        return answer
+            return [Claim.OURS] * len(requests)
+        answers = self._shared(self.archive.shared.claim_all, list(requests))
+        if answers is None:
+            return [Claim.LOST] * len(requests)
+        for (key, request), answer in zip(requests.items(), answers, strict=True):
+            if answer == Claim.OURS:
+                self.claimed.add(key)
+            elif answer == Claim.ELSEWHERE:
+                self.waiting[key] = request
+        return answers
 
     def release(self, key: str) -> None:
         """Let go of a claim this run holds: done, when the archive holds the post (written now, or
         by an earlier run the shared index had not heard of); else back to the other workers."""
         if key in self.claimed:
-            self.claimed.discard(key)
-            shared = self.archive.shared
+            self.release_all([key])
+
+    def release_all(self, keys: list[str]) -> None:
+        shared = self.archive.shared
+        self.claimed.difference_update(keys)
+        for key in keys:
             self._shared(shared.done if key in self.archive.known else shared.release, key)
 
     def spider_idle(self, spider) -> None:
         """Nothing left to do here: take over the articles other workers held and let go (released,
-        expired), and wait while others still hold some, up to FINEWS_REDIS_IDLE_WAIT without progress."""
+        expired), and wait while the others make progress on the rest, or for up to
+        FINEWS_REDIS_IDLE_WAIT seconds without any."""
         if not self.waiting or self.lost is not None:
             return
-        before, taken = len(self.waiting), 0
-        for key, request in list(self.waiting.items()):
-            answer = self._shared(self.archive.shared.claim, key)
-            if answer is None:
-                return
-            if answer != Claim.ELSEWHERE:
-                del self.waiting[key]
+        before = len(self.waiting)
+        answers = self._shared(self.archive.shared.claim_all, list(self.waiting))
+        if answers is None:
+            return
+        taken = []
+        for key, answer in zip(list(self.waiting), answers, strict=True):
             if answer == Claim.OURS:
                 self.claimed.add(key)
-                self.crawler.engine.crawl(request())
-                taken += 1
+                taken.append(self.waiting[key]())
+            if answer != Claim.ELSEWHERE:
+                del self.waiting[key]
         if taken:
-            self.crawler.stats.inc_value(statkeys.SHARED_TAKEN_OVER, taken)
-        if taken or len(self.waiting) < before or self.idle_since is None:
-            self.idle_since = time.monotonic()  # progress: the wait starts again
-        if taken or (self.waiting and time.monotonic() - self.idle_since < self.idle_wait):
+            self.crawler.stats.inc_value(statkeys.SHARED_TAKEN_OVER, len(taken))
+            for request in taken:
+                self.crawler.engine.crawl(request)
+            self.idle_since = None  # busy again: the wait starts anew at the next idle moment
+            raise DontCloseSpider
+        if len(self.waiting) < before or self.idle_since is None:
+            self.idle_since = time.monotonic()  # the others made progress
+        if self.waiting and time.monotonic() - self.idle_since < self.idle_wait:
             raise DontCloseSpider
 
     def item_scraped(self, item, spider) -> None:

@@ -70,7 +70,7 @@ def exit_status(stats: dict, reason: str, max_article_failure_ratio: float) -> i
         return 3
     if reason == "archive_not_writable" or stats.get(keys.WRITE_ERRORS):
         return 6
-    if reason == "shared_index_lost":
+    if reason == "shared_index_lost" or stats.get(keys.SHARED_LOST):
         return 8
     if reason != "finished":
         return 7

@@ -151,6 +151,7 @@ class ArchiveSpider(scrapy.Spider):
         in a distributed crawl); whether the list went past `since` (backfill)."""
         stats = self.crawler.stats
         chosen, new, reached_since = [], [], False
+        unknown: dict[str, ListEntry] = {}  # claimed at once, below (one Redis round trip)
         for entry in entries:
             if self.since:
                 day = _entry_day(entry)
@@ -164,21 +165,20 @@ class ArchiveSpider(scrapy.Spider):
             key = self.feed.entry_key(entry)
             if key in self.run.archive:
                 stats.inc_value(keys.SKIPPED("known"))
-                continue
-            if key in self.requested:
+            elif key in self.requested or key in unknown:
                 stats.inc_value(keys.SKIPPED("listed_twice"))
-                continue
-            claim = self.run.claim(key, partial(self.article_request, entry))  # distributed: may be another's
+            else:
+                unknown[key] = entry
+        requests = {key: partial(self.article_request, entry) for key, entry in unknown.items()}
+        for (key, entry), claim in zip(unknown.items(), self.run.claim_all(requests), strict=True):
             if claim == Claim.DONE:
                 stats.inc_value(keys.SKIPPED("known"))  # another worker wrote it
-                continue
-            if claim == Claim.LOST:  # the run is stopping
-                continue
-            self.requested.add(key)
-            new.append(entry)
-            if claim == Claim.ELSEWHERE:  # the run takes it over if that worker lets go of it
+            elif claim == Claim.ELSEWHERE:  # the run takes it over if that worker lets go of it
                 stats.inc_value(keys.SKIPPED("claimed_elsewhere"))
-            else:
+            if claim in (Claim.OURS, Claim.ELSEWHERE):
+                self.requested.add(key)
+                new.append(entry)
+            if claim == Claim.OURS:
                 chosen.append(entry)
         return chosen, new, reached_since
 
