@@ -76,6 +76,7 @@ ITEM_PIPELINES = {
     "pipelines.write.WritePostPipeline": 300,
 }
 # --- several machines sharing one Redis (README "Running on several machines") -------------
+FINEWS_SITE_TEMPLATE = None  # `scrapy archive build`: the Jekyll template folder; unset: site/ of this checkout
 FINEWS_REDIS_URL = None  # e.g. redis://10.0.0.5:6379/0; unset: one machine, the archive folder is the index
 FINEWS_REDIS_PREFIX = "finews"  # prefix of every Redis key this project uses
 FINEWS_REDIS_CLAIM_TTL = (

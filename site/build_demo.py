@@ -1,13 +1,15 @@
-"""Build the demo site offline: copy this template to TARGET, crawl the bundled mirror into it, `jekyll build`.
+"""Build the demo site offline: crawl the bundled mirror into TARGET, then `scrapy archive build` it.
 
     python site/build_demo.py TARGET        # then: python -m http.server -d TARGET/_site
 
 Both spiders (`eastmoney`, `eastmoney_724`) crawl the mirror served on 127.0.0.1, with
-FINEWS_SITE_URL empty so the posts' back links are root-relative and work on a local server.
-Run it again on the same TARGET and the crawls add nothing; the template files are refreshed.
+FINEWS_SITE_URL empty so the posts' back links are root-relative and work on a local server;
+the build takes this template (the archive has none of its own) and, when Pagefind is
+installed (extra `site`), makes the search index. Run it again on the same TARGET and the
+crawls add nothing; the site is built anew.
 """
 
-import shutil
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -16,9 +18,8 @@ TEMPLATE = Path(__file__).resolve().parent
 REPO = TEMPLATE.parent
 sys.path.insert(0, str(REPO))
 
-from fixtures.testing import crawl_command, serve  # noqa: E402
+from fixtures.testing import crawl_command, scrapy_command, serve  # noqa: E402
 
-NOT_TEMPLATE = shutil.ignore_patterns("README.md", "build_demo.py", "__pycache__", "_site", ".jekyll-cache")
 SPIDERS = ("eastmoney", "eastmoney_724")
 
 
@@ -27,10 +28,6 @@ def build(target: Path) -> Path:
     target = Path(target).resolve()
     if target == TEMPLATE or TEMPLATE in target.parents:
         raise ValueError(f"TARGET must be outside the template folder {TEMPLATE}")
-    jekyll = shutil.which("jekyll")
-    if not jekyll:
-        raise FileNotFoundError("jekyll is not installed (Debian: apt-get install jekyll)")
-    shutil.copytree(TEMPLATE, target, ignore=NOT_TEMPLATE, dirs_exist_ok=True)
     server, base_url = serve()
     try:
         for spider in SPIDERS:
@@ -38,7 +35,11 @@ def build(target: Path) -> Path:
             subprocess.run(command, cwd=REPO, check=True)
     finally:
         server.shutdown()
-    subprocess.run([jekyll, "build", "--quiet"], cwd=target, check=True)
+    search = [] if importlib.util.find_spec("pagefind") else ["--no-search"]
+    if search:
+        print("pagefind is not installed (pip install -e '.[site]'): the demo has no search index", file=sys.stderr)
+    command = scrapy_command("archive", "build", *search, settings={"FINEWS_ARCHIVE_DIR": target})
+    subprocess.run(command, cwd=REPO, check=True)
     return target / "_site"
 
 
@@ -51,7 +52,7 @@ def main(argv: list[str]) -> int:
     except subprocess.CalledProcessError as exc:
         print(f"failed: {' '.join(map(str, exc.cmd[:4]))} … exited with {exc.returncode}", file=sys.stderr)
         return 1
-    except (ValueError, FileNotFoundError) as exc:
+    except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
     posts = len(list((site.parent / "_posts").glob("*.md")))

@@ -167,8 +167,8 @@ def test_an_archive_that_is_not_writable_is_exit_status_6(archive, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        ([], "export or maintain"),
-        (["tidy"], "export or maintain"),
+        ([], "export, maintain, build, publish or doctor"),
+        (["tidy"], "export, maintain, build, publish or doctor"),
         (["maintain"], "needs --move-older-than DAYS, --fix-categories or both"),
         (["maintain", "--move-older-than", "-1"], "0 or more days"),
         (["maintain", "--fix-categories", "-o", "x"], "-o belongs to export"),

@@ -1,4 +1,6 @@
-"""The demo site (site/build_demo.py) in headless Chromium: home -> post -> category -> home, and /emnews/.
+"""Built sites in headless Chromium: the demo (site/build_demo.py): home -> post -> category -> home,
+and /emnews/; a large archive (`scrapy archive build`): a source's page 2 to a post of the
+old-posts folder, and a Chinese search from the search page to the post that holds the word.
 
 Screenshots go to test-artifacts/screenshots/. Needs jekyll, chromium, chromedriver and selenium:
 skipped locally without them, failed under CI=true.
@@ -17,6 +19,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
+from fixtures.testing import scrapy_command, synthesize_archive
 from tests.conftest import FIXTURES, REPO, need_tool
 
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
@@ -43,6 +46,14 @@ class LoggingHandler(SimpleHTTPRequestHandler):
         pass
 
 
+def served(folder):
+    """Serve `folder` on 127.0.0.1: (server, base URL); the server's `log` has (path, status)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(LoggingHandler, directory=str(folder)))
+    server.log = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The demo site built by THE command and served on 127.0.0.1: (base URL, log of (path, status))."""
@@ -51,10 +62,23 @@ def site(tmp_path_factory):
     build = subprocess.run([sys.executable, str(REPO / "site" / "build_demo.py"), str(target)],
                            capture_output=True, text=True, timeout=300)  # fmt: skip
     assert build.returncode == 0, build.stdout + build.stderr[-3000:]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(LoggingHandler, directory=str(target / "_site")))
-    server.log = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", server.log
+    server, base_url = served(target / "_site")
+    yield base_url, server.log
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def large_site(tmp_path_factory):
+    """An archive of 1,200 posts (one source has 600: two pages), a quarter in old_post/, built with
+    search by `scrapy archive build` and served: (base URL, log, the big source's posts newest first)."""
+    need_tool("jekyll")
+    root = tmp_path_factory.mktemp("large") / "archive"
+    by_slug = synthesize_archive(root, 1200, sources=8, big_share=0.5)
+    command = scrapy_command("archive", "build", settings={"FINEWS_ARCHIVE_DIR": root})
+    build = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stdout + build.stderr[-3000:]
+    server, base_url = served(root / "_site")
+    yield base_url, server.log, max(by_slug.values(), key=len)
     server.shutdown()
 
 
@@ -157,4 +181,63 @@ def test_emnews(browser, site):
     assert browser.find_element(By.CSS_SELECTOR, ".post-meta time").text.endswith(" +0800")
     follow(browser, By.PARTIAL_LINK_TEXT, "返回东财滚动新闻")
     assert urlsplit(browser.current_url).path == "/emnews/"
+    assert [entry for entry in log if entry[1] >= 400] == []
+
+
+def post_path(path) -> str:
+    year, month, day, name = path.name.split("-", 3)
+    return f"/{year}/{month}/{day}/{name.removesuffix('.md')}.html"
+
+
+def test_an_old_post_through_its_sources_second_page(browser, large_site):
+    from selenium.webdriver.common.by import By
+
+    site_url, log, posts = large_site
+    oldest = posts[-1]
+    assert oldest.parent.name == "old_post" and len(posts) == 600
+    browser.get(site_url + post_path(posts[0]))
+    follow(browser, By.PARTIAL_LINK_TEXT, "返回财经媒体0000新闻")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "财经媒体0000新闻"
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".post-list li")) == 500
+    follow(browser, By.CSS_SELECTOR, ".pager a[rel=next]")
+    assert urlsplit(browser.current_url).path.endswith("/page2.html")
+    assert "第 2 / 2 页" in browser.find_element(By.CSS_SELECTOR, ".list-count").text
+    browser.save_screenshot(str(SCREENSHOTS / "category-page2.png"))
+    follow(browser, By.CSS_SELECTOR, f'.post-list a[href="{post_path(oldest)}"]')
+    assert browser.find_element(By.CSS_SELECTOR, "h1.post-title").text == "财经媒体0000第0号快评：锂电池"
+    assert [entry for entry in log if entry[1] >= 400] == []
+
+
+def test_a_chinese_word_of_a_body_is_found_and_leads_to_its_post(browser, large_site):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    site_url, log, posts = large_site
+
+    def number(path) -> int:  # the post's number; its body says 标记<number>
+        return int(path.stem.rsplit("-", 1)[1][10:])
+
+    # a post of the old-posts folder whose 标记<number> begins no other post's (numbers go to 1199)
+    wanted = next(p for p in reversed(posts) if 120 <= number(p) < 300 and p.parent.name == "old_post")
+    number = number(wanted)
+    browser.get(site_url + "/search.html")
+    box = WebDriverWait(browser, 15).until(lambda d: d.find_element(By.CSS_SELECTOR, ".pagefind-ui__search-input"))
+
+    def search(query: str) -> str:
+        """Type `query`; the UI's message once it answers that query (it answers as one types)."""
+        box.clear()
+        box.send_keys(query)
+        return WebDriverWait(browser, 15).until(
+            lambda d: next(
+                (m.text for m in d.find_elements(By.CSS_SELECTOR, ".pagefind-ui__message") if query in m.text), None
+            )
+        )
+
+    assert search("锂电池") == "找到 120 个 锂电池 的相关结果"  # a word of one post body in ten
+    assert search(f"标记{number}") == f"找到 1 个 标记{number} 的相关结果"
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".pagefind-ui__result-link")) == 1
+    browser.save_screenshot(str(SCREENSHOTS / "search.png"))
+    follow(browser, By.CSS_SELECTOR, ".pagefind-ui__result-link")
+    assert urlsplit(browser.current_url).path == post_path(wanted)
+    assert f"标记{number}" in browser.find_element(By.CSS_SELECTOR, ".post-body").text
     assert [entry for entry in log if entry[1] >= 400] == []

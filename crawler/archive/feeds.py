@@ -202,6 +202,11 @@ def feed_named(name: str) -> Feed:
     raise ValueError(f"unknown feed {name!r}: use one of {', '.join(feed.name for feed in FEEDS)}")
 
 
+def feed_of_key(key: str) -> Feed:
+    """The feed whose post has the key `key`: the 7x24 feed's are bare ids, the per-media feed's infoCodes."""
+    return FAST_NEWS if key.isdigit() else ARTICLES
+
+
 def feed_of_category(category: str) -> Feed:
     """The feed whose posts have `category`: the one that owns it, else the per-media feed."""
     return next((feed for feed in FEEDS if feed.owns(category)), ARTICLES)

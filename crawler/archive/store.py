@@ -164,15 +164,15 @@ class Archive:
     def lock(self, crawl: bool = True) -> None:
         """Take the archive for this feed's run (crawler/archive/lock.py), or raise ArchiveLocked.
 
-        OSError when the archive is not writable. Temp files a killed run of this feed left
-        are removed here (only this feed's: the other may be writing).
+        OSError when the archive is not writable. A crawl removes here the temp files a killed run
+        of its feed left (only this feed's: the other may be writing).
         """
         self.refuse_links()
         self.posts_dir.mkdir(parents=True, exist_ok=True)
         self._lock.acquire(crawl)
-        for folder in (self.posts_dir, *(self.root / feed.index_dir for feed in FEEDS)):  # where write() goes
-            for stale in folder.glob(self.temp_prefix + "*"):
-                stale.unlink(missing_ok=True)
+        for folder in (self.posts_dir, *(self.root / feed.index_dir for feed in FEEDS)) if crawl else ():
+            for stale in folder.glob(self.temp_prefix + "*"):  # where write() goes; other holders leave
+                stale.unlink(missing_ok=True)  # them to the next crawl, or to `archive doctor`
         tempfile.TemporaryFile(dir=self.posts_dir).close()  # proves the posts folder is writable
 
     def refuse_links(self) -> None:

@@ -1,0 +1,375 @@
+"""`scrapy archive doctor`: find, and with --fix repair, what the old scripts left in the archive.
+
+One pass reads every post of `_posts/` and of the old-posts folder, every index page and every
+file Jekyll would skip, and lists findings. A finding is a *problem* when there is a repair, or
+a *note* when a person must judge (report only). Problems (kind: what --fix does):
+- bad_front_matter: the front matter is not YAML as Jekyll (Psych, YAML 1.1) reads it. When the
+  `title:` line is what breaks it (a `"` or `\\` written inside "..."), the title's text is
+  written back as valid YAML; anything else cannot be recovered here (it stays a problem).
+- liquid: the text holds Liquid (`{{`, `{%`) and no `render_with_liquid: false`: the line is added
+  (one `{%` that is not valid Liquid aborts the whole `jekyll build`).
+- empty_feed_item: `-<id>.md` with an empty title and date: moved to the quarantine.
+- duplicate_key: one post key in two files (both folders: two generations of one item): the copy
+  in the older format (else the one in the old-posts folder) is moved to the quarantine.
+- leftover_temp_file: a temp file of a killed run: moved to the quarantine.
+- missing_index_page: a category a post uses has no page, or the emnews posts no index page: it is
+  written as the crawler writes it, titled from the category's posts' `tags`.
+- wrong_category_title: a category page is titled otherwise than `<source>新闻` of its posts' tags
+  (another media's name, or the early `slug.title()` form): its `title:` line is rewritten.
+Notes: no_title, bad_date (invalid, or not the file name's Beijing day), skipped_name (a file of a
+posts folder Jekyll skips), case_collision (paths that differ in case only), unjudged_category
+(a page whose category no post here uses: left as it is).
+
+--fix holds both feeds' locks, writes each file atomically, changes nothing else of any file
+(line endings, missing final newlines and every other byte stay), and never deletes: files
+are moved into QUARANTINE (inside the archive; Jekyll does not publish `_` folders).
+"""
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+from crawler.archive.feeds import ARTICLES, FAST_NEWS, FEEDS, feed_of_category
+from crawler.archive.index import post_files, post_key
+from crawler.archive.render import yaml_quoted, yaml_scalar
+from crawler.archive.store import TEMP_GLOB, Archive
+from crawler.items import SHANGHAI
+
+QUARANTINE = "_finews_quarantine"
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a 100,000-post archive in seconds
+_FRONT_END = re.compile(r"\r?\n---[ \t]*(?:\r?\n|$)")
+_TITLE_LINE = re.compile(r"^title:[ \t]*(.*?)(\r?)$", re.M)
+_LIQUID = re.compile(r"\{[{%]")
+_GUARD = re.compile(r"^render_with_liquid:[ \t]*false[ \t]*\r?$", re.M)
+_DAY = re.compile(r"^(\d{4}-\d\d-\d\d)")
+_JEKYLL_POST = re.compile(r"^\d{2,4}-\d{1,2}-\d{1,2}-.+\.(?:md|markdown|html)$")
+
+
+@dataclass
+class Finding:
+    kind: str
+    file: str  # relative to the archive
+    detail: str
+    fix: str  # what --fix does (or why it cannot)
+    fixable: bool = True
+    fixed: bool = False
+
+    @property
+    def note(self) -> bool:
+        return not self.fixable
+
+
+@dataclass
+class Post:
+    path: Path
+    text: str
+    front: dict | None  # None: unreadable
+    error: str = ""
+
+
+@dataclass
+class Diagnosis:
+    findings: list[Finding] = field(default_factory=list)
+    posts: int = 0
+    pages: int = 0
+
+    @property
+    def problems(self) -> list[Finding]:
+        return [f for f in self.findings if f.fixable and not f.fixed]
+
+    def as_json(self) -> dict:
+        return {"posts": self.posts, "pages": self.pages, "findings": [asdict(f) for f in self.findings]}
+
+
+class Doctor:
+    """Diagnose (and repair) one archive; the caller holds both feeds' locks for repair()."""
+
+    def __init__(self, archive: Archive):
+        self.archive = archive
+        self.root = archive.root
+        self.found = Diagnosis()
+        self._repairs: list = []  # (finding, function) to run on repair()
+        self._leaving: set[str] = set()  # files the repairs move to the quarantine
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def add(self, kind: str, path: Path, detail: str, fix: str, repair: Callable[[], None] | None = None) -> None:
+        finding = Finding(kind, self.rel(path), detail, fix, fixable=repair is not None)
+        self.found.findings.append(finding)
+        if repair is not None:
+            self._repairs.append((finding, repair))
+
+    # --- diagnosis ------------------------------------------------------------------------------
+    def diagnose(self) -> Diagnosis:
+        posts = [self.read(path) for folder in self.archive.index_dirs for path in post_files(folder)]
+        self.found.posts = len(posts)
+        self.check_names()
+        keys: dict[str, list[Post]] = defaultdict(list)
+        for post in posts:
+            keys[post_key(post.path.name)].append(post)
+            self.check_post(post)
+        for key, copies in keys.items():
+            if len(copies) > 1:
+                self.check_duplicate(key, copies)
+        self.check_index_pages([p for p in posts if p.front is not None and not self.quarantined(p.path)])
+        self.check_case_collisions()
+        return self.found
+
+    def read(self, path: Path) -> Post:
+        try:
+            text = _text_of(path)
+        except UnicodeDecodeError as exc:
+            return Post(path, "", None, f"not UTF-8: {exc}")
+        front, error = _front_matter(text)
+        return Post(path, text, front, error)
+
+    def quarantined(self, path: Path) -> bool:
+        return self.rel(path) in self._leaving
+
+    def check_names(self) -> None:
+        """Files of the posts folders that Jekyll skips: empty feed items, temp files, other names."""
+        for folder in self.archive.index_dirs:
+            if not folder.is_dir():
+                continue
+            for path in sorted(p for p in folder.rglob("*") if p.is_file() and QUARANTINE not in p.parts):
+                name = path.name
+                if path.match(TEMP_GLOB) or (name.startswith(".finews-") and name.endswith(".tmp")):
+                    self.add("leftover_temp_file", path, "a temp file of a run that was killed",
+                             "moved to the quarantine", self.quarantine(path))  # fmt: skip
+                elif name.startswith("-") and name.endswith(".md") and _empty_item(path):
+                    self.add("empty_feed_item", path, "an empty 7x24 item: no title, no date",
+                             "moved to the quarantine", self.quarantine(path))  # fmt: skip
+                elif not _JEKYLL_POST.match(name) and not name.startswith("."):
+                    self.add("skipped_name", path, "Jekyll skips this name: not YYYY-MM-DD-<name>.md",
+                             "report only: rename or remove it")  # fmt: skip
+
+    def check_post(self, post: Post) -> None:
+        path, front = post.path, post.front
+        if front is None:
+            recovered = _recovered_title(post.text) if post.text else None
+            if recovered is not None:
+                self.add("bad_front_matter", path, post.error, "the title line written as valid YAML",
+                         self.rewrite(path, recovered))  # fmt: skip
+                post.text, post.front = recovered(post.text), _front_matter(recovered(post.text))[0]
+                front = post.front
+            else:
+                self.add("bad_front_matter", path, post.error, "report only: not the title line; fix it by hand")
+                return
+        if not str(front.get("title") or "").strip():
+            self.add("no_title", path, "the front matter has no title", "report only")
+        self.check_date(post)
+        if _LIQUID.search(post.text) and not _GUARD.search(_front_text(post.text)):
+            self.add("liquid", path, "Liquid markup ({{ or {%) without render_with_liquid: false",
+                     "render_with_liquid: false added", self.rewrite(path, _add_guard))  # fmt: skip
+
+    def check_date(self, post: Post) -> None:
+        value = post.front.get("date")
+        day = _DAY.match(post.path.name)
+        try:
+            moment = _as_datetime(value)
+        except ValueError:
+            self.add("bad_date", post.path, f"date {value!r} is not a date", "report only")
+            return
+        if day and moment.astimezone(SHANGHAI).date().isoformat() != day.group(1):
+            self.add("bad_date", post.path, f"date {value} is not the file name's day {day.group(1)} (Beijing)",
+                     "report only")  # fmt: skip
+
+    def check_duplicate(self, key: str, copies: list[Post]) -> None:
+        keep = max(copies, key=lambda p: (_generation(p), p.path.parent == self.archive.posts_dir))
+        for post in copies:
+            if post is not keep:
+                self.add("duplicate_key", post.path, f"key {key} is also {self.rel(keep.path)}",
+                         "moved to the quarantine (the newer-format copy stays)", self.quarantine(post.path))  # fmt: skip
+
+    def check_index_pages(self, posts: list[Post]) -> None:
+        sources: dict[str, Counter] = defaultdict(Counter)
+        for post in posts:
+            category = _category(post.front)
+            if category:
+                sources[category][feed_of_category(category).source_of_post(_tags(post.front), "")] += 1
+        pages = {}
+        for feed in FEEDS:
+            folder = self.root / feed.index_dir
+            for page in sorted(folder.glob("*.html")) if folder.is_dir() else []:
+                pages[page] = feed
+        self.found.pages = len(pages)
+        for category, counts in sorted(sources.items()):
+            feed = feed_of_category(category)
+            try:
+                path = self.root / feed.index_path(category)
+            except ValueError:
+                continue
+            source = counts.most_common(1)[0][0]
+            try:
+                text = feed.index_page(category, source)
+            except ValueError:
+                continue
+            if not path.exists():
+                self.add("missing_index_page", path, f"{sum(counts.values())} posts link to it",
+                         "written as the crawler writes it", self.write(path, text))  # fmt: skip
+                continue
+            title = _page_title(path)
+            wanted = _page_title_of(text)
+            if title != wanted and feed is ARTICLES:
+                self.add("wrong_category_title", path, f"titled {title!r}; its posts say {wanted!r}",
+                         f"title: {wanted}", self.rewrite(path, _retitle(wanted)))  # fmt: skip
+        for page, feed in pages.items():
+            category = page.stem if feed is ARTICLES else FAST_NEWS.index_dir
+            if category not in sources and feed is ARTICLES:
+                self.add("unjudged_category", page, "no post here uses this category", "report only: left as it is")
+
+    def check_case_collisions(self) -> None:
+        seen: dict[str, Path] = {}
+        folders = [*self.archive.index_dirs, *(self.root / feed.index_dir for feed in FEEDS)]
+        for folder in folders:
+            for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+                lower = self.rel(path).lower()
+                if lower in seen and seen[lower] != path:
+                    self.add("case_collision", path, f"differs from {self.rel(seen[lower])} in case only",
+                             "report only: one overwrites the other on a case-insensitive file system")  # fmt: skip
+                seen.setdefault(lower, path)
+
+    # --- repairs ----------------------------------------------------------------------------------
+    def rewrite(self, path: Path, change: Callable[[str], str]) -> Callable[[], None]:
+        def repair() -> None:
+            self.archive.write(path, change(_text_of(path)))  # every other byte as it was
+
+        return repair
+
+    def write(self, path: Path, text: str) -> Callable[[], None]:
+        return lambda: self.archive.write(path, text)
+
+    def quarantine(self, path: Path) -> Callable[[], None]:
+        self._leaving.add(self.rel(path))
+
+        def repair() -> None:
+            target = self.root / QUARANTINE / self.rel(path)
+            number = 1
+            while target.exists():
+                target = target.with_name(f"{path.name}.{number}")
+                number += 1
+            target.parent.mkdir(parents=True, exist_ok=True)
+            path.replace(target)
+
+        return repair
+
+    def repair(self) -> Diagnosis:
+        """Run every repair the diagnosis found (diagnose() first), each atomic, in order."""
+        for finding, repair in self._repairs:
+            repair()
+            finding.fixed = True
+        return self.found
+
+
+# --- front matter, as Jekyll reads it -----------------------------------------------------------
+def _front_matter(text: str) -> tuple[dict | None, str]:
+    if not text.startswith("---"):
+        return None, "no front matter"
+    end = _FRONT_END.search(text, 3)
+    if end is None:
+        return None, "no end of front matter"
+    try:
+        front = yaml.load(text[3 : end.start()], Loader=_LOADER)  # a safe loader: CSafeLoader, else SafeLoader
+    except (yaml.YAMLError, RecursionError) as exc:
+        return None, f"YAML: {' '.join(str(exc).split())}"[:300]
+    if not isinstance(front, dict):
+        return None, "the front matter is not a mapping"
+    return front, ""
+
+
+def _front_text(text: str) -> str:
+    end = _FRONT_END.search(text, 3)
+    return text[: end.start()] if end else text
+
+
+def _recovered_title(text: str):
+    """A change that writes the title line back as valid YAML, when that makes the front matter readable."""
+    front = _front_text(text)
+    match = _TITLE_LINE.search(front)
+    if match is None:
+        return None
+    raw = match.group(1)
+    title = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'" else raw
+
+    def change(whole: str) -> str:
+        line = _TITLE_LINE.search(_front_text(whole))
+        return whole[: line.start()] + f"title: {yaml_quoted(title)}{line.group(2)}" + whole[line.end() :]
+
+    return change if _front_matter(change(text))[0] is not None else None
+
+
+def _add_guard(text: str) -> str:
+    end = _FRONT_END.search(text, 3)
+    newline = "\r\n" if text[end.start()] == "\r" else "\n"
+    return text[: end.start()] + f"{newline}render_with_liquid: false" + text[end.start() :]
+
+
+def _retitle(title: str):
+    def change(text: str) -> str:
+        line = _TITLE_LINE.search(_front_text(text))
+        return text[: line.start()] + f"title: {yaml_scalar(title)}{line.group(2)}" + text[line.end() :]
+
+    return change
+
+
+def _text_of(path: Path) -> str:
+    """A file's text with its line endings as they are (no newline translation)."""
+    return path.read_bytes().decode("utf-8")
+
+
+def _page_title(path: Path) -> str:
+    front, _ = _front_matter(_text_of(path))
+    return str((front or {}).get("title") or "")
+
+
+def _page_title_of(text: str) -> str:
+    return str(_front_matter(text)[0]["title"])
+
+
+def _category(front: dict) -> str:
+    value = front.get("categories")
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value or "")
+
+
+def _tags(front: dict) -> str:
+    value = front.get("tags")
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value or "")
+
+
+def _as_datetime(value) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+    text = str(value or "").strip()
+    for pattern in ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+        try:
+            moment = datetime.strptime(text, pattern)
+            return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def _empty_item(path: Path) -> bool:
+    try:
+        front, _ = _front_matter(_text_of(path))
+    except UnicodeDecodeError:
+        return False
+    return front is not None and not str(front.get("title") or "").strip()
+
+
+def _generation(post: Post) -> int:
+    """How new a post's format is (the four 7x24 generations; per-media posts have one): higher is newer."""
+    text = post.text
+    if post.front is None:
+        return 0
+    if "｜[返回首页](" in text and "+0800" in _front_text(text):
+        return 4
+    if "+0800" in _front_text(text):
+        return 3 if "[返回" in text else 2
+    return 2 if "[返回" in text else 1

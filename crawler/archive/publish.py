@@ -1,0 +1,188 @@
+"""Publishing the archive with git: commit what crawls added or changed, push it to the branch's upstream.
+
+The archive is a git work tree (the site's repository, served by GitHub Pages or a web server).
+- commit: git's own `add -A` of the folders crawls and maintenance write (`_posts/`, the
+  old-posts folder, `category/`, `emnews/`), which honours the archive's .gitignore, less this
+  project's lock, worker-id and temp files; one commit whose message counts what it holds
+  (`finews: 12 new posts (eastmoney 9, eastmoney_724 3) 2026-12-01 20:05 +0800`). Nothing
+  staged: no commit.
+- push: to the upstream of the checked-out branch (or the remote and branch given). When the
+  remote moved on (another machine or workflow pushed), `git pull --rebase` and push again, up to
+  PUSH_ATTEMPTS times with a doubling pause. Posts never conflict (one file name per article),
+  and a category page added on both sides with the same text merges as one. A push that fails
+  for good (refused by a hook, no network, credentials, a real conflict) raises PublishFailed
+  with git's own reason; the commit stays, and the next publish pushes it.
+The caller holds both feeds' locks throughout, so no half-written run is ever committed.
+"""
+
+import os
+import re
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from crawler.archive.feeds import FEEDS, feed_of_key
+from crawler.items import SHANGHAI
+
+PUSH_ATTEMPTS = 5
+FIRST_PAUSE = 1.0  # seconds before the second push; doubled before each next one
+OWN_FILES = [":(exclude,glob)**/.finews-*.tmp", ":(exclude,glob)**/.finews.*", ":(exclude,glob)**/.finews-*"]
+# The remote moved on: another push landed first, or at the same moment (its ref was locked).
+_REJECTED = re.compile(
+    r"\[rejected\].*\((?:fetch first|non-fast-forward)\)|Updates were rejected because the (?:remote|tip)"
+    r"|cannot lock ref|\(failed to update ref\)|\(incorrect old value provided\)"
+)
+_POST_NAME = re.compile(r"^\d{4}-\d\d-\d\d-([A-Za-z0-9]+)\.md$")
+# The committer when the clone has none configured (a fresh CI machine).
+IDENTITY = ["-c", "user.name=finews-crawler", "-c", "user.email=finews-crawler@users.noreply.github.com"]
+
+
+class PublishFailed(Exception):
+    """The publish could not be done: `status` is the exit status (2 usage, 9 the push failed)."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Published:
+    """What a publish did: the commit it made (None: nothing new), and whether commits were pushed."""
+
+    commit: str | None = None
+    message: str = ""
+    pushed: bool = False
+    attempts: int = 0
+    ahead: int = 0  # commits waiting for a push (kept by --no-push or an earlier failure)
+    notes: list[str] = field(default_factory=list)
+
+
+def git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run git in the archive; never waits for a password (cron has no terminal)."""
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "echo", "LC_ALL": "C"}
+    process = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, env=env)
+    if check and process.returncode != 0:
+        raise PublishFailed(f"git {args[0]} failed: {git_reason(process)}", 9)
+    return process
+
+
+def git_reason(process: subprocess.CompletedProcess) -> str:
+    """git's own reason, in one line: its `error:`/`fatal:`/`remote:` lines, else its last line."""
+    lines = [line.strip() for line in (process.stderr + process.stdout).splitlines() if line.strip()]
+    said = [line for line in lines if line.startswith(("error:", "fatal:", "remote:", "!", "hint: Updates"))]
+    return " | ".join(said[:4]) if said else (lines[-1] if lines else f"exit status {process.returncode}")
+
+
+def commit_message(changes: list[tuple[str, str]], now: datetime) -> str:
+    """`finews: 12 new posts (eastmoney 9, eastmoney_724 3) 2026-12-01 20:05 +0800`, and what else changed."""
+    new: dict[str, int] = {}
+    other = {"moved posts": 0, "changed posts": 0, "index pages": 0, "other files": 0}
+    for status, path in changes:
+        name = Path(path).name
+        post = _POST_NAME.match(name)
+        if post and status == "A":
+            feed = feed_of_key(post.group(1)).name
+            new[feed] = new.get(feed, 0) + 1
+        elif post:
+            other["moved posts" if status.startswith("R") else "changed posts"] += 1
+        elif path.startswith(("category/", "emnews/")):
+            other["index pages"] += 1
+        else:
+            other["other files"] += 1
+    count = sum(new.values())
+    by_feed = ", ".join(f"{feed.name} {new[feed.name]}" for feed in FEEDS if new.get(feed.name))
+    parts = [f"{count} new post{'s' if count != 1 else ''}" + (f" ({by_feed})" if by_feed else "")]
+    parts += [f"{n} {what}" for what, n in other.items() if n]
+    return f"finews: {', '.join(parts)} {now.astimezone(SHANGHAI):%Y-%m-%d %H:%M +0800}"
+
+
+def upstream(root: Path, remote: str | None, branch: str | None) -> tuple[str, str]:
+    """The remote and branch to push to: those given, else the checked-out branch's upstream."""
+    if remote and branch:
+        return remote, branch
+    found = git(root, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}", check=False)
+    if found.returncode == 0 and "/" in found.stdout.strip():
+        up_remote, up_branch = found.stdout.strip().split("/", 1)
+        return remote or up_remote, branch or up_branch
+    current = git(root, "rev-parse", "--abbrev-ref", "HEAD", check=False).stdout.strip()
+    if remote and current and current != "HEAD":
+        return remote, current
+    raise PublishFailed(
+        f"the branch {current or '?'} has no upstream: set one (git push -u origin {current or 'main'}) "
+        "or pass --remote and --branch",
+        2,
+    )
+
+
+def publish(root: Path, old_posts_dir: str = "old_post", push: bool = True, remote: str | None = None,
+            branch: str | None = None, attempts: int = PUSH_ATTEMPTS, pause: float = FIRST_PAUSE,
+            now: datetime | None = None) -> Published:  # fmt: skip
+    """Commit what crawls changed in the archive at `root`, then push it (see the module's text)."""
+    root = Path(root).resolve()
+    inside = git(root, "rev-parse", "--is-inside-work-tree", check=False)
+    if inside.returncode != 0 or inside.stdout.strip() != "true":
+        raise PublishFailed(f"{root} is not in a git work tree (git init, or clone the site's repository)", 2)
+    if push:
+        remote, branch = upstream(root, remote, branch)
+    done = Published()
+    folders = [name for name in ("_posts", old_posts_dir, "category", "emnews") if (root / name).is_dir()]
+    if folders:
+        git(root, "add", "-A", "--", *folders, *OWN_FILES)
+    staged = git(root, "diff", "--cached", "--name-status", "-z", "--relative", "--", *folders).stdout.split("\0")
+    changes = _name_status(staged)
+    identity = [] if git(root, "config", "user.email", check=False).stdout.strip() else IDENTITY
+    if changes:
+        done.message = commit_message(changes, now or datetime.now(SHANGHAI))
+        git(root, *identity, "commit", "--quiet", "--no-verify", "-m", done.message, "--", *folders)
+        done.commit = git(root, "rev-parse", "HEAD").stdout.strip()
+    if not push:
+        return done
+    done.ahead = _ahead(root, remote, branch)
+    if done.ahead:
+        _push(root, remote, branch, attempts, pause, identity, done)
+    return done
+
+
+def _name_status(fields: list[str]) -> list[tuple[str, str]]:
+    """git's -z name-status output as (status, path); a rename names its new path."""
+    changes, index = [], 0
+    fields = [f for f in fields if f != ""]
+    while index < len(fields):
+        status = fields[index]
+        if status.startswith(("R", "C")):
+            changes.append((status, fields[index + 2]))
+            index += 3
+        else:
+            changes.append((status, fields[index + 1]))
+            index += 2
+    return changes
+
+
+def _ahead(root: Path, remote: str, branch: str) -> int:
+    """Commits of HEAD the remote branch lacks, as far as this clone knows (all of them: no such ref yet)."""
+    counted = git(root, "rev-list", "--count", f"refs/remotes/{remote}/{branch}..HEAD", check=False)
+    if counted.returncode != 0:
+        return int(git(root, "rev-list", "--count", "HEAD").stdout.strip())
+    return int(counted.stdout.strip())
+
+
+def _push(root: Path, remote: str, branch: str, attempts: int, pause: float, identity: list[str],
+          done: Published) -> None:  # fmt: skip
+    for attempt in range(1, attempts + 1):
+        done.attempts = attempt
+        pushed = git(root, "push", "--porcelain", remote, f"HEAD:refs/heads/{branch}", check=False)
+        if pushed.returncode == 0:
+            done.pushed = True
+            return
+        if not _REJECTED.search(pushed.stdout + pushed.stderr):
+            raise PublishFailed(f"git push to {remote} {branch} failed: {git_reason(pushed)}", 9)
+        if attempt == attempts:
+            break
+        rebased = git(root, *identity, "pull", "--rebase", "--autostash", "--quiet", remote, branch, check=False)
+        if rebased.returncode != 0:
+            git(root, "rebase", "--abort", check=False)
+            raise PublishFailed(f"git pull --rebase from {remote} {branch} failed: {git_reason(rebased)}", 9)
+        time.sleep(pause * 2 ** (attempt - 1))
+    raise PublishFailed(f"git push to {remote} {branch}: the remote moved on {attempts} times; try again later", 9)

@@ -1,0 +1,93 @@
+# frozen_string_literal: true
+
+# The archive's list pages, in time linear in its posts: every source's category page paged
+# (page 1 stays category/<slug>.html, the URL the posts link back to; then
+# category/<slug>/page2.html, ...), the emnews index likewise, a page per month (archive/YYYY/MM/),
+# a page of the months (archive/) and one of every source (sources.html). Each list page holds
+# at most `finews.per_page` posts (_config.yml, default 500), newest first.
+#
+# Layouts read, on a list page: page.finews_posts (hashes: url, title, date), finews_total,
+# finews_page, finews_pages, finews_pager (number, url of every page), finews_prev, finews_next;
+# on any page: site.data.finews.newest (the newest posts overall), .sources (name, url, count,
+# newest date), .months (title, url, count).
+module Finews
+  class ListPage < Jekyll::PageWithoutAFile
+    def initialize(site, dir, name, data)
+      super(site, site.source, dir, name)
+      @data = data
+    end
+  end
+
+  class Lists < Jekyll::Generator
+    safe true
+    priority :lowest
+
+    def generate(site)
+      @site = site
+      @per_page = (site.config.dig("finews", "per_page") || 500).to_i
+      posts = site.posts.docs.reverse.map { |post| entry(post) } # Jekyll sorts posts oldest first
+      by_category = posts.group_by { |post| post["category"] }
+      index_pages = site.pages.select { |page| page.data["layout"] == "category" && page.data["category"] }
+                                .to_h { |page| [page.data["category"].to_s, page] }
+      sources = by_category.map { |category, listed| paged_category(category, listed, index_pages[category]) }
+      months = posts.group_by { |post| post["date"].strftime("%Y/%m") }.map do |month, listed|
+        year, number = month.split("/")
+        first = ListPage.new(site, "archive/#{month}", "index.html",
+                             { "layout" => "category", "title" => "#{year}年#{number}月" })
+        site.pages << first
+        paged(first, listed)
+        { "title" => first.data["title"], "url" => first.url, "count" => listed.size }
+      end
+      site.pages << ListPage.new(site, "archive", "index.html", { "layout" => "months", "title" => "按月浏览" })
+      site.pages << ListPage.new(site, "", "sources.html", { "layout" => "sources", "title" => "全部来源" })
+      site.data["finews"] = {
+        "newest" => posts.first((site.config.dig("finews", "newest") || 100).to_i),
+        "sources" => sources.sort_by { |source| [-source["newest"].to_i, source["name"]] },
+        "months" => months,
+        "posts" => posts.size,
+      }
+    end
+
+    private
+
+    def entry(post)
+      { "url" => post.url, "title" => post.data["title"], "date" => post.date,
+        "category" => Array(post.data["categories"]).join(" "), "tag" => Array(post.data["tags"]).join(" ") }
+    end
+
+    # The source's first page is the crawler's category/<slug>.html (made here when it is missing).
+    def paged_category(category, listed, first)
+      if first.nil?
+        name = category == "emnews" ? "index.html" : "#{category}.html"
+        first = ListPage.new(@site, category == "emnews" ? "emnews" : "category", name,
+                             { "layout" => "category", "title" => listed.first["tag"], "category" => category })
+        @site.pages << first
+      end
+      paged(first, listed)
+      { "name" => first.data["title"].to_s, "url" => first.url, "count" => listed.size,
+        "newest" => listed.first["date"] }
+    end
+
+    def paged(first, listed)
+      chunks = listed.each_slice(@per_page).to_a
+      url = Jekyll::URL.unescape_path(first.url)
+      base = url.end_with?("/") ? url : url.sub(/\.html\z/, "/")
+      pages = chunks.each_index.map do |index|
+        next first if index.zero?
+
+        page = ListPage.new(@site, base, "page#{index + 1}.html",
+                            first.data.merge("title" => first.data["title"], "permalink" => nil).compact)
+        @site.pages << page
+        page
+      end
+      pager = pages.each_with_index.map { |page, index| { "number" => index + 1, "url" => page.url } }
+      pages.each_with_index do |page, index|
+        page.data.merge!(
+          "finews_posts" => chunks[index], "finews_total" => listed.size, "finews_page" => index + 1,
+          "finews_pages" => pages.size, "finews_pager" => pager,
+          "finews_prev" => index.positive? ? pages[index - 1].url : nil, "finews_next" => pages[index + 1]&.url
+        )
+      end
+    end
+  end
+end

@@ -1,0 +1,106 @@
+"""`scrapy archive doctor` on an archive as the old scripts left it (fixtures/old_archive.py).
+
+Every defect class is found, --fix repairs each one and nothing else (every other byte of every
+file stays, line endings and missing final newlines included), moves what it must into the
+quarantine without deleting anything, a second doctor finds no problem, and real Jekyll then
+builds every post of both folders as a post.
+"""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fixtures.old_archive import expected_findings, make_old_archive
+from fixtures.testing import scrapy_command
+from tests.conftest import REPO, need_tool
+
+QUARANTINE = "_finews_quarantine"
+
+
+def doctor(root: Path, *options: str, status: int | None = None) -> subprocess.CompletedProcess:
+    command = scrapy_command("archive", "doctor", *options, settings={"FINEWS_ARCHIVE_DIR": root})
+    process = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert status is None or process.returncode == status, process.stdout + process.stderr[-3000:]
+    return process
+
+
+def files_of(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
+            if p.is_file() and not p.name.startswith(".finews.")}  # fmt: skip
+
+
+@pytest.fixture
+def old(tmp_path):
+    return make_old_archive(tmp_path / "archive")
+
+
+def test_every_defect_is_found_and_named(old):
+    process = doctor(old, "--report", str(old.parent / "report.json"), status=1)
+    found = json.loads((old.parent / "report.json").read_text(encoding="utf-8"))["findings"]
+    by_kind: dict[str, set[str]] = {}
+    for finding in found:
+        by_kind.setdefault(finding["kind"], set()).add(finding["file"])
+        assert finding["fixed"] is False
+    assert by_kind == expected_findings()
+    assert "10 posts, 9 index pages: 9 problems, 3 notes" in process.stdout
+    assert files_of(old) == files_of(make_old_archive(old.parent / "again"))  # a check changes nothing
+
+
+def test_fix_repairs_each_defect_and_nothing_else(old):
+    before = files_of(old)
+    doctor(old, "--fix", "--report", str(old.parent / "report.json"), status=0)
+    report = json.loads((old.parent / "report.json").read_text(encoding="utf-8"))["findings"]
+    assert all(f["fixed"] for f in report if f["fixable"]) and not [
+        f for f in report if f["fixable"] and not f["fixed"]
+    ]
+    after = files_of(old)
+    moved = {name: data for name, data in after.items() if name.startswith(QUARANTINE + "/")}
+    assert {name.removeprefix(QUARANTINE + "/"): data for name, data in moved.items()} == {
+        name: before[name]
+        for name in (
+            "_posts/-202205262391921712.md",
+            "_posts/.finews-eastmoney-k2j3h4l5.tmp",
+            "old_post/2022-05-30-202205302396671645.md",
+        )
+    }  # fmt: skip  (moved, byte for byte, never deleted)
+    changed = {name for name in before if name in after and after[name] != before[name]}
+    assert changed == {"old_post/2022-02-09-NW202202092271136373.md", "old_post/2022-04-21-NW202204212352188819.md",
+                       "category/cailianshe.html", "category/zhongguozhengquanbao·zhongzhengwang.html"}  # fmt: skip
+    for name in changed:  # one line rewritten or added; every other byte as it was
+        old_lines, new_lines = before[name].split(b"\n"), after[name].split(b"\n")
+        assert len(set(new_lines) - set(old_lines)) == 1 and len(set(old_lines) - set(new_lines)) <= 1
+        assert before[name].count(b"\r\n") == after[name].count(b"\r\n")
+        assert before[name].endswith(b"\n") == after[name].endswith(b"\n")
+    broken = after["old_post/2022-02-09-NW202202092271136373.md"].decode()
+    assert 'title: "每日\\"热点\\"追踪 C:\\\\盘面"' in broken
+    assert b"title: " + "财联社新闻".encode() in after["category/cailianshe.html"]
+    assert after["category/meirijingjixinwen.html"].decode().startswith("---\nlayout: category\ntitle: ")
+    assert "每日经济新闻新闻" in after["category/meirijingjixinwen.html"].decode()
+    assert "emnews/index.html" in after
+    for name in ("category/TechWeb.html", "category/Techweb.html"):  # cannot be judged: untouched
+        assert after[name] == before[name]
+    second = doctor(old, status=0)
+    assert ": 0 problems, 3 notes" in second.stdout and "problem " not in second.stdout
+
+
+def test_the_repaired_archive_builds_with_every_post_of_both_folders(old):
+    need_tool("jekyll")
+    doctor(old, "--fix", status=0)
+    build = subprocess.run(scrapy_command("archive", "build", "--no-search", settings={"FINEWS_ARCHIVE_DIR": old}),
+                           cwd=REPO, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert build.returncode == 0, build.stderr[-2000:]
+    posts = [p for folder in ("_posts", "old_post") for p in (old / folder).glob("*.md")]
+    assert len(posts) == 9
+    for post in posts:
+        year, month, day, name = post.name.split("-", 3)
+        assert (old / "_site" / year / month / day / name.replace(".md", ".html")).is_file(), post.name
+    assert not (old / "_site" / QUARANTINE).exists()
+
+
+def test_the_build_of_the_unrepaired_archive_fails_on_the_broken_title(old):
+    need_tool("jekyll")
+    build = subprocess.run(scrapy_command("archive", "build", "--no-search", settings={"FINEWS_ARCHIVE_DIR": old}),
+                           cwd=REPO, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert build.returncode == 1 and "2022-02-09-NW202202092271136373.md" in build.stderr

@@ -1,0 +1,202 @@
+"""`scrapy archive publish` with real git and a local bare remote: the run's posts in one commit, pushed.
+
+Each test makes a bare repository (the site's remote) and clones of it (work trees of machines
+or workflows that crawl into them), as the archive the old scripts left is: a git repository.
+"""
+
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from crawler.archive.render import render_category_page
+from fixtures.testing import scrapy_command, serve
+from tests.conftest import REPO, need_tool
+from tests.crawl import scrapy_crawl, start_crawl
+
+
+def git(where: Path, *args: str) -> str:
+    process = subprocess.run(["git", "-C", str(where), *args], capture_output=True, text=True, timeout=60)
+    assert process.returncode == 0, process.stderr
+    return process.stdout.strip()
+
+
+@pytest.fixture
+def remote(tmp_path):
+    """A bare remote holding one commit (the archive's start), and a function that clones it."""
+    need_tool("git")
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(bare))
+    seed = tmp_path / "seed"
+    git(tmp_path, "clone", "--quiet", str(bare), str(seed))
+    (seed / "_config.yml").write_text("title: archive\n")
+    (seed / ".gitignore").write_text("_site/\n")
+    (seed / "_posts").mkdir()
+    (seed / "_posts" / ".gitkeep").write_text("")
+    git(seed, "add", "-A")
+    git(seed, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "-m", "start")
+    git(seed, "push", "--quiet", "origin", "main")
+
+    def clone(name: str) -> Path:
+        work = tmp_path / name
+        git(tmp_path, "clone", "--quiet", str(bare), str(work))
+        git(work, "config", "user.name", name)
+        git(work, "config", "user.email", f"{name}@example.com")
+        return work
+
+    return bare, clone
+
+
+def publish(work: Path, *options: str, status: int | None = 0) -> subprocess.CompletedProcess:
+    command = scrapy_command("archive", "publish", *options, settings={"FINEWS_ARCHIVE_DIR": work})
+    process = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert status is None or process.returncode == status, process.stdout + process.stderr[-3000:]
+    return process
+
+
+def write_post(work: Path, key: str, day: str = "2026-12-01", slug: str = "zhengquanshibaowang") -> Path:
+    post = work / "_posts" / f"{day}-{key}.md"
+    post.parent.mkdir(parents=True, exist_ok=True)
+    post.write_text(f'---\nlayout: post\ntitle: "{key}"\ndate: {day} 10:00:00 +0800\ncategories: {slug}\n'
+                    "tags: 证券时报网新闻\n---\n<p>正文</p>", encoding="utf-8")  # fmt: skip
+    page = work / "category" / f"{slug}.html"
+    page.parent.mkdir(exist_ok=True)
+    if not page.exists():
+        page.write_text(render_category_page("证券时报网", slug), encoding="utf-8")
+    return post
+
+
+def remote_files(bare: Path) -> list[str]:
+    return git(bare, "ls-tree", "-r", "--name-only", "main").splitlines()
+
+
+def test_a_publish_lands_the_runs_posts_in_one_commit(remote):
+    bare, clone = remote
+    work = clone("machine1")
+    server, base_url = serve()
+    try:
+        scrapy_crawl(base_url, work, "categories=cgnjj")
+        scrapy_crawl(base_url, work, spider="eastmoney_724")
+    finally:
+        server.shutdown()
+    posts = sorted(str(p.relative_to(work)) for p in (work / "_posts").glob("*.md"))
+    process = publish(work)
+    message = git(bare, "log", "-1", "--format=%s", "main")
+    assert message == process.stdout.splitlines()[0]
+    new = {"eastmoney": sum(p.split("-")[-1].startswith("NW") for p in posts)}
+    new["eastmoney_724"] = len(posts) - new["eastmoney"]
+    assert message.startswith(f"finews: {len(posts)} new posts (eastmoney {new['eastmoney']}, "
+                              f"eastmoney_724 {new['eastmoney_724']}), ")  # fmt: skip
+    assert message.endswith(" +0800") and "index pages" in message
+    assert git(bare, "rev-list", "--count", "main") == "2"  # the start, and this one commit
+    files = remote_files(bare)
+    assert set(posts) <= set(files) and "emnews/index.html" in files
+    assert not [f for f in files if ".finews" in f]  # no lock, worker id or temp file
+
+
+def test_nothing_new_makes_no_commit(remote):
+    bare, clone = remote
+    work = clone("machine1")
+    assert publish(work).stdout.strip() == "nothing new to commit"
+    assert git(bare, "rev-list", "--count", "main") == "1"
+
+
+def test_locks_temp_files_and_the_built_site_are_never_committed(remote):
+    bare, clone = remote
+    work = clone("machine1")
+    write_post(work, "NW202612010000000001")
+    (work / ".finews.eastmoney.lock").write_text("done\n")
+    (work / ".finews.eastmoney.worker").write_text("0123456789abcdef\n")
+    (work / "_posts" / ".finews-eastmoney-x1.tmp").write_text("half a post")
+    (work / "category" / ".finews-eastmoney-x2.tmp").write_text("half a page")
+    (work / "_site").mkdir()
+    (work / "_site" / "index.html").write_text("built")
+    publish(work)
+    assert sorted(remote_files(bare)) == [".gitignore", "_config.yml", "_posts/.gitkeep",
+                                          "_posts/2026-12-01-NW202612010000000001.md",
+                                          "category/zhengquanshibaowang.html"]  # fmt: skip
+
+
+def test_two_machines_publishing_at_once_both_land_in_a_linear_history(remote):
+    bare, clone = remote
+    works = [clone("machine1"), clone("machine2")]
+    for number, work in enumerate(works):
+        for post in range(3):
+            write_post(work, f"NW2026120100000{number}{post:04d}")  # the same category page on both
+    outcomes = []
+    threads = [threading.Thread(target=lambda w=work: outcomes.append(publish(w, status=None))) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert [process.returncode for process in outcomes] == [0, 0], [process.stderr[-500:] for process in outcomes]
+    files = remote_files(bare)
+    assert (
+        len([f for f in files if f.startswith("_posts/NW") or f.startswith("_posts/2")]) == 6
+        and "category/zhengquanshibaowang.html" in files
+    )
+    assert git(bare, "rev-list", "--count", "--merges", "main") == "0"  # linear
+    assert git(bare, "rev-list", "--count", "main") == "3"
+
+
+def test_a_refused_push_keeps_the_commit_for_the_next_publish(remote):
+    bare, clone = remote
+    work = clone("machine1")
+    hook = bare / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'pushes are closed for maintenance' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    write_post(work, "NW202612010000000001")
+    refused = publish(work, status=9)
+    line = refused.stderr.strip().splitlines()[-1]
+    assert line.startswith("scrapy archive: git push to origin main failed:")
+    assert "pushes are closed for maintenance" in line and "the commit is kept" in line
+    assert git(work, "log", "-1", "--format=%s").startswith("finews: 1 new post (eastmoney 1)")
+    assert git(bare, "rev-list", "--count", "main") == "1"
+    hook.unlink()
+    delivered = publish(work)
+    assert "nothing new to commit" in delivered.stdout and "pushed 1 commit" in delivered.stdout
+    assert "_posts/2026-12-01-NW202612010000000001.md" in remote_files(bare)
+
+
+def test_no_push_commits_only_and_a_remote_can_be_named(remote, tmp_path):
+    bare, clone = remote
+    work = clone("machine1")
+    write_post(work, "NW202612010000000001")
+    publish(work, "--no-push")
+    assert git(bare, "rev-list", "--count", "main") == "1" and git(work, "rev-list", "--count", "HEAD") == "2"
+    other = tmp_path / "mirror.git"
+    git(tmp_path, "init", "--quiet", "--bare", str(other))
+    git(work, "remote", "add", "mirror", str(other))
+    publish(work, "--remote", "mirror", "--branch", "archive")
+    assert "_posts/2026-12-01-NW202612010000000001.md" in git(other, "ls-tree", "-r", "--name-only", "archive")
+
+
+def test_not_a_git_work_tree_is_a_usage_error(tmp_path):
+    need_tool("git")
+    write_post(tmp_path / "archive", "NW202612010000000001")
+    process = publish(tmp_path / "archive", status=2)
+    assert "is not in a git work tree" in process.stderr
+
+
+@pytest.mark.slow
+def test_a_publish_during_a_crawl_commits_nothing_and_exits_3(remote):
+    bare, clone = remote
+    work = clone("machine1")
+    server, base_url = serve(faults={r"/a/\d+\.html": ["delay:0.3*"]})
+    try:
+        crawl = start_crawl(base_url, work, "categories=cgnjj")
+        lock = work / ".finews.eastmoney.lock"
+        deadline = time.monotonic() + 60
+        while not (lock.exists() and lock.read_text().startswith("running")):
+            assert time.monotonic() < deadline and crawl.poll() is None
+            time.sleep(0.05)
+        process = publish(work, status=3)
+        assert "nothing was committed" in process.stderr
+        assert git(work, "rev-list", "--count", "HEAD") == "1"
+        assert crawl.wait(timeout=120) == 0
+    finally:
+        server.shutdown()
+    publish(work)
+    assert git(bare, "rev-list", "--count", "main") == "2"
