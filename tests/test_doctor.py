@@ -104,3 +104,31 @@ def test_the_build_of_the_unrepaired_archive_fails_on_the_broken_title(old):
     build = subprocess.run(scrapy_command("archive", "build", "--no-search", settings={"FINEWS_ARCHIVE_DIR": old}),
                            cwd=REPO, capture_output=True, text=True, timeout=600)  # fmt: skip
     assert build.returncode == 1 and "2022-02-09-NW202202092271136373.md" in build.stderr
+
+
+def test_pages_and_posts_doctor_cannot_judge_are_named_not_touched(old):
+    odd = {
+        "category/cailianshe.html": b"---\nlayout: category\n---",  # no title line
+        "category/zhengquanshibao.html": "---\nlayout: category\ntitle: 证券时报新闻\ncategory: zhengquanshibao\n---".encode(
+            "gbk"
+        ),
+    }
+    for name, data in odd.items():
+        (old / name).write_bytes(data)
+    (old / "_posts" / "notes.txt").write_text("not a post")
+    process = doctor(old, "--fix", status=0)
+    assert "note     bad_index_page        category/cailianshe.html" in process.stdout
+    assert "note     bad_index_page        category/zhengquanshibao.html: not UTF-8" in process.stdout
+    assert "note     skipped_name          _posts/notes.txt" in process.stdout
+    assert {name: (old / name).read_bytes() for name in odd} == odd
+    assert "Traceback" not in process.stderr
+
+
+def test_a_symlinked_quarantine_is_refused(old, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (old / QUARANTINE).symlink_to(outside)
+    before = files_of(old)
+    process = doctor(old, "--fix", status=6)
+    assert "is a symbolic link" in process.stderr and not any(outside.iterdir())
+    assert files_of(old) == before  # refused before any repair

@@ -200,3 +200,23 @@ def test_a_publish_during_a_crawl_commits_nothing_and_exits_3(remote):
         server.shutdown()
     publish(work)
     assert git(bare, "rev-list", "--count", "main") == "2"
+
+
+def test_a_first_publish_into_an_empty_remote_with_an_ignored_folder(tmp_path):
+    need_tool("git")
+    bare = tmp_path / "empty.git"
+    git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(bare))
+    work = tmp_path / "work"
+    git(tmp_path, "clone", "--quiet", str(bare), str(work))  # "You appear to have cloned an empty repository"
+    git(work, "config", "user.name", "w")
+    git(work, "config", "user.email", "w@example.com")
+    write_post(work, "NW202612010000000001")
+    (work / ".gitignore").write_text("old_post/\n")
+    (work / "old_post").mkdir()
+    (work / "old_post" / "2020-01-01-NW202001010000000001.md").write_text("kept out by .gitignore")
+    (work / "emnews").mkdir()  # a folder with nothing git would take
+    publish(work)
+    assert sorted(remote_files(bare)) == [
+        "_posts/2026-12-01-NW202612010000000001.md",
+        "category/zhengquanshibaowang.html",
+    ]

@@ -155,3 +155,26 @@ def test_the_jekyll_fix_replaces_each_site_file_only_on_4_3_0_and_4_3_1(version,
     located = subprocess.run([ruby, "-W0", "-e", script], capture_output=True, text=True, timeout=60)
     assert located.returncode == 0, located.stderr
     assert (located.stdout == str(plugin)) is replaced
+
+
+@pytest.mark.parametrize("out", [".", "..", "_posts", "category", "old_post/site"])
+def test_an_output_folder_that_holds_the_archive_or_is_in_it_is_refused(tmp_path, out):
+    root = tmp_path / "archive"
+    synthesize_archive(root, 5, sources=2)
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    process = archive_build(root, "--out", str(root / out), "--no-search", status=2)
+    assert "would hold the archive or be inside its posts or pages" in process.stderr
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+
+
+def test_an_archive_config_in_safe_mode_still_gets_every_post_and_the_list_pages(tmp_path):
+    need_tool("jekyll")
+    root = tmp_path / "archive"
+    by_slug = synthesize_archive(root, 12, sources=2)
+    shutil.copy(REPO / "site" / "_config.yml", root / "_config.yml")
+    with open(root / "_config.yml", "a", encoding="utf-8") as config:
+        config.write("safe: true\n")
+    archive_build(root, "--no-search")
+    posts = [p for paths in by_slug.values() for p in paths]
+    assert all((root / "_site" / post_url(p).lstrip("/")).is_file() for p in posts)
+    assert (root / "_site" / "sources.html").is_file()

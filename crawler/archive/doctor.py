@@ -5,7 +5,7 @@ file Jekyll would skip, and lists findings. A finding is a *problem* when there 
 a *note* when a person must judge (report only). Problems (kind: what --fix does):
 - bad_front_matter: the front matter is not YAML as Jekyll (Psych, YAML 1.1) reads it. When the
   `title:` line is what breaks it (a `"` or `\\` written inside "..."), the title's text is
-  written back as valid YAML; anything else cannot be recovered here (it stays a problem).
+  written back as valid YAML; anything else cannot be recovered here (a problem --fix leaves).
 - liquid: the text holds Liquid (`{{`, `{%`) and no `render_with_liquid: false`: the line is added
   (one `{%` that is not valid Liquid aborts the whole `jekyll build`).
 - empty_feed_item: `-<id>.md` with an empty title and date: moved to the quarantine.
@@ -17,8 +17,9 @@ a *note* when a person must judge (report only). Problems (kind: what --fix does
 - wrong_category_title: a category page is titled otherwise than `<source>新闻` of its posts' tags
   (another media's name, or the early `slug.title()` form): its `title:` line is rewritten.
 Notes: no_title, bad_date (invalid, or not the file name's Beijing day), skipped_name (a file of a
-posts folder Jekyll skips), case_collision (paths that differ in case only), unjudged_category
-(a page whose category no post here uses: left as it is).
+posts folder the build does not publish), case_collision (paths that differ in case only),
+unjudged_category (a page whose category no post here uses: left as it is), bad_index_page (an
+index page whose front matter cannot be read or has no title line).
 
 --fix holds both feeds' locks, writes each file atomically, changes nothing else of any file
 (line endings, missing final newlines and every other byte stay), and never deletes: files
@@ -45,9 +46,9 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a 100,000-po
 _FRONT_END = re.compile(r"\r?\n---[ \t]*(?:\r?\n|$)")
 _TITLE_LINE = re.compile(r"^title:[ \t]*(.*?)(\r?)$", re.M)
 _LIQUID = re.compile(r"\{[{%]")
-_GUARD = re.compile(r"^render_with_liquid:[ \t]*false[ \t]*\r?$", re.M)
+_GUARD = re.compile(r"^render_with_liquid:[ \t]*(?:false|False|FALSE|no|No|NO|off|Off|OFF)[ \t]*\r?$", re.M)
 _DAY = re.compile(r"^(\d{4}-\d\d-\d\d)")
-_JEKYLL_POST = re.compile(r"^\d{2,4}-\d{1,2}-\d{1,2}-.+\.(?:md|markdown|html)$")
+_POST_FILE = re.compile(r"^\d{4}-\d\d-\d\d-[^/]+\.md$")  # what the index and the site build take
 
 
 @dataclass
@@ -58,10 +59,7 @@ class Finding:
     fix: str  # what --fix does (or why it cannot)
     fixable: bool = True
     fixed: bool = False
-
-    @property
-    def note(self) -> bool:
-        return not self.fixable
+    note: bool = False  # report only: a person must judge; does not count as a problem
 
 
 @dataclass
@@ -80,7 +78,7 @@ class Diagnosis:
 
     @property
     def problems(self) -> list[Finding]:
-        return [f for f in self.findings if f.fixable and not f.fixed]
+        return [f for f in self.findings if not f.note and not f.fixed]
 
     def as_json(self) -> dict:
         return {"posts": self.posts, "pages": self.pages, "findings": [asdict(f) for f in self.findings]}
@@ -99,8 +97,12 @@ class Doctor:
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
-    def add(self, kind: str, path: Path, detail: str, fix: str, repair: Callable[[], None] | None = None) -> None:
-        finding = Finding(kind, self.rel(path), detail, fix, fixable=repair is not None)
+    def add(self, kind: str, path: Path, detail: str, fix: str, repair: Callable[[], None] | None = None,
+            note: bool | None = None) -> None:  # fmt: skip
+        """A finding; with `repair` a problem --fix repairs, else a note (or, with note=False, a problem
+        a person must repair)."""
+        finding = Finding(kind, self.rel(path), detail, fix, fixable=repair is not None,
+                          note=repair is None if note is None else note)  # fmt: skip
         self.found.findings.append(finding)
         if repair is not None:
             self._repairs.append((finding, repair))
@@ -145,8 +147,8 @@ class Doctor:
                 elif name.startswith("-") and name.endswith(".md") and _empty_item(path):
                     self.add("empty_feed_item", path, "an empty 7x24 item: no title, no date",
                              "moved to the quarantine", self.quarantine(path))  # fmt: skip
-                elif not _JEKYLL_POST.match(name) and not name.startswith("."):
-                    self.add("skipped_name", path, "Jekyll skips this name: not YYYY-MM-DD-<name>.md",
+                elif not _POST_FILE.match(name) and not name.startswith("."):
+                    self.add("skipped_name", path, "not published: not YYYY-MM-DD-<key>.md",
                              "report only: rename or remove it")  # fmt: skip
 
     def check_post(self, post: Post) -> None:
@@ -159,7 +161,8 @@ class Doctor:
                 post.text, post.front = recovered(post.text), _front_matter(recovered(post.text))[0]
                 front = post.front
             else:
-                self.add("bad_front_matter", path, post.error, "report only: not the title line; fix it by hand")
+                self.add("bad_front_matter", path, post.error, "none here: not the title line; fix it by hand",
+                         note=False)  # fmt: skip
                 return
         if not str(front.get("title") or "").strip():
             self.add("no_title", path, "the front matter has no title", "report only")
@@ -214,9 +217,23 @@ class Doctor:
                 self.add("missing_index_page", path, f"{sum(counts.values())} posts link to it",
                          "written as the crawler writes it", self.write(path, text))  # fmt: skip
                 continue
-            title = _page_title(path)
+            if feed is not ARTICLES:
+                continue
             wanted = _page_title_of(text)
-            if title != wanted and feed is ARTICLES:
+            try:
+                page_text = _text_of(path)
+            except UnicodeDecodeError:
+                self.add(
+                    "bad_index_page", path, "not UTF-8", "report only: rewrite it as UTF-8 (or delete it and --fix)"
+                )
+                continue
+            front, error = _front_matter(page_text)
+            if front is None or not _TITLE_LINE.search(_front_text(page_text)):
+                self.add("bad_index_page", path, error or "no title: line",
+                         "report only: fix its front matter by hand (or delete it and --fix)")  # fmt: skip
+                continue
+            title = str(front.get("title") or "")
+            if title != wanted:
                 self.add("wrong_category_title", path, f"titled {title!r}; its posts say {wanted!r}",
                          f"title: {wanted}", self.rewrite(path, _retitle(wanted)))  # fmt: skip
         for page, feed in pages.items():
@@ -249,7 +266,13 @@ class Doctor:
         self._leaving.add(self.rel(path))
 
         def repair() -> None:
-            target = self.root / QUARANTINE / self.rel(path)
+            quarantine = self.root / QUARANTINE
+            target = quarantine / self.rel(path)
+            for folder in (quarantine, *target.parents):
+                if folder.is_symlink():  # a link would carry the file out of the archive
+                    raise OSError(f"{folder} is a symbolic link; the quarantine must be the archive's own folder")
+                if folder == quarantine:
+                    break
             number = 1
             while target.exists():
                 target = target.with_name(f"{path.name}.{number}")
@@ -260,7 +283,12 @@ class Doctor:
         return repair
 
     def repair(self) -> Diagnosis:
-        """Run every repair the diagnosis found (diagnose() first), each atomic, in order."""
+        """Run every repair the diagnosis found (diagnose() first), each atomic, in order; OSError
+        before any when the quarantine is a symbolic link (it would carry files out of the archive)."""
+        if (self.root / QUARANTINE).is_symlink():
+            raise OSError(
+                f"{self.root / QUARANTINE} is a symbolic link; the quarantine must be the archive's own folder"
+            )
         for finding, repair in self._repairs:
             repair()
             finding.fixed = True
@@ -294,7 +322,7 @@ def _recovered_title(text: str):
     match = _TITLE_LINE.search(front)
     if match is None:
         return None
-    raw = match.group(1)
+    raw = match.group(1).strip()
     title = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'" else raw
 
     def change(whole: str) -> str:
@@ -321,11 +349,6 @@ def _retitle(title: str):
 def _text_of(path: Path) -> str:
     """A file's text with its line endings as they are (no newline translation)."""
     return path.read_bytes().decode("utf-8")
-
-
-def _page_title(path: Path) -> str:
-    front, _ = _front_matter(_text_of(path))
-    return str((front or {}).get("title") or "")
 
 
 def _page_title_of(text: str) -> str:

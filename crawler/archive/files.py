@@ -24,6 +24,7 @@ def atomic_writer(path: Path, temp_prefix: str) -> Iterator[TextIO]:
     path = Path(path)
     fd, temp = tempfile.mkstemp(prefix=temp_prefix, suffix=TEMP_SUFFIX, dir=path.parent)
     try:
+        os.fchmod(fd, _mode_for(path))  # mkstemp makes 0600: a web server reading as another user could not
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             yield handle
             handle.flush()
@@ -32,6 +33,16 @@ def atomic_writer(path: Path, temp_prefix: str) -> Iterator[TextIO]:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions a written file gets: those of the file it replaces, else what open() would give."""
+    try:
+        return os.stat(path, follow_symlinks=False).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0o022)  # read it (no call only reads it)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def atomic_write(path: Path, text: str, temp_prefix: str) -> None:

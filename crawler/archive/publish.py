@@ -75,11 +75,12 @@ def git_reason(process: subprocess.CompletedProcess) -> str:
     return " | ".join(said[:4]) if said else (lines[-1] if lines else f"exit status {process.returncode}")
 
 
-def commit_message(changes: list[tuple[str, str]], now: datetime) -> str:
+def commit_message(changes: list[tuple[str, tuple[str, ...]]], now: datetime) -> str:
     """`finews: 12 new posts (eastmoney 9, eastmoney_724 3) 2026-12-01 20:05 +0800`, and what else changed."""
     new: dict[str, int] = {}
     other = {"moved posts": 0, "changed posts": 0, "index pages": 0, "other files": 0}
-    for status, path in changes:
+    for status, paths in changes:
+        path = paths[-1]
         name = Path(path).name
         post = _POST_NAME.match(name)
         if post and status == "A":
@@ -99,21 +100,19 @@ def commit_message(changes: list[tuple[str, str]], now: datetime) -> str:
 
 
 def upstream(root: Path, remote: str | None, branch: str | None) -> tuple[str, str]:
-    """The remote and branch to push to: those given, else the checked-out branch's upstream."""
+    """The remote and branch to push to: those given, else the checked-out branch's upstream (its
+    `branch.<name>.remote` and `.merge`, which a clone of an empty remote has before any push)."""
+    current = git(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False).stdout.strip()
+    if not current and not (remote and branch):
+        raise PublishFailed("HEAD is detached (no branch is checked out): check out the archive's branch, "
+                            "or pass --remote and --branch", 2)  # fmt: skip
+    configured_remote = git(root, "config", f"branch.{current}.remote", check=False).stdout.strip()
+    merge = git(root, "config", f"branch.{current}.merge", check=False).stdout.strip().removeprefix("refs/heads/")
+    remote, branch = remote or configured_remote or None, branch or merge or (current if remote else None)
     if remote and branch:
         return remote, branch
-    found = git(root, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}", check=False)
-    if found.returncode == 0 and "/" in found.stdout.strip():
-        up_remote, up_branch = found.stdout.strip().split("/", 1)
-        return remote or up_remote, branch or up_branch
-    current = git(root, "rev-parse", "--abbrev-ref", "HEAD", check=False).stdout.strip()
-    if remote and current and current != "HEAD":
-        return remote, current
-    raise PublishFailed(
-        f"the branch {current or '?'} has no upstream: set one (git push -u origin {current or 'main'}) "
-        "or pass --remote and --branch",
-        2,
-    )
+    raise PublishFailed(f"the branch {current} has no upstream: set one (git push -u origin {current}) "
+                        "or pass --remote and --branch", 2)  # fmt: skip
 
 
 def publish(root: Path, old_posts_dir: str = "old_post", push: bool = True, remote: str | None = None,
@@ -127,7 +126,8 @@ def publish(root: Path, old_posts_dir: str = "old_post", push: bool = True, remo
     if push:
         remote, branch = upstream(root, remote, branch)
     done = Published()
-    folders = [name for name in ("_posts", old_posts_dir, "category", "emnews") if (root / name).is_dir()]
+    folders = [name for name in ("_posts", old_posts_dir, "category", "emnews")
+               if (root / name).is_dir() and git(root, "check-ignore", "-q", f"{name}/", check=False).returncode]  # fmt: skip
     if folders:
         git(root, "add", "-A", "--", *folders, *OWN_FILES)
     staged = git(root, "diff", "--cached", "--name-status", "-z", "--relative", "--", *folders).stdout.split("\0")
@@ -135,7 +135,13 @@ def publish(root: Path, old_posts_dir: str = "old_post", push: bool = True, remo
     identity = [] if git(root, "config", "user.email", check=False).stdout.strip() else IDENTITY
     if changes:
         done.message = commit_message(changes, now or datetime.now(SHANGHAI))
-        git(root, *identity, "commit", "--quiet", "--no-verify", "-m", done.message, "--", *folders)
+        paths = "\0".join(path for _, paths in changes for path in paths) + "\0"  # a rename: both its paths
+        committed = subprocess.run(
+            ["git", "-C", str(root), *identity, "commit", "--quiet", "--no-verify", "-m", done.message,
+             "--pathspec-from-file=-", "--pathspec-file-nul"], input=paths, capture_output=True, text=True,
+        )  # fmt: skip
+        if committed.returncode != 0:
+            raise PublishFailed(f"git commit failed: {git_reason(committed)}; nothing was committed", 9)
         done.commit = git(root, "rev-parse", "HEAD").stdout.strip()
     if not push:
         return done
@@ -145,27 +151,25 @@ def publish(root: Path, old_posts_dir: str = "old_post", push: bool = True, remo
     return done
 
 
-def _name_status(fields: list[str]) -> list[tuple[str, str]]:
-    """git's -z name-status output as (status, path); a rename names its new path."""
+def _name_status(fields: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """git's -z name-status output as (status, paths); a rename has its old and its new path."""
     changes, index = [], 0
     fields = [f for f in fields if f != ""]
     while index < len(fields):
         status = fields[index]
-        if status.startswith(("R", "C")):
-            changes.append((status, fields[index + 2]))
-            index += 3
-        else:
-            changes.append((status, fields[index + 1]))
-            index += 2
+        width = 2 if status.startswith(("R", "C")) else 1
+        changes.append((status, tuple(fields[index + 1 : index + 1 + width])))
+        index += 1 + width
     return changes
 
 
 def _ahead(root: Path, remote: str, branch: str) -> int:
-    """Commits of HEAD the remote branch lacks, as far as this clone knows (all of them: no such ref yet)."""
+    """Commits of HEAD the remote branch lacks, as far as this clone knows (all of them: no such ref
+    yet; none: no commit at all)."""
     counted = git(root, "rev-list", "--count", f"refs/remotes/{remote}/{branch}..HEAD", check=False)
     if counted.returncode != 0:
-        return int(git(root, "rev-list", "--count", "HEAD").stdout.strip())
-    return int(counted.stdout.strip())
+        counted = git(root, "rev-list", "--count", "HEAD", check=False)
+    return int(counted.stdout.strip()) if counted.returncode == 0 else 0
 
 
 def _push(root: Path, remote: str, branch: str, attempts: int, pause: float, identity: list[str],
@@ -183,6 +187,11 @@ def _push(root: Path, remote: str, branch: str, attempts: int, pause: float, ide
         rebased = git(root, *identity, "pull", "--rebase", "--autostash", "--quiet", remote, branch, check=False)
         if rebased.returncode != 0:
             git(root, "rebase", "--abort", check=False)
+            if "CONFLICT" in rebased.stdout + rebased.stderr:
+                raise PublishFailed(
+                    f"the commits here and on {remote} {branch} change the same file differently "
+                    f"({git_reason(rebased)}): a person must merge them (git pull --rebase, resolve, publish)", 9
+                )  # fmt: skip
             raise PublishFailed(f"git pull --rebase from {remote} {branch} failed: {git_reason(rebased)}", 9)
         time.sleep(pause * 2 ** (attempt - 1))
     raise PublishFailed(f"git push to {remote} {branch}: the remote moved on {attempts} times; try again later", 9)

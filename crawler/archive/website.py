@@ -125,10 +125,14 @@ def build(root: Path, out: Path, old_posts_dir: str = "old_post", template: Path
           search: bool = True, jekyll: str = "jekyll") -> Built:  # fmt: skip
     """Build the site of the archive at `root` into `out`; BuildFailed with the tool's own error line."""
     root, out = Path(root).resolve(), Path(out).resolve()
+    refuse_output(root, out, old_posts_dir)
     with tempfile.TemporaryDirectory(prefix="finews-site-") as temp:
         staging = Path(temp) / "source"
         staging.mkdir()
         posts = stage(root, old_posts_dir, template, staging, out)
+        override = Path(temp) / "finews-override.yml"  # a `safe: true` config would skip every staged link
+        override.write_text("safe: false\n", encoding="utf-8")
+        configs = ",".join(str(p) for p in (staging / "_config.yml", override) if p.exists())
         started = time.monotonic()
 
         def real_paths(line: str) -> str:  # Jekyll names the staged files: say which file of the archive
@@ -136,8 +140,8 @@ def build(root: Path, out: Path, old_posts_dir: str = "old_post", template: Path
                           lambda m: str(posts.get(m.group(1), root / "_posts" / m.group(1))), line)  # fmt: skip
             return line.replace(str(staging), str(root))
 
-        _run([jekyll, "build", "--strict_front_matter", "--source", str(staging), "--destination", str(out)],
-             "jekyll build", cwd=staging, explain=real_paths)  # fmt: skip
+        _run([jekyll, "build", "--strict_front_matter", "--config", configs, "--source", str(staging),
+              "--destination", str(out)], "jekyll build", cwd=staging, explain=real_paths)  # fmt: skip
         jekyll_seconds = time.monotonic() - started
     search_seconds = None
     if search:
@@ -145,6 +149,14 @@ def build(root: Path, out: Path, old_posts_dir: str = "old_post", template: Path
         _run([*pagefind_command(), "--site", str(out)], "pagefind", cwd=out)
         search_seconds = time.monotonic() - started
     return Built(out, len(posts), jekyll_seconds, search_seconds)
+
+
+def refuse_output(root: Path, out: Path, old_posts_dir: str) -> None:
+    """Jekyll empties its output folder of what it did not build: never the archive or a folder of it."""
+    own = [root / name for name in ("_posts", old_posts_dir, "category", "emnews", "_finews_quarantine", ".git")]
+    if root.is_relative_to(out) or any(out.is_relative_to(folder) for folder in own):
+        raise BuildFailed(f"--out {out} would hold the archive or be inside its posts or pages (Jekyll empties "
+                          "its output folder): give the site a folder of its own, such as <archive>/_site")  # fmt: skip
 
 
 def pagefind_command() -> list[str]:

@@ -44,7 +44,7 @@ from crawler.archive.index import post_files
 from crawler.archive.maintenance import missing_index_pages, move_old_posts
 from crawler.archive.posts import post_record
 from crawler.archive.publish import PublishFailed, publish
-from crawler.archive.website import BuildFailed, ToolMissing, build, default_template, pagefind_command
+from crawler.archive.website import BuildFailed, ToolMissing, build, default_template, pagefind_command, refuse_output
 from crawler.items import SHANGHAI
 
 
@@ -119,6 +119,10 @@ class Command(ScrapyCommand):
                 2, "no site template: run from a checkout of finews-crawler, or set -s FINEWS_SITE_TEMPLATE=DIR"
             )
         try:
+            refuse_output(root, Path(out).resolve() if out else root / "_site", self.settings["FINEWS_OLD_POSTS_DIR"])
+        except BuildFailed as exc:
+            return self.fail(2, str(exc))
+        try:
             if search:
                 pagefind_command()  # missing: said before a long build, not after
             built = build(root, Path(out) if out else root / "_site", self.settings["FINEWS_OLD_POSTS_DIR"],
@@ -187,7 +191,7 @@ class Command(ScrapyCommand):
             for archive in archives:
                 archive.unlock()
         for finding in found.findings:
-            state = "fixed" if finding.fixed else ("note" if finding.note else "problem")
+            state = "fixed" if finding.fixed else ("note" if finding.note else "problem")  # notes: report only
             print(f"{state:8} {finding.kind:21} {finding.file}: {finding.detail} -> {finding.fix}")
         notes = sum(f.note for f in found.findings)
         fixed = sum(f.fixed for f in found.findings)

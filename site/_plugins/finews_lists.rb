@@ -24,24 +24,24 @@ module Finews
 
     def generate(site)
       @site = site
-      @per_page = (site.config.dig("finews", "per_page") || 500).to_i
+      @per_page = setting(site, "per_page", 500)
+      @taken = site.pages.map(&:url).to_h { |url| [url, true] } # the archive's own pages are never replaced
       posts = site.posts.docs.reverse.map { |post| entry(post) } # Jekyll sorts posts oldest first
       by_category = posts.group_by { |post| post["category"] }
       index_pages = site.pages.select { |page| page.data["layout"] == "category" && page.data["category"] }
-                                .to_h { |page| [page.data["category"].to_s, page] }
+                                .to_h { |page| [page.data["category"].to_s.split.join(" "), page] }
       sources = by_category.map { |category, listed| paged_category(category, listed, index_pages[category]) }
       months = posts.group_by { |post| post["date"].strftime("%Y/%m") }.map do |month, listed|
         year, number = month.split("/")
-        first = ListPage.new(site, "archive/#{month}", "index.html",
-                             { "layout" => "category", "title" => "#{year}年#{number}月" })
-        site.pages << first
-        paged(first, listed)
-        { "title" => first.data["title"], "url" => first.url, "count" => listed.size }
+        first = add(ListPage.new(site, "archive/#{month}", "index.html",
+                                 { "layout" => "category", "title" => "#{year}年#{number}月" }))
+        paged(first, listed) if first
+        { "title" => "#{year}年#{number}月", "url" => "/archive/#{month}/", "count" => listed.size }
       end
-      site.pages << ListPage.new(site, "archive", "index.html", { "layout" => "months", "title" => "按月浏览" })
-      site.pages << ListPage.new(site, "", "sources.html", { "layout" => "sources", "title" => "全部来源" })
+      add(ListPage.new(site, "archive", "index.html", { "layout" => "months", "title" => "按月浏览" }))
+      add(ListPage.new(site, "", "sources.html", { "layout" => "sources", "title" => "全部来源" }))
       site.data["finews"] = {
-        "newest" => posts.first((site.config.dig("finews", "newest") || 100).to_i),
+        "newest" => posts.first(setting(site, "newest", 100)),
         "sources" => sources.sort_by { |source| [-source["newest"].to_i, source["name"]] },
         "months" => months,
         "posts" => posts.size,
@@ -49,6 +49,24 @@ module Finews
     end
 
     private
+
+    # A positive whole number from _config.yml's finews: section, else the default.
+    def setting(site, name, default)
+      section = site.config["finews"]
+      value = section.is_a?(Hash) && section.key?(name) ? section[name] : default
+      return value if value.is_a?(Integer) && value.positive?
+
+      raise Jekyll::Errors::FatalException, "_config.yml: finews.#{name} must be a whole number above 0, not #{value.inspect}"
+    end
+
+    # A generated page, unless the archive has its own page at that URL (then nil).
+    def add(page)
+      return nil if @taken[page.url]
+
+      @taken[page.url] = true
+      @site.pages << page
+      page
+    end
 
     def entry(post)
       { "url" => post.url, "title" => post.data["title"], "date" => post.date,
@@ -59,10 +77,11 @@ module Finews
     def paged_category(category, listed, first)
       if first.nil?
         name = category == "emnews" ? "index.html" : "#{category}.html"
-        first = ListPage.new(@site, category == "emnews" ? "emnews" : "category", name,
-                             { "layout" => "category", "title" => listed.first["tag"], "category" => category })
-        @site.pages << first
+        first = add(ListPage.new(@site, category == "emnews" ? "emnews" : "category", name,
+                                 { "layout" => "category", "title" => listed.first["tag"], "category" => category }))
       end
+      return { "name" => listed.first["tag"], "url" => "", "count" => listed.size, "newest" => listed.first["date"] } if first.nil?
+
       paged(first, listed)
       { "name" => first.data["title"].to_s, "url" => first.url, "count" => listed.size,
         "newest" => listed.first["date"] }
@@ -77,7 +96,7 @@ module Finews
 
         page = ListPage.new(@site, base, "page#{index + 1}.html",
                             first.data.merge("title" => first.data["title"], "permalink" => nil).compact)
-        @site.pages << page
+        @site.pages << page # the next pages of a list are this plugin's own URLs
         page
       end
       pager = pages.each_with_index.map { |page, index| { "number" => index + 1, "url" => page.url } }
