@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from crawler import settings as defaults
 from crawler.archive import FEEDS
-from crawler.archive.shared import SharedIndexLost, redis_client, shown_url
+from crawler.sharedindex import SharedIndexLost, redis_client, shown_url
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings

@@ -3,7 +3,7 @@
 What the post and its index page are is the run's feed's (crawler/archive/feeds.py): a
 per-media post and `category/<slug>.html`, or an emnews post and `emnews/index.html`.
 A write that fails (disk full, read-only) stops the run: exit status 6. In a distributed
-crawl a post is written only while this worker holds its claim (crawler/archive/shared.py):
+crawl a post is written only while this worker holds its claim (crawler/sharedindex.py):
 another worker took it meanwhile, and it is dropped (claimed_elsewhere); Redis failed, and
 the run stops (exit status 8).
 """
@@ -15,9 +15,9 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler import statkeys as keys
-from crawler.archive.shared import SharedIndexLost
 from crawler.archive.store import ClaimLost
 from crawler.items import fields
+from crawler.sharedindex import SharedIndexLost
 from pipelines import drop, run_of
 
 logger = logging.getLogger(__name__)

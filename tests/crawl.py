@@ -3,7 +3,7 @@
 import subprocess
 from pathlib import Path
 
-from crawler.archive import LOCK_GLOB, WORKER_ID_GLOB
+from crawler.archive.layout import LOCK_GLOB, WORKER_ID_GLOB
 from fixtures.testing import crawl_command
 from tests.conftest import REPO
 

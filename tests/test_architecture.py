@@ -1,7 +1,8 @@
 """The layout is the architecture (docs/architecture.md): imports point one way, each folder holds one kind.
 
-commands, spiders, pipelines, extensions, middlewares
-    -> archive -> items, ids            parsers -> items, ids (no Scrapy, no archive)
+commands -> tools (the offline verbs) -> archive (the crawl-time model) -> items, ids, exitstatus
+commands, spiders, pipelines, extensions, middlewares -> archive, sharedindex (Redis)
+parsers -> items, ids (no Scrapy, no archive)
 """
 
 import ast
@@ -66,10 +67,92 @@ def test_parsers_import_no_scrapy_and_no_archive():
     assert offending("crawler.parsers", forbidden) == {}
 
 
-def test_the_archive_imports_only_records_and_no_scrapy():
-    forbidden = ("scrapy", "twisted", "crawler.parsers", "crawler.spiders", "crawler.extensions", "crawler.commands",
-                 "crawler.downloadermiddlewares", "crawler.signals", "crawler.statkeys")  # fmt: skip
+ABOVE_THE_ARCHIVE = ("crawler.parsers", "crawler.spiders", "crawler.extensions", "crawler.commands", "crawler.tools",
+                     "crawler.downloadermiddlewares", "crawler.signals", "crawler.statkeys", "crawler.sharedindex",
+                     "crawler.config")  # fmt: skip
+RUNS_PROGRAMS = ("subprocess", "multiprocessing", "pty", "shutil")  # shutil: which(); os.system is checked below
+
+
+def test_the_archive_imports_only_records_and_no_scrapy_redis_or_programs():
+    forbidden = ("scrapy", "twisted", "redis", *RUNS_PROGRAMS, *ABOVE_THE_ARCHIVE)
     assert offending("crawler.archive", forbidden) == {}
+
+
+def test_the_archive_model_stays_small():
+    lines = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in (REPO / "crawler/archive").glob("*.py"))
+    assert lines <= 1200, f"crawler/archive is {lines} lines: what is not the crawl-time model belongs elsewhere"
+
+
+def test_only_the_commands_import_the_offline_tools():
+    importers = {name for name, imported in MODULES.items() if any(i.startswith("crawler.tools") for i in imported)}
+    assert {name for name in importers if not name.startswith(("crawler.commands", "crawler.tools"))} == set()
+
+
+def test_the_offline_tools_import_no_scrapy_and_nothing_of_a_crawl():
+    forbidden = ("scrapy", "twisted", "crawler.commands", "crawler.spiders", "crawler.extensions", "crawler.parsers",
+                 "crawler.downloadermiddlewares", "crawler.sharedindex")  # fmt: skip
+    assert offending("crawler.tools", forbidden) == {}
+
+
+def test_only_the_offline_tools_run_external_programs():
+    outside = {name: hits for name, hits in offending("crawler", ("subprocess", "pty")).items()}
+    assert {name for name in outside if not name.startswith("crawler.tools")} == set()
+    for path in sorted((REPO / "crawler").rglob("*.py")):
+        if "tools" not in path.relative_to(REPO).parts:
+            assert "os.system(" not in path.read_text(encoding="utf-8") and "os.exec" not in path.read_text(
+                encoding="utf-8"
+            ), path
+
+
+def test_the_shared_redis_index_is_its_own_part():
+    assert offending("crawler.sharedindex", ("scrapy", "twisted", "crawler.archive", *ABOVE_THE_ARCHIVE[:-2])) == {}
+
+
+def test_every_name_the_archive_owns_on_disk_is_spelled_once():
+    """`_posts`, `_site`, the quarantine, the index folders' paths and the `.finews*` files: crawler/archive/layout.py."""
+    owned = {"_posts", "_finews_quarantine", "_site", "emnews", "old_post"}
+    spelled = []
+    for package in PACKAGES:
+        for path in sorted((REPO / package).rglob("*.py")):
+            if path == REPO / "crawler/archive/layout.py":
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                          if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef) and ast.get_docstring(node)}  # fmt: skip
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                    text = node.value
+                    if text in owned or ".finews" in text or text.startswith(("category/", "emnews/", "_posts/")):
+                        spelled.append(f"{path.relative_to(REPO)}:{node.lineno} {text!r}")
+    assert [line for line in spelled if not line.startswith("crawler/settings.py")] == []
+
+
+def test_no_caller_switches_on_the_kind_of_feed():
+    """A feed's differences live in its Feed class: nobody compares a feed with ARTICLES or FAST_NEWS."""
+    switches = []
+    for package in PACKAGES:
+        for path in sorted((REPO / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Compare):
+                    names = [n.id for n in [node.left, *node.comparators] if isinstance(n, ast.Name)]
+                    if {"ARTICLES", "FAST_NEWS"} & set(names):
+                        switches.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert switches == []
+
+
+def test_exit_statuses_are_named():
+    """Every exit status a command sets is one of crawler/exitstatus.py, never a bare number."""
+    bare = []
+    for path in sorted((REPO / "crawler").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            exitcode = any(isinstance(t, ast.Attribute) and t.attr == "exitcode" for t in targets)
+            if exitcode and isinstance(node.value, ast.Constant):
+                bare.append(f"{path.relative_to(REPO)}:{node.lineno}")
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "exit" and node.args:
+                if isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, int):
+                    bare.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert bare == []
 
 
 @pytest.mark.parametrize("module", ["crawler.items", "crawler.ids", "crawler.statkeys", "crawler.signals"])
@@ -120,5 +203,5 @@ def test_public_functions_have_type_hints():
 SCRAPY_HOOKS = {
     "from_crawler", "process_item", "process_request", "process_response", "process_exception", "update_settings", "spider_opened",
     "spider_closed", "spider_idle", "item_scraped", "item_dropped", "item_error", "run", "syntax", "short_desc",
-    "add_options", "process_options", "start", "filter",
+    "add_options", "process_options", "start", "filter", "long_desc",
 }  # fmt: skip

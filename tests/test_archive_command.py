@@ -167,12 +167,15 @@ def test_an_archive_that_is_not_writable_is_exit_status_6(archive, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        ([], "export, maintain, build, publish or doctor"),
-        (["tidy"], "export, maintain, build, publish or doctor"),
+        ([], "say which verb: one of export, maintain, build, publish, doctor"),
+        (["tidy"], "say which verb \\(not 'tidy'\\): one of export, maintain, build, publish, doctor"),
         (["maintain"], "needs --move-older-than DAYS, --fix-categories or both"),
         (["maintain", "--move-older-than", "-1"], "0 or more days"),
-        (["maintain", "--fix-categories", "-o", "x"], "-o belongs to export"),
-        (["export", "--fix-categories"], "belong to maintain"),
+        (["maintain", "--fix-categories", "-o", "x"], "-o/--output belongs to export, not maintain"),
+        (["export", "--fix-categories"], "--fix-categories belongs to maintain, not export"),
+        (["build", "--fix"], "--fix belongs to doctor, not build"),
+        (["export", "extra"], "export takes no argument 'extra'"),
+        (["maintain", "--move-older-than", "soon"], "0 or more days"),
     ],
 )
 def test_usage_errors(archive, argv, message):

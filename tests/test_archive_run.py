@@ -13,9 +13,9 @@ from scrapy.spiders import Spider
 from scrapy.utils.test import get_crawler
 
 from crawler.archive import ARTICLES, FAST_NEWS, Archive, feed_named
-from crawler.archive.shared import Claim, SharedIndexLost
 from crawler.extensions.archive_run import archive_run
 from crawler.items import FastNews
+from crawler.sharedindex import Claim, SharedIndexLost
 from crawler.signals import article_failed
 from crawler.spiders.eastmoney import EastMoneySpider
 from crawler.spiders.eastmoney_724 import FastNewsSpider

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.archive.shared import SharedIndex
+from crawler.sharedindex import SharedIndex
 from fixtures.testing import local_redis_server, ready_redis, redis_server_process, scrapy_command, serve
 from tests.conftest import LARGE_MIRROR_ARGS, LARGE_MIRROR_ARTICLES, REPO, need_tool
 from tests.crawl import archive_files, scrapy_crawl, start_crawl

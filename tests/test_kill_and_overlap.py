@@ -5,7 +5,7 @@ import time
 
 import yaml
 
-from crawler.archive import TEMP_GLOB
+from crawler.archive.layout import TEMP_GLOB
 from fixtures.testing import serve, synthesize
 from tests.conftest import LARGE_MIRROR_ARGS, LARGE_MIRROR_ARTICLES
 from tests.crawl import archive_files, scrapy_crawl, start_crawl

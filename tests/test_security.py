@@ -114,7 +114,7 @@ def test_a_redirect_between_http_and_https_on_the_mirror_host_is_followed():
 
 
 def test_a_redis_password_is_never_shown():
-    from crawler.archive.shared import shown_url as _without_password
+    from crawler.sharedindex import shown_url as _without_password
 
     assert _without_password("redis://:secret@10.0.0.5:6379/0") == "redis://10.0.0.5:6379/0"
     assert _without_password("redis://10.0.0.5:6379/0?password=secret") == "redis://10.0.0.5:6379/0"

@@ -212,7 +212,7 @@ def test_export_never_dies_on_one_post_and_never_hangs(tmp_path):
     posts.mkdir()
     (posts / "2021-12-31-NW202112312231871790.md").write_text(
         '---\nlayout: post\ntitle: "坏\\uD800标题"\ndate: 2021-12-31 06:49:26 +0800\ncategories: x\ntags: x新闻\n---\n'
-    )  # an old archive's escape: a lone surrogate once loaded
+    )  # an old archive's escape of a lone surrogate: Jekyll's YAML (libyaml) refuses it, so does every command
     (posts / "2021-12-31-NW202112312231871791.md").write_text(
         "---\nlayout: post\ntitle: 好\ndate: 2021-12-31 06:49:26 +0800\ncategories: x\ntags: x新闻\n---\n"
     )
@@ -221,7 +221,8 @@ def test_export_never_dies_on_one_post_and_never_hangs(tmp_path):
     process = subprocess.run(command, cwd=REPO, capture_output=True, timeout=60)
     assert process.returncode == 0, process.stderr[-2000:]
     records = [json.loads(line) for line in process.stdout.decode().splitlines()]
-    assert [r["title"] for r in records] == ["坏\ud800标题", "好"]
+    assert [r["title"] for r in records] == ["好"]
+    assert "skipped" in process.stderr.decode() and "NW202112312231871790" in process.stderr.decode()
 
 
 # --- a list page holds at most so many entries -------------------------------------------------

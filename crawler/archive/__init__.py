@@ -1,34 +1,35 @@
-"""The archive: the Jekyll site folder this project continues, as a model every other part uses.
+"""The archive: the Jekyll site folder this project continues, as the model a crawl writes through.
 
-    store.py        Archive: the posts it holds (the dedupe index), claims, writes, its lock
-    index.py        post keys from file names; the post files of a folder
+    layout.py       every name the archive owns on disk: folders, own files, a post's file name
+    store.py        Archive: the posts it holds (the dedupe index), writes, its lock; every_feed_locked
+    index.py        the post keys and post files of a folder
     lock.py         one lock per feed; whether the feed's last crawl was interrupted
     files.py        the one atomic write
-    shared.py       the index that workers on several machines share in Redis
-    feeds.py        what makes each feed's posts differ (per-media, 7x24)
+    feeds.py        what makes each feed's posts differ (per-media, 7x24): one Feed subclass each
     render.py       the post and index page formats
+    frontmatter.py  the one front-matter reader (what Jekyll accepts)
+    posts.py        a post read back as a record
     slugs.py        category slugs from media names
-    posts.py        reading a post back as a record
-    maintenance.py  moving old posts, restoring index pages
+    hygiene.py      the one gate for characters no post may hold
 
-It imports only crawler.items, crawler.ids and the defaults in crawler.settings (and no
-Scrapy): commands, spiders, pipelines and extensions import it, never the other way
-(docs/architecture.md).
+It imports only crawler.items, crawler.ids and the defaults in crawler.settings; no Scrapy, no
+Redis, and it runs no external program. Spiders, pipelines, extensions, the offline tools
+(crawler/tools) and commands import it, never the other way (docs/architecture.md).
 """
 
+from crawler.archive import layout
 from crawler.archive.feeds import ARTICLES, FAST_NEWS, FEEDS, Feed, feed_named
-from crawler.archive.lock import LOCK_GLOB, ArchiveLocked
-from crawler.archive.store import TEMP_GLOB, WORKER_ID_GLOB, Archive
+from crawler.archive.lock import ArchiveLocked
+from crawler.archive.store import Archive, every_feed_locked
 
 __all__ = [
     "ARTICLES",
     "FAST_NEWS",
     "FEEDS",
-    "LOCK_GLOB",
-    "TEMP_GLOB",
-    "WORKER_ID_GLOB",
     "Archive",
     "ArchiveLocked",
     "Feed",
+    "every_feed_locked",
     "feed_named",
+    "layout",
 ]

@@ -20,6 +20,7 @@ from collections.abc import Mapping, MutableMapping
 from datetime import datetime
 from pathlib import Path
 
+from crawler.archive import layout
 from crawler.archive.hygiene import clean_item, has_visible
 from crawler.archive.render import (
     FAST_FEED_CATEGORY,
@@ -42,8 +43,9 @@ class Feed:
     key_field: str  # the item field that holds the post key
     key_pattern: re.Pattern
     bad_key_reason: str  # the drop reason of an item whose key does not match
-    index_dir: str  # the folder of its index pages
+    index_dir: str  # the folder of its index pages (crawler/archive/layout.py)
     category_per_source = False  # whether the category is made from the media name (its slug)
+    owns_the_rest = False  # whether a key or category no other feed owns is this feed's (one feed says so)
 
     def entry_key(self, entry: ListEntry) -> str:
         """The post key a list entry will have: known entries are never fetched."""
@@ -100,6 +102,10 @@ class Feed:
         """Whether a post of `category` is this feed's (reading the archive back); see feed_of_category."""
         return False
 
+    def category_of_page(self, page: Path) -> str:
+        """The category whose index page is `page` (one of the files of index_dir)."""
+        raise NotImplementedError
+
     def source_of_post(self, tags: str, em_media: str) -> str:
         """A written post's media name, from its `tags:` and the text of its em_media line."""
         return em_media
@@ -117,8 +123,9 @@ class ArticleFeed(Feed):
     key_field = "info_code"
     key_pattern = INFO_CODE_RE
     bad_key_reason = "bad_info_code"
-    index_dir = "category"
+    index_dir = layout.CATEGORY_DIR
     category_per_source = True
+    owns_the_rest = True
 
     def entry_key(self, entry: ListEntry) -> str:
         return entry.info_code
@@ -153,6 +160,9 @@ class ArticleFeed(Feed):
     def source_of_post(self, tags: str, em_media: str) -> str:
         return tags.removesuffix("新闻") if tags.endswith("新闻") else em_media  # tagged "<source>新闻"
 
+    def category_of_page(self, page: Path) -> str:
+        return page.stem
+
 
 class FastNewsFeed(Feed):
     """The 7x24 rolling feed (spider `eastmoney_724`): emnews posts keyed by the bare id."""
@@ -162,7 +172,7 @@ class FastNewsFeed(Feed):
     key_field = "article_id"
     key_pattern = ID_RE
     bad_key_reason = "bad_id"
-    index_dir = FAST_FEED_CATEGORY
+    index_dir = layout.FAST_NEWS_DIR
 
     def entry_key(self, entry: ListEntry) -> str:
         return entry.article_id  # beside the per-media NW copy of the same article
@@ -188,6 +198,9 @@ class FastNewsFeed(Feed):
     def owns(self, category: str) -> bool:
         return category == FAST_FEED_CATEGORY
 
+    def category_of_page(self, page: Path) -> str:
+        return FAST_FEED_CATEGORY
+
 
 ARTICLES = ArticleFeed()
 FAST_NEWS = FastNewsFeed()
@@ -202,11 +215,15 @@ def feed_named(name: str) -> Feed:
     raise ValueError(f"unknown feed {name!r}: use one of {', '.join(feed.name for feed in FEEDS)}")
 
 
+def _the_rest() -> Feed:
+    return next(feed for feed in FEEDS if feed.owns_the_rest)
+
+
 def feed_of_key(key: str) -> Feed:
-    """The feed whose post has the key `key`: the 7x24 feed's are bare ids, the per-media feed's infoCodes."""
-    return FAST_NEWS if key.isdigit() else ARTICLES
+    """The feed whose post has the key `key` (its key pattern), else the one that owns the rest."""
+    return next((feed for feed in FEEDS if feed.key_pattern.fullmatch(key)), None) or _the_rest()
 
 
 def feed_of_category(category: str) -> Feed:
-    """The feed whose posts have `category`: the one that owns it, else the per-media feed."""
-    return next((feed for feed in FEEDS if feed.owns(category)), ARTICLES)
+    """The feed whose posts have `category`: the one that owns it, else the one that owns the rest."""
+    return next((feed for feed in FEEDS if feed.owns(category)), None) or _the_rest()

@@ -1,6 +1,6 @@
 """Which posts the archive holds: post keys from file names, and the post files themselves.
 
-A post is a regular file `YYYY-MM-DD-<key>.md` in an index folder (`_posts/`, the old-posts
+A post is a regular file named as crawler/archive/layout.py says, in an index folder (`_posts/`, the old-posts
 folder) or any real subfolder of one (symlinks, FIFOs and devices are not posts and are not
 followed); its key is the file name after the date (an infoCode for per-media
 posts, the bare id for emnews posts). A listing and string slices, not a regex per name: a
@@ -11,15 +11,7 @@ import os
 import stat
 from pathlib import Path
 
-
-def is_post_name(name: str) -> bool:
-    """`YYYY-MM-DD-<key>.md` with a non-empty key (the date itself is not checked here)."""
-    return name[10:11] == "-" and name.endswith(".md") and len(name) > 14
-
-
-def post_key(name: str) -> str:
-    """The key of the post file `name` (is_post_name must hold)."""
-    return name[11:-3]
+from crawler.archive.layout import post_key
 
 
 def _entries(folder: Path) -> tuple[list[str], list[str]]:
@@ -50,7 +42,8 @@ def scan_keys(folder: Path, known: set[str]) -> None:
         names = os.listdir(folder)
     except (FileNotFoundError, NotADirectoryError, PermissionError):
         return
-    known.update(name[11:-3] for name in names if name[10:11] == "-" and name.endswith(".md") and len(name) > 14)
+    keys = map(post_key, names)
+    known.update(key for key in keys if key is not None)
     for name in names:
         if not name.endswith(".md") and _is_real_folder(folder / name):
             scan_keys(folder / name, known)
@@ -66,7 +59,7 @@ def _is_real_folder(path: Path) -> bool:
 def post_files(folder: Path) -> list[Path]:
     """Every post file below `folder` (those scan_keys reads keys from), in name order."""
     files, folders = _entries(folder)
-    posts = {name: folder / name for name in files if is_post_name(name)}
+    posts = {name: folder / name for name in files if post_key(name) is not None}
     subfolders = {name: None for name in folders if not name.endswith(".md")}
     found = []
     for name in sorted({**posts, **subfolders}):

@@ -18,7 +18,8 @@ import json
 import os
 from pathlib import Path
 
-LOCK_GLOB = ".finews.*.lock"  # one lock file per feed
+from crawler.archive.layout import lock_name
+
 LOCK_FILE_SIZE = 4096  # the state is written padded to this size, in place: no new space is needed on a full disk
 
 
@@ -38,7 +39,7 @@ class ArchiveLock:
 
     @classmethod
     def for_feed(cls, root: Path, feed_name: str) -> "ArchiveLock":
-        return cls(root / LOCK_GLOB.replace("*", feed_name))
+        return cls(root / lock_name(feed_name))
 
     def acquire(self, crawl: bool = True) -> None:
         """Take the lock, or raise ArchiveLocked; a crawl marks it "running" (a holder that is

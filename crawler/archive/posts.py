@@ -1,4 +1,4 @@
-"""Read a post of the archive back: its front matter (PyYAML) as one flat record, for other tools.
+"""Read a post of the archive back: its front matter (crawler/archive/frontmatter.py) as one flat record.
 
 The record is what `scrapy archive export` prints and what maintenance needs to rebuild a
 category page: key, date (ISO 8601, +08:00), title, source, category, path.
@@ -9,10 +9,9 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-import yaml
-
 from crawler.archive.feeds import feed_of_category
-from crawler.archive.index import post_key
+from crawler.archive.frontmatter import read_front_matter
+from crawler.archive.layout import post_key
 from crawler.items import iso_beijing
 
 _EM_MEDIA_RE = re.compile(r'<p class="em_media">（文章来源：(.*?)）</p>')
@@ -22,17 +21,12 @@ _TAG_RE = re.compile(r"<[^>]*>")
 def post_record(path: Path, root: Path) -> dict:
     """The record of the post file `path` (inside the archive `root`); ValueError when its front matter is unusable."""
     text = path.read_text(encoding="utf-8")
-    end = text.find("\n---\n", 3)
-    if not text.startswith("---\n") or end < 0:
-        raise ValueError("no front matter")
-    try:
-        front = yaml.safe_load(text[4:end])
-    except (yaml.YAMLError, RecursionError) as exc:  # RecursionError: "[[[[..." thousands deep
-        raise ValueError(f"bad front matter: {type(exc).__name__}: {exc}"[:300]) from None
+    read = read_front_matter(text)  # NoFrontMatter is a ValueError
+    front = read.fields
     if not isinstance(front, dict) or not all(isinstance(front.get(k), str) for k in ("title", "categories")):
         raise ValueError("front matter without a title or categories")
     category, tags = front["categories"], str(front.get("tags", ""))
-    em_media = _EM_MEDIA_RE.search(text, end)
+    em_media = _EM_MEDIA_RE.search(text, read.body_at)
     source = feed_of_category(category).source_of_post(tags, _text(em_media.group(1)) if em_media else "")
     return {
         "key": post_key(path.name),

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from crawler.archive import layout
 from crawler.ids import canonical_url
 from crawler.items import SHANGHAI, fields
 
@@ -27,7 +28,7 @@ _HEADLINE_RE = re.compile(r"^\s*【[^】]*】\s*")
 # has no backslash escape in kramdown: written as an entity. A block marker at the start too.
 _MARKDOWN_ACTIVE_RE = re.compile(r"([\\`*_{}\[\]|$])")
 _BLOCK_START_RE = re.compile(r"^(#|[+=-](?=\s)|[0-9]+(?=\.\s))")  # a heading, list item or rule
-FAST_FEED_CATEGORY = "emnews"
+FAST_FEED_CATEGORY = layout.FAST_NEWS_DIR  # the 7x24 posts' category, named as its folder
 FAST_FEED_LABEL = "东财滚动新闻"
 
 
@@ -54,7 +55,7 @@ def yaml_scalar(value: str) -> str:
 
 
 def category_link(site_url: str, slug: str) -> str:
-    return f"{site_url}/category/{''.join(_LINK_UNSAFE.get(c, c) for c in slug)}.html"
+    return f"{site_url}/{layout.CATEGORY_DIR}/{''.join(_LINK_UNSAFE.get(c, c) for c in slug)}.html"
 
 
 def render_post(item: Any, slug: str, share_url: str, site_url: str) -> str:

@@ -2,34 +2,37 @@
 
 A file `YYYY-MM-DD-<key>.md` under `_posts/` or the old-posts folder means <key> is known
 (crawler/archive/index.py). With FINEWS_REDIS_URL set, workers on several machines share an
-index in Redis (crawler/archive/shared.py): an unknown post is claimed there before it is
-downloaded, held while it is written, and marked done once it is. Each feed (crawler/archive/feeds.py) writes under its
+index in Redis (crawler/sharedindex.py, handed in by the caller): an unknown post is claimed there
+before it is downloaded, held while it is written, and marked done once it is. Each feed (crawler/archive/feeds.py) writes under its
 own lock and temp-file names, so the two feeds may write one archive at the same time.
 """
 
 import os
 import re
+import secrets
 import socket
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crawler import settings as defaults
+from crawler.archive import layout
 from crawler.archive.feeds import FEEDS
 from crawler.archive.files import atomic_write
 from crawler.archive.index import scan_keys
 from crawler.archive.lock import ArchiveLock
-from crawler.archive.shared import SharedIndex, new_worker_id
 from crawler.items import SHANGHAI
 
-if TYPE_CHECKING:  # the archive needs no Scrapy: settings are any Scrapy-like mapping
+if TYPE_CHECKING:  # the archive needs no Scrapy and no Redis: settings are any Scrapy-like mapping
     from scrapy.settings import BaseSettings
+
+    from crawler.sharedindex import SharedIndex
 
 _KEY_RE = re.compile(r"[A-Za-z0-9]{1,64}")  # fullmatch: ASCII only, no trailing newline
 _WORKER_ID_RE = re.compile(r"[0-9a-f]{16}")
-TEMP_GLOB = ".finews-*.tmp"
-WORKER_ID_GLOB = ".finews.*.worker"  # one per feed, in distributed mode (never copy it to another worker)
 
 
 class ArchiveLinked(OSError):
@@ -50,23 +53,24 @@ def _links_in(folder: Path) -> list[Path]:
 
 class Archive:
     def __init__(self, root: str | os.PathLike, old_posts_dir: str = defaults.FINEWS_OLD_POSTS_DIR, feed: str = "finews",
-                 shared: SharedIndex | None = None, site_url: str = defaults.FINEWS_SITE_URL,
+                 shared: "SharedIndex | None" = None, site_url: str = defaults.FINEWS_SITE_URL,
                  share_url: str = defaults.FINEWS_SHARE_URL):  # fmt: skip
         self.root = Path(root).resolve()
         self.shared = shared  # workers sharing Redis, else None
         self.site_url = site_url.rstrip("/")  # base of the posts' back links
         self.share_url = share_url  # a per-media post's share link, with {info_code}
-        self.posts_dir = self.root / "_posts"
+        self.posts_dir = self.root / layout.POSTS_DIR
         self.old_posts_dir = self.root / old_posts_dir
         self.index_dirs = [self.posts_dir, self.old_posts_dir]
-        self.temp_prefix = TEMP_GLOB.replace("*.tmp", f"{feed}-")
+        self.temp_prefix = layout.temp_prefix(feed)
         self.feed = feed
         self._lock = ArchiveLock.for_feed(self.root, feed)
         self._known: set[str] | None = None
 
     @classmethod
-    def from_settings(cls, settings: "BaseSettings", feed: str = "finews") -> "Archive":
-        shared = SharedIndex.from_settings(settings) if settings.get("FINEWS_REDIS_URL") else None
+    def from_settings(cls, settings: "BaseSettings", feed: str = "finews", shared: "SharedIndex | None" = None
+                      ) -> "Archive":  # fmt: skip
+        """The archive FINEWS_ARCHIVE_DIR names, written as `feed`; `shared`: the Redis index of a distributed crawl."""
         return cls(settings.get("FINEWS_ARCHIVE_DIR"), settings.get("FINEWS_OLD_POSTS_DIR"), feed, shared,
                    settings.get("FINEWS_SITE_URL"), settings.get("FINEWS_SHARE_URL"))  # fmt: skip
 
@@ -86,7 +90,7 @@ class Archive:
 
     # --- the worker of a distributed crawl ----------------------------------------------------
     def worker_path(self, feed: str | None = None) -> Path:
-        return self.root / WORKER_ID_GLOB.replace("*", feed or self.feed)
+        return self.root / layout.worker_id_name(feed or self.feed)
 
     def worker_id(self) -> str:
         """This archive's random worker id for the feed, made on first use (`.finews.<feed>.worker`):
@@ -98,7 +102,7 @@ class Archive:
                 return known
         except (FileNotFoundError, UnicodeDecodeError):
             pass
-        worker_id = new_worker_id()
+        worker_id = secrets.token_hex(8)
         atomic_write(path, worker_id + "\n", self.temp_prefix)
         return worker_id
 
@@ -122,7 +126,7 @@ class Archive:
     def post_path(self, published_at: datetime, key: str) -> Path:
         if not _KEY_RE.fullmatch(key):
             raise ValueError(f"unsafe post key {key!r}")
-        return self.posts_dir / f"{published_at.astimezone(SHANGHAI):%Y-%m-%d}-{key}.md"
+        return self.posts_dir / layout.post_name(published_at.astimezone(SHANGHAI).date(), key)
 
     def add_post(self, published_at: datetime, key: str, text: str) -> Path:
         """Write a post atomically and record its key as known (to every worker, in distributed mode).
@@ -190,3 +194,21 @@ class Archive:
     def unlock(self, finished: bool = True) -> None:
         """Let the feed's lock go; a crawl says whether it finished its plan (else the next one fills the gap)."""
         self._lock.release(finished)
+
+
+@contextmanager
+def every_feed_locked(settings: "BaseSettings", shared: "SharedIndex | None" = None) -> Iterator[Archive]:
+    """The archive FINEWS_ARCHIVE_DIR names, held under every feed's lock for as long as the block runs.
+
+    What the offline commands (maintain, publish, doctor --fix, seed_redis) do: never beside a
+    crawl of either feed. ArchiveLocked when a crawl holds one (nothing was taken then), OSError
+    when the archive is not writable; every lock taken is let go when the block ends, however.
+    """
+    archives = [Archive.from_settings(settings, feed.name, shared) for feed in FEEDS]
+    try:
+        for archive in archives:
+            archive.lock(crawl=False)
+        yield archives[0]
+    finally:
+        for archive in archives:
+            archive.unlock()

@@ -1,38 +1,65 @@
-"""`scrapy crawl`, checking spider arguments first and exiting with the run's status for cron.
+"""`scrapy crawl`, checking the spider name, its arguments and the settings first, and exiting with the run's status.
 
-Exit statuses: crawler/extensions/summary.py EXIT_STATUS, and Scrapy's own 1 (could not
-start) and 2 (usage error, e.g. a bad -a argument).
+Everything a run needs is checked before Scrapy starts (and prints its version lines): an unknown
+spider, a bad -a argument or a bad FINEWS_* setting is one line on stderr and exit status 2. The
+run's exit status (crawler/exitstatus.py) is what its stats say (crawler/extensions/summary.py);
+Scrapy's own 1 when it could not start.
 """
+
+import argparse
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+from scrapy.spiderloader import get_spider_loader
 
 from crawler import statkeys as keys
+from crawler.commands import say_errors_in_one_line
 from crawler.config import check_settings
+from crawler.exitstatus import ExitStatus
 
 
 class Command(ScrapyCrawlCommand):
     crawler = None  # the run's crawler, once run() has made it: its stats give the exit status
+    spidercls = None
+
+    def add_options(self, parser):
+        super().add_options(parser)
+        say_errors_in_one_line(parser, self.command_name)
+
+    @property
+    def command_name(self) -> str:
+        return type(self).__module__.rsplit(".", 1)[-1]
+
+    def process_options(self, args, opts):
+        super().process_options(args, opts)
+        self.spidercls = self.checked_spider(args, opts)
+
+    def checked_spider(self, args: list[str], opts: argparse.Namespace) -> type:
+        """The spider class `args` names, its arguments and the settings checked: UsageError otherwise."""
+        loader = get_spider_loader(self.settings)
+        names = ", ".join(sorted(loader.list()))
+        if len(args) != 1:
+            raise UsageError(f"name one spider: {names}")
+        try:
+            spidercls = loader.load(args[0])
+        except KeyError:
+            raise UsageError(f"no spider {args[0]!r}: use one of {names}") from None
+        try:
+            check_settings(self.settings)  # before anything is requested
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if hasattr(spidercls, "parse_arguments"):
+            spidercls.parse_arguments(**opts.spargs)  # raises UsageError naming the argument
+        return spidercls
 
     def run(self, args, opts):
         # Scrapy's own crawl run() (2.18-2.19), but the crawler is made here with the public
         # create_crawler() and kept; left out: its warning when FEEDS is set and FeedExporter is off.
-        if len(args) < 1:
-            raise UsageError
-        if len(args) > 1:
-            raise UsageError("running 'scrapy crawl' with more than one spider is not supported")
-        spidercls = self.crawler_process.spider_loader.load(args[0])  # KeyError: Scrapy's "Spider not found"
-        try:
-            check_settings(self.settings)  # before anything is requested: exit status 2
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        if hasattr(spidercls, "parse_arguments"):
-            spidercls.parse_arguments(**opts.spargs)  # a UsageError here: message, exit status 2
-        self.crawler = self.crawler_process.create_crawler(spidercls)
+        self.crawler = self.crawler_process.create_crawler(self.spidercls)
         self.crawler_process.crawl(self.crawler, **opts.spargs)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
-            self.exitcode = 1
+            self.exitcode = ExitStatus.FAILED
         else:
             # No exit status: the run never reached its spider_closed (a second Ctrl-C, SIGTERM): stopped early.
-            self.exitcode = self.crawler.stats.get_value(keys.EXIT_STATUS, 7)
+            self.exitcode = self.crawler.stats.get_value(keys.EXIT_STATUS, ExitStatus.STOPPED_EARLY)

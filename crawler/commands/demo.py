@@ -13,7 +13,9 @@ from types import ModuleType
 from scrapy.exceptions import UsageError
 from scrapy.utils.conf import closest_scrapy_cfg
 
+from crawler.archive import layout
 from crawler.commands.crawl import Command as CrawlCommand
+from crawler.exitstatus import ExitStatus
 
 TESTING_MODULE = Path("fixtures") / "testing.py"  # in the checkout, beside scrapy.cfg
 
@@ -39,9 +41,9 @@ class Command(CrawlCommand):
         return "Serve fixtures/site on 127.0.0.1 and crawl it with `eastmoney` into ARCHIVE_DIR (default demo-archive)"
 
     def process_options(self, args, opts):
-        super().process_options(args, opts)
         if len(args) > 1:
             raise UsageError("at most one ARCHIVE_DIR")
+        super().process_options(["eastmoney"], opts)
         # Quiet by default (the run summary is logged at this level); above the project's INFO, below -L/-s.
         self.settings.set("LOG_LEVEL", "WARNING", priority="spider")
         self.testing = load_testing_module()
@@ -57,11 +59,11 @@ class Command(CrawlCommand):
         if self.testing is None:
             print(f"scrapy demo: run it in a finews-crawler checkout (it needs {TESTING_MODULE} beside scrapy.cfg)",
                   file=sys.stderr)  # fmt: skip
-            self.exitcode = 2
+            self.exitcode = ExitStatus.USAGE
             return
         try:
             super().run(["eastmoney"], opts)
         finally:
             self.server.shutdown()
         if self.crawler is not None:
-            print(f"Posts are in {self.archive / '_posts'}; run it again and nothing new is written.")
+            print(f"Posts are in {self.archive / layout.POSTS_DIR}; run it again and nothing new is written.")

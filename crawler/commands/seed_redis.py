@@ -17,14 +17,14 @@ Exit status 0, 2 (usage), 3 (a crawl holds the archive), 6 (archive not readable
 cannot be used).
 """
 
-import sys
-
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.archive import FEEDS, Archive, ArchiveLocked
-from crawler.archive.shared import SharedIndexLost
+from crawler.archive import ArchiveLocked, every_feed_locked
+from crawler.commands import fail, say_errors_in_one_line
 from crawler.config import check_settings
+from crawler.exitstatus import ExitStatus
+from crawler.sharedindex import SharedIndex, SharedIndexLost
 
 
 class Command(ScrapyCommand):
@@ -37,7 +37,12 @@ class Command(ScrapyCommand):
     def short_desc(self):
         return "Mark the posts of FINEWS_ARCHIVE_DIR (and its old-posts folder) done in FINEWS_REDIS_URL"
 
-    def run(self, args, opts):
+    def add_options(self, parser):
+        super().add_options(parser)
+        say_errors_in_one_line(parser, "seed_redis")
+
+    def process_options(self, args, opts):
+        super().process_options(args, opts)
         if args:
             raise UsageError("seed_redis takes no arguments; use -s FINEWS_ARCHIVE_DIR=... -s FINEWS_REDIS_URL=...")
         if not self.settings.get("FINEWS_REDIS_URL"):
@@ -46,28 +51,24 @@ class Command(ScrapyCommand):
             check_settings(self.settings)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        archives = [Archive.from_settings(self.settings, feed.name) for feed in FEEDS]  # each feed's lock
-        archive, shared = archives[0], archives[0].shared
+
+    def run(self, args, opts):
         try:
-            for each in archives:
-                each.lock(crawl=False)
-            ids = archive.worker_ids()
-            added = shared.seed(archive.known)
-            done, released = shared.settle(archive.known, lambda holder: holder.split("@", 1)[0] in ids)
+            with every_feed_locked(self.settings, SharedIndex.from_settings(self.settings)) as archive:
+                shared, ids = archive.shared, archive.worker_ids()
+                added = shared.seed(archive.known)
+                done, released = shared.settle(archive.known, lambda holder: holder.split("@", 1)[0] in ids)
         except ArchiveLocked as exc:
-            return self.fail(3, f"{exc}; nothing was done, run it again when the crawl has ended")
+            return self.fail(ExitStatus.LOCKED, f"{exc}; nothing was done, run it again when the crawl has ended")
         except SharedIndexLost as exc:
-            return self.fail(8, str(exc))
+            return self.fail(ExitStatus.SHARED_INDEX_LOST, str(exc))
         except OSError as exc:
-            return self.fail(6, f"the archive {archive.root} cannot be read: {exc}")
-        finally:
-            for each in archives:
-                each.unlock()
+            return self.fail(ExitStatus.NOT_WRITABLE, f"the archive {self.settings['FINEWS_ARCHIVE_DIR']} cannot be read: {exc}")
         print(
             f"{len(archive.known)} posts in {archive.root}: {added} new to {shared.done_key}; "
             f"claims of this archive's workers: {done} marked done, {released} released"
         )
 
-    def fail(self, status: int, message: str) -> None:
-        print(f"scrapy seed_redis: {message}", file=sys.stderr)
-        self.exitcode = status
+    def fail(self, status: ExitStatus, message: str) -> None:
+        fail("seed_redis", message)
+        self.exitcode = int(status)

@@ -6,7 +6,7 @@ project sets FINEWS_FEED). For such a run this extension
   reason archive_locked, exit 3; not writable: archive_not_writable, exit 6) and lets it go
   when the spider closes;
 - gives the spider and the pipelines one Archive (`archive_run(crawler).archive`);
-- owns the claims of a distributed crawl (FINEWS_REDIS_URL, crawler/archive/shared.py):
+- owns the claims of a distributed crawl (FINEWS_REDIS_URL, crawler/sharedindex.py):
   - when the spider opens, it checks the shared index is there and settles what this
     worker's last run left;
   - the spider claims each article through `claim()` before asking for it; a written post
@@ -38,8 +38,8 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler import statkeys
 from crawler.archive import Archive, ArchiveLocked, Feed, feed_named
-from crawler.archive.shared import Claim, SharedIndexLost
 from crawler.items import fields
+from crawler.sharedindex import Claim, SharedIndex, SharedIndexLost
 from crawler.signals import article_failed
 
 logger = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class ArchiveRun:
     def __init__(self, crawler, feed: Feed):
         self.crawler = crawler
         self.feed = feed
-        self.archive = Archive.from_settings(crawler.settings, feed.name)
+        self.archive = Archive.from_settings(crawler.settings, feed.name, SharedIndex.from_settings(crawler.settings))
         self.claimed: set[str] = set()  # claims held in a distributed crawl, until written or released
         self.waiting: dict[str, Callable[[], Request]] = {}  # held by other workers: their requests, to take over
         self.idle_wait = crawler.settings.getfloat("FINEWS_REDIS_IDLE_WAIT")

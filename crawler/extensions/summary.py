@@ -13,6 +13,7 @@ from scrapy import signals
 
 from crawler import statkeys as keys
 from crawler.archive.files import atomic_writer
+from crawler.exitstatus import ExitStatus
 from crawler.items import iso_beijing
 
 logger = logging.getLogger(__name__)
@@ -20,17 +21,6 @@ logger = logging.getLogger(__name__)
 # Scrapy's own stats families that the report shows.
 _SCRAPY_STATUS = keys.Family("downloader/response_status_count/")
 _SCRAPY_EXCEPTIONS = keys.Family("downloader/exception_type_count/")
-
-EXIT_STATUS = {
-    0: "ok",
-    3: "another run holds the archive lock; this run did nothing",
-    4: "no category list could be read",
-    5: "too many article pages could not be fetched or parsed (FINEWS_MAX_ARTICLE_FAILURE_RATIO)",
-    6: "the archive is not writable",
-    7: "the run stopped before it finished (a signal, a shutdown, a closed spider): the next run fills the gap",
-    8: "the shared Redis (FINEWS_REDIS_URL) cannot be used or lost its data: the run stopped at once",
-}
-
 
 class RunSummary:
     """At spider_closed: records the exit status (stat finews/exit_status), logs the summary, writes the report."""
@@ -54,9 +44,9 @@ class RunSummary:
 
     def spider_closed(self, spider, reason):
         status = exit_status(self.stats.get_stats(), reason, self.max_article_failure_ratio)
-        self.stats.set_value(keys.EXIT_STATUS, status)
+        self.stats.set_value(keys.EXIT_STATUS, int(status))
         report = run_report(self.stats.get_stats(), spider.name)  # CoreStats (order 0) has set the times
-        logger.log(self.log_level if status == 0 else logging.ERROR, "%s", summary_text(report))
+        logger.log(self.log_level if status == ExitStatus.OK else logging.ERROR, "%s", summary_text(report))
         if self.report_file:
             try:
                 write_json(Path(self.report_file), report)
@@ -64,22 +54,22 @@ class RunSummary:
                 logger.error("Cannot write the run report %s: %s", self.report_file, exc)
 
 
-def exit_status(stats: dict, reason: str, max_article_failure_ratio: float) -> int:
-    """The process exit status a run's stats call for (see EXIT_STATUS)."""
+def exit_status(stats: dict, reason: str, max_article_failure_ratio: float) -> ExitStatus:
+    """The process exit status a run's stats call for (crawler/exitstatus.py)."""
     if reason == "archive_locked":
-        return 3
+        return ExitStatus.LOCKED
     if reason == "archive_not_writable" or stats.get(keys.WRITE_ERRORS):
-        return 6
+        return ExitStatus.NOT_WRITABLE
     if reason == "shared_index_lost" or stats.get(keys.SHARED_LOST):
-        return 8
+        return ExitStatus.SHARED_INDEX_LOST
     if reason != "finished":
-        return 7
+        return ExitStatus.STOPPED_EARLY
     if keys.LISTS_FAILED.read(stats) and not stats.get(keys.LISTS_READ):
-        return 4
+        return ExitStatus.NO_LISTS
     requested = stats.get(keys.ARTICLES_REQUESTED, 0)
     if requested and stats.get(keys.ARTICLES_FAILED, 0) / requested > max_article_failure_ratio:
-        return 5
-    return 0
+        return ExitStatus.TOO_MANY_FAILURES
+    return ExitStatus.OK
 
 
 def run_report(stats: dict, spider: str) -> dict:
@@ -142,7 +132,7 @@ def summary_text(report: dict) -> str:
             line("HTTP errors", report["http_errors"]),
             line("download errors", report["download_errors"]),
             *([line("slug collisions", report["slug_collisions"])] if report["slug_collisions"] else []),
-            f"  exit status: {report['exit_status']} ({EXIT_STATUS.get(report['exit_status'], 'unknown')})",
+            f"  exit status: {report['exit_status']} ({_meaning(report['exit_status'])})",
         ]
     )
 
@@ -162,6 +152,13 @@ def write_json(path: Path, data: dict) -> None:
     with atomic_writer(path, f".{path.name}-") as handle:
         json.dump(data, handle, ensure_ascii=False, indent=1)
         handle.write("\n")
+
+
+def _meaning(status: int) -> str:
+    try:
+        return ExitStatus(status).meaning
+    except ValueError:
+        return "unknown"
 
 
 def _iso(moment) -> str | None:

@@ -18,11 +18,11 @@ from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
 from crawler import statkeys as keys
 from crawler.archive import Feed
-from crawler.archive.shared import Claim
 from crawler.extensions.archive_run import ArchiveRun, archive_run
 from crawler.ids import article_id_from_url
 from crawler.items import SHANGHAI, Article, ListEntry, ListPage
 from crawler.parsers import ParseError, parse_article
+from crawler.sharedindex import Claim
 
 _HTML_TYPE_RE = re.compile(r"\s*(?:text/html|application/xhtml\+xml)\b", re.I)
 SCHEDULED_PAGES = 3

@@ -75,11 +75,6 @@ def shown_url(url: str) -> str:
     return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1], query="", fragment="").geturl()
 
 
-def new_worker_id() -> str:
-    """A new random worker id (kept by the archive, one per feed)."""
-    return secrets.token_hex(8)
-
-
 def redis_client(url: str, timeout: float = 10.0) -> "redis.Redis":
     """A redis-py client of `url` that never retries or reconnects silently (nothing is sent yet).
 
@@ -118,7 +113,10 @@ class SharedIndex:
         self._scripts: dict = {}
 
     @classmethod
-    def from_settings(cls, settings: "BaseSettings") -> "SharedIndex":
+    def from_settings(cls, settings: "BaseSettings") -> "SharedIndex | None":
+        """The shared index FINEWS_REDIS_URL names; None when it is unset (one machine: no shared index)."""
+        if not settings.get("FINEWS_REDIS_URL"):
+            return None
         return cls(settings["FINEWS_REDIS_URL"], settings.get("FINEWS_REDIS_PREFIX"),
                    settings.getint("FINEWS_REDIS_CLAIM_TTL"), settings.getfloat("FINEWS_REDIS_TIMEOUT"))  # fmt: skip
 

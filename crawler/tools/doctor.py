@@ -1,5 +1,8 @@
 """`scrapy archive doctor`: find, and with --fix repair, what the old scripts left in the archive.
 
+Options: --fix (repair what can be repaired, under every feed's lock), --report FILE (the findings
+as JSON). Exit status 0: no problem (notes aside); 1: problems found, or left after --fix.
+
 One pass reads every post of `_posts/` and of the old-posts folder, every index page and every
 file Jekyll would skip, and lists findings. A finding is a *problem* when there is a repair, or
 a *note* when a person must judge (report only). Problems (kind: what --fix does):
@@ -26,29 +29,62 @@ index page whose front matter cannot be read or has no title line).
 are moved into QUARANTINE (inside the archive; Jekyll does not publish `_` folders).
 """
 
+import json
 import re
+from argparse import Namespace
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import yaml
-
-from crawler.archive.feeds import ARTICLES, FAST_NEWS, FEEDS, feed_of_category
-from crawler.archive.index import post_files, post_key
+from crawler.archive import FEEDS, Archive, layout
+from crawler.archive.feeds import feed_of_category
+from crawler.archive.files import atomic_writer
+from crawler.archive.frontmatter import NoFrontMatter, front_matter_text, read_front_matter
+from crawler.archive.index import post_files
 from crawler.archive.render import yaml_quoted, yaml_scalar
-from crawler.archive.store import TEMP_GLOB, Archive
+from crawler.exitstatus import ExitStatus
 from crawler.items import SHANGHAI
+from crawler.tools.verb import Option, Verb, VerbFailed
 
-QUARANTINE = "_finews_quarantine"
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a 100,000-post archive in seconds
-_FRONT_END = re.compile(r"\r?\n---[ \t]*(?:\r?\n|$)")
+QUARANTINE = layout.QUARANTINE_DIR
 _TITLE_LINE = re.compile(r"^title:[ \t]*(.*?)(\r?)$", re.M)
 _LIQUID = re.compile(r"\{[{%]")
 _GUARD = re.compile(r"^render_with_liquid:[ \t]*(?:false|False|FALSE|no|No|NO|off|Off|OFF)[ \t]*\r?$", re.M)
 _DAY = re.compile(r"^(\d{4}-\d\d-\d\d)")
-_POST_FILE = re.compile(r"^\d{4}-\d\d-\d\d-[^/]+\.md$")  # what the index and the site build take
+
+
+class DoctorVerb(Verb):
+    name = "doctor"
+    summary = "check every post and page for what the old scripts left behind; --fix repairs"
+    options = (
+        Option(("--fix",), "repair what can be repaired (under every feed's lock)", {"action": "store_true"}),
+        Option(("--report",), "write the findings as JSON to FILE", {"metavar": "FILE"}),
+    )
+    when_locked = "nothing was changed"
+
+    def needs_locks(self, opts: Namespace) -> bool:
+        return opts.fix  # a diagnosis only reads, and may run beside a crawl
+
+    def run(self, archive: Archive, settings: Mapping, opts: Namespace) -> ExitStatus:
+        doctor = Doctor(archive)
+        found = doctor.diagnose()
+        if opts.fix:
+            found = doctor.repair()
+        for finding in found.findings:
+            state = "fixed" if finding.fixed else ("note" if finding.note else "problem")  # notes: report only
+            print(f"{state:8} {finding.kind:21} {finding.file}: {finding.detail} -> {finding.fix}")
+        notes, fixed = sum(f.note for f in found.findings), sum(f.fixed for f in found.findings)
+        fixed_text = f", {fixed} fixed" if opts.fix else ""
+        print(f"{found.posts} posts, {found.pages} index pages: {len(found.problems)} problems{fixed_text}, {notes} notes")
+        if opts.report:
+            try:
+                with atomic_writer(Path(opts.report), f".{Path(opts.report).name}-") as out:
+                    json.dump(found.as_json(), out, ensure_ascii=False, indent=1)
+            except OSError as exc:
+                raise VerbFailed(ExitStatus.NOT_WRITABLE, f"cannot write {opts.report}: {exc}") from None
+        return ExitStatus.FAILED if found.problems else ExitStatus.OK
 
 
 @dataclass
@@ -114,7 +150,7 @@ class Doctor:
         self.check_names()
         keys: dict[str, list[Post]] = defaultdict(list)
         for post in posts:
-            keys[post_key(post.path.name)].append(post)
+            keys[layout.post_key(post.path.name)].append(post)
             self.check_post(post)
         for key, copies in keys.items():
             if len(copies) > 1:
@@ -141,13 +177,13 @@ class Doctor:
                 continue
             for path in sorted(p for p in folder.rglob("*") if p.is_file() and QUARANTINE not in p.parts):
                 name = path.name
-                if path.match(TEMP_GLOB) or (name.startswith(".finews-") and name.endswith(".tmp")):
+                if layout.is_temp_file(name):
                     self.add("leftover_temp_file", path, "a temp file of a run that was killed",
                              "moved to the quarantine", self.quarantine(path))  # fmt: skip
                 elif name.startswith("-") and name.endswith(".md") and _empty_item(path):
                     self.add("empty_feed_item", path, "an empty 7x24 item: no title, no date",
                              "moved to the quarantine", self.quarantine(path))  # fmt: skip
-                elif not _POST_FILE.match(name) and not name.startswith("."):
+                elif layout.post_key(name) is None and not name.startswith("."):
                     self.add("skipped_name", path, "not published: not YYYY-MM-DD-<key>.md",
                              "report only: rename or remove it")  # fmt: skip
 
@@ -217,7 +253,7 @@ class Doctor:
                 self.add("missing_index_page", path, f"{sum(counts.values())} posts link to it",
                          "written as the crawler writes it", self.write(path, text))  # fmt: skip
                 continue
-            if feed is not ARTICLES:
+            if not feed.category_per_source:  # a page titled from its posts' media name
                 continue
             wanted = _page_title_of(text)
             try:
@@ -237,8 +273,7 @@ class Doctor:
                 self.add("wrong_category_title", path, f"titled {title!r}; its posts say {wanted!r}",
                          f"title: {wanted}", self.rewrite(path, _retitle(wanted)))  # fmt: skip
         for page, feed in pages.items():
-            category = page.stem if feed is ARTICLES else FAST_NEWS.index_dir
-            if category not in sources and feed is ARTICLES:
+            if feed.category_per_source and feed.category_of_page(page) not in sources:
                 self.add("unjudged_category", page, "no post here uses this category", "report only: left as it is")
 
     def check_case_collisions(self) -> None:
@@ -295,25 +330,15 @@ class Doctor:
         return self.found
 
 
-# --- front matter, as Jekyll reads it -----------------------------------------------------------
+# --- front matter, as Jekyll reads it (crawler/archive/frontmatter.py) -------------------------
 def _front_matter(text: str) -> tuple[dict | None, str]:
-    if not text.startswith("---"):
-        return None, "no front matter"
-    end = _FRONT_END.search(text, 3)
-    if end is None:
-        return None, "no end of front matter"
     try:
-        front = yaml.load(text[3 : end.start()], Loader=_LOADER)  # a safe loader: CSafeLoader, else SafeLoader
-    except (yaml.YAMLError, RecursionError) as exc:
-        return None, f"YAML: {' '.join(str(exc).split())}"[:300]
-    if not isinstance(front, dict):
-        return None, "the front matter is not a mapping"
-    return front, ""
+        return read_front_matter(text).fields, ""
+    except NoFrontMatter as exc:
+        return None, str(exc)
 
 
-def _front_text(text: str) -> str:
-    end = _FRONT_END.search(text, 3)
-    return text[: end.start()] if end else text
+_front_text = front_matter_text
 
 
 def _recovered_title(text: str):
@@ -333,9 +358,9 @@ def _recovered_title(text: str):
 
 
 def _add_guard(text: str) -> str:
-    end = _FRONT_END.search(text, 3)
-    newline = "\r\n" if text[end.start()] == "\r" else "\n"
-    return text[: end.start()] + f"{newline}render_with_liquid: false" + text[end.start() :]
+    closing_at = len(front_matter_text(text))  # the closing line's start, after the last line's end
+    newline = "\r\n" if text[:closing_at].endswith("\r\n") else "\n"
+    return text[:closing_at] + f"render_with_liquid: false{newline}" + text[closing_at:]
 
 
 def _retitle(title: str):

@@ -1,4 +1,4 @@
-"""Publishing the archive with git: commit what crawls added or changed, push it to the branch's upstream.
+"""`scrapy archive publish`: commit what crawls added or changed with git, push it to the branch's upstream.
 
 The archive is a git work tree (the site's repository, served by GitHub Pages or a web server).
 - commit: git's own `add -A` of the folders crawls and maintenance write (`_posts/`, the
@@ -12,39 +12,72 @@ The archive is a git work tree (the site's repository, served by GitHub Pages or
   and a category page added on both sides with the same text merges as one. A push that fails
   for good (refused by a hook, no network, credentials, a real conflict) raises PublishFailed
   with git's own reason; the commit stays, and the next publish pushes it.
-The caller holds both feeds' locks throughout, so no half-written run is ever committed.
+It holds every feed's lock throughout, so no half-written run is ever committed. Options:
+--no-push (commit only), --remote NAME and --branch NAME (where to push). Exit status 2: not a git
+work tree, no upstream; 9: the push failed for good (the commit is kept for the next publish).
 """
 
 import os
 import re
 import subprocess
 import time
+from argparse import Namespace
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from crawler.archive.feeds import FEEDS, feed_of_key
+from crawler import settings as defaults
+from crawler.archive import FEEDS, Archive, layout
+from crawler.archive.feeds import feed_of_key
+from crawler.archive.layout import post_key
+from crawler.exitstatus import ExitStatus
 from crawler.items import SHANGHAI
+from crawler.tools.verb import Option, Verb, VerbFailed
 
 PUSH_ATTEMPTS = 5
 FIRST_PAUSE = 1.0  # seconds before the second push; doubled before each next one
-OWN_FILES = [":(exclude,glob)**/.finews-*.tmp", ":(exclude,glob)**/.finews.*", ":(exclude,glob)**/.finews-*"]
+OWN_FILES = [f":(exclude,glob)**/{layout.OWN_PREFIX}*"]  # locks, worker ids, temp files: never committed
 # The remote moved on: another push landed first, or at the same moment (its ref was locked).
 _REJECTED = re.compile(
     r"\[rejected\].*\((?:fetch first|non-fast-forward)\)|Updates were rejected because the (?:remote|tip)"
     r"|cannot lock ref|\(failed to update ref\)|\(incorrect old value provided\)"
 )
-_POST_NAME = re.compile(r"^\d{4}-\d\d-\d\d-([A-Za-z0-9]+)\.md$")
 # The committer when the clone has none configured (a fresh CI machine).
 IDENTITY = ["-c", "user.name=finews-crawler", "-c", "user.email=finews-crawler@users.noreply.github.com"]
 
 
-class PublishFailed(Exception):
+class PublishFailed(VerbFailed):
     """The publish could not be done: `status` is the exit status (2 usage, 9 the push failed)."""
 
     def __init__(self, message: str, status: int):
-        super().__init__(message)
-        self.status = status
+        super().__init__(ExitStatus(status), message)
+
+
+class Publish(Verb):
+    name = "publish"
+    summary = "commit what crawls added or changed and push it (git)"
+    options = (
+        Option(("--no-push",), "commit only", {"action": "store_true"}),
+        Option(("--remote",), "push there (default: the branch's upstream)", {"metavar": "NAME"}),
+        Option(("--branch",), "push to this branch (default: the upstream's)", {"metavar": "NAME"}),
+    )
+    holds_locks = True
+    when_locked = "nothing was committed"
+
+    def run(self, archive: Archive, settings: Mapping, opts: Namespace) -> ExitStatus:
+        old_posts_dir = archive.old_posts_dir.relative_to(archive.root).as_posix()
+        try:
+            done = publish(archive.root, old_posts_dir, not opts.no_push, opts.remote, opts.branch)
+        except PublishFailed as exc:
+            if exc.status == ExitStatus.PUSH_FAILED:
+                raise PublishFailed(f"{exc}; the commit is kept for the next publish", exc.status) from None
+            raise
+        print(done.message or "nothing new to commit")
+        if done.pushed:
+            commits, attempts = "s" if done.ahead != 1 else "", "s" if done.attempts != 1 else ""
+            print(f"pushed {done.ahead} commit{commits} ({done.attempts} attempt{attempts})")
+        return ExitStatus.OK
 
 
 @dataclass
@@ -81,14 +114,13 @@ def commit_message(changes: list[tuple[str, tuple[str, ...]]], now: datetime) ->
     other = {"moved posts": 0, "changed posts": 0, "index pages": 0, "other files": 0}
     for status, paths in changes:
         path = paths[-1]
-        name = Path(path).name
-        post = _POST_NAME.match(name)
-        if post and status == "A":
-            feed = feed_of_key(post.group(1)).name
+        key = post_key(Path(path).name)
+        if key is not None and status == "A":
+            feed = feed_of_key(key).name
             new[feed] = new.get(feed, 0) + 1
-        elif post:
+        elif key is not None:
             other["moved posts" if status.startswith("R") else "changed posts"] += 1
-        elif path.startswith(("category/", "emnews/")):
+        elif path.startswith(tuple(f"{feed.index_dir}/" for feed in FEEDS)):
             other["index pages"] += 1
         else:
             other["other files"] += 1
@@ -115,7 +147,7 @@ def upstream(root: Path, remote: str | None, branch: str | None) -> tuple[str, s
                         "or pass --remote and --branch", 2)  # fmt: skip
 
 
-def publish(root: Path, old_posts_dir: str = "old_post", push: bool = True, remote: str | None = None,
+def publish(root: Path, old_posts_dir: str = defaults.FINEWS_OLD_POSTS_DIR, push: bool = True, remote: str | None = None,
             branch: str | None = None, attempts: int = PUSH_ATTEMPTS, pause: float = FIRST_PAUSE,
             now: datetime | None = None) -> Published:  # fmt: skip
     """Commit what crawls changed in the archive at `root`, then push it (see the module's text)."""
@@ -126,7 +158,7 @@ def publish(root: Path, old_posts_dir: str = "old_post", push: bool = True, remo
     if push:
         remote, branch = upstream(root, remote, branch)
     done = Published()
-    folders = [name for name in ("_posts", old_posts_dir, "category", "emnews")
+    folders = [name for name in (layout.POSTS_DIR, old_posts_dir, *(feed.index_dir for feed in FEEDS))
                if (root / name).is_dir() and git(root, "check-ignore", "-q", f"{name}/", check=False).returncode]  # fmt: skip
     if folders:
         git(root, "add", "-A", "--", *folders, *OWN_FILES)

@@ -1,4 +1,4 @@
-"""The archive as a web site: one `jekyll build` of every post of both folders, then a search index.
+"""`scrapy archive build`: the archive as a web site, one `jekyll build` of every post of both folders, then search.
 
 Jekyll publishes only `_posts/`, and the old-posts folder (FINEWS_OLD_POSTS_DIR) holds the older
 posts of the same archive. So the build reads a staging tree of symbolic links, in a temporary
@@ -11,6 +11,11 @@ folder, and writes nothing into the archive but the output folder:
   in `_posts/`). A post's URL comes from its date and file name, so it stays when a post moves.
 Then Pagefind (`pagefind[extended]`, with Chinese word segmentation) indexes the built posts
 into `<out>/pagefind/` for the search page.
+
+Options: --out DIR (default <archive>/_site), --no-search (no Pagefind). Takes no lock: crawls may
+run meanwhile (posts are written atomically; a post written during the build is in the next one).
+Exit status 1 when Jekyll or Pagefind fails (their own error line), 2 when one is missing or
+--out would hold the archive or one of its folders.
 """
 
 import os
@@ -20,30 +25,64 @@ import subprocess
 import sys
 import tempfile
 import time
+from argparse import Namespace
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from crawler import settings as defaults
+from crawler.archive import FEEDS, Archive, layout
 from crawler.archive.index import post_files
+from crawler.exitstatus import ExitStatus
+from crawler.tools.verb import Option, Verb, VerbFailed
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-NOT_STAGED = {
-    "_site",
-    ".git",
-    ".jekyll-cache",
-    ".jekyll-metadata",
-    ".sass-cache",
-    "_posts",
-    "_finews_quarantine",
-}  # and the old posts
-NOT_TEMPLATE = {"README.md", "build_demo.py", "__pycache__", "_site", ".jekyll-cache"}
+NOT_STAGED = {layout.SITE_DIR, layout.POSTS_DIR, layout.QUARANTINE_DIR, ".git", ".jekyll-cache", ".jekyll-metadata",
+              ".sass-cache"}  # and the old posts, and the archive's own files
+NOT_TEMPLATE = {"README.md", "build_demo.py", "__pycache__", layout.SITE_DIR, ".jekyll-cache"}
 
 
-class BuildFailed(Exception):
-    """Jekyll or Pagefind failed: their own error line."""
+class BuildFailed(VerbFailed):
+    """Jekyll or Pagefind failed: their own error line (exit status 1)."""
+
+    def __init__(self, message: str, status: ExitStatus = ExitStatus.FAILED):
+        super().__init__(status, message)
 
 
 class ToolMissing(BuildFailed):
-    """Jekyll or Pagefind is not installed."""
+    """Jekyll or Pagefind is not installed (exit status 2)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, ExitStatus.USAGE)
+
+
+class Build(Verb):
+    name = "build"
+    summary = "the web site of every post, with paged lists and a search index"
+    options = (
+        Option(("--out",), "where the site goes (default: <archive>/_site)", {"metavar": "DIR"}),
+        Option(("--no-search",), "no search index (no Pagefind)", {"action": "store_true"}),
+    )
+
+    def run(self, archive: Archive, settings: Mapping, opts: Namespace) -> ExitStatus:
+        root, old_posts_dir = archive.root, archive.old_posts_dir.relative_to(archive.root).as_posix()
+        template = Path(settings.get("FINEWS_SITE_TEMPLATE") or "")
+        if not settings.get("FINEWS_SITE_TEMPLATE") or not template.is_dir():
+            raise ToolMissing("no site template: run from a checkout of finews-crawler, or set -s FINEWS_SITE_TEMPLATE=DIR")
+        out = Path(opts.out).resolve() if opts.out else root / layout.SITE_DIR
+        try:
+            refuse_output(root, out, old_posts_dir)
+        except BuildFailed as exc:
+            raise ToolMissing(str(exc)) from None  # a usage error: exit status 2
+        if not opts.no_search:
+            pagefind_command()  # missing: said before a long build, not after
+        try:
+            built = build(root, out, old_posts_dir, template, search=not opts.no_search)
+        except OSError as exc:
+            raise VerbFailed(ExitStatus.NOT_WRITABLE, f"cannot build into {out}: {exc}") from None
+        search = f", search index {built.search_seconds:.1f} s" if built.search_seconds is not None else ""
+        print(f"built {built.out}: {built.posts} posts, jekyll {built.jekyll_seconds:.1f} s{search}")
+        return ExitStatus.OK
 
 
 @dataclass
@@ -56,29 +95,23 @@ class Built:
     search_seconds: float | None  # None: no search index built
 
 
-def default_template() -> Path | None:
-    """The bundled template: site/ of the checkout this package runs from (None when installed without it)."""
-    template = Path(__file__).resolve().parents[2] / "site"
-    return template if (template / "_config.yml").is_file() else None
-
-
 def stage(root: Path, old_posts_dir: str, template: Path | None, staging: Path, out: Path | None = None
           ) -> dict[str, Path]:  # fmt: skip
     """Lay out in `staging` the tree Jekyll builds (see the module's text), leaving out the output
     folder `out` when it is inside the archive; returns the posts staged, by file name."""
     old_top = Path(old_posts_dir).parts[0]
     for entry in root.iterdir():
-        if entry.name in NOT_STAGED or entry.name == old_top or entry.name.startswith(".finews"):
+        if entry.name in NOT_STAGED or entry.name == old_top or layout.is_own_file(entry.name):
             continue
         if out is not None and (entry.resolve() == out or out.is_relative_to(entry.resolve())):
             continue
         _link(entry, staging / entry.name)
     if template is not None:
         _merge_template(template, staging)
-    posts = staging / "_posts"
+    posts = staging / layout.POSTS_DIR
     posts.mkdir()
     staged: dict[str, Path] = {}
-    for folder in (root / "_posts", root / old_posts_dir):
+    for folder in (root / layout.POSTS_DIR, root / old_posts_dir):
         for path in post_files(folder):
             if path.name not in staged:
                 os.symlink(path, posts / path.name)
@@ -121,7 +154,7 @@ def _link_except(source: Path, target: Path, left_out: Path) -> None:
             _link(child, target / child.name)
 
 
-def build(root: Path, out: Path, old_posts_dir: str = "old_post", template: Path | None = None,
+def build(root: Path, out: Path, old_posts_dir: str = defaults.FINEWS_OLD_POSTS_DIR, template: Path | None = None,
           search: bool = True, jekyll: str = "jekyll") -> Built:  # fmt: skip
     """Build the site of the archive at `root` into `out`; BuildFailed with the tool's own error line."""
     root, out = Path(root).resolve(), Path(out).resolve()
@@ -136,8 +169,8 @@ def build(root: Path, out: Path, old_posts_dir: str = "old_post", template: Path
         started = time.monotonic()
 
         def real_paths(line: str) -> str:  # Jekyll names the staged files: say which file of the archive
-            line = re.sub(re.escape(str(staging / "_posts")) + r"/([^\s:]+)",
-                          lambda m: str(posts.get(m.group(1), root / "_posts" / m.group(1))), line)  # fmt: skip
+            line = re.sub(re.escape(str(staging / layout.POSTS_DIR)) + r"/([^\s:]+)",
+                          lambda m: str(posts.get(m.group(1), root / layout.POSTS_DIR / m.group(1))), line)  # fmt: skip
             return line.replace(str(staging), str(root))
 
         _run([jekyll, "build", "--strict_front_matter", "--config", configs, "--source", str(staging),
@@ -153,7 +186,8 @@ def build(root: Path, out: Path, old_posts_dir: str = "old_post", template: Path
 
 def refuse_output(root: Path, out: Path, old_posts_dir: str) -> None:
     """Jekyll empties its output folder of what it did not build: never the archive or a folder of it."""
-    own = [root / name for name in ("_posts", old_posts_dir, "category", "emnews", "_finews_quarantine", ".git")]
+    names = (layout.POSTS_DIR, old_posts_dir, *(feed.index_dir for feed in FEEDS), layout.QUARANTINE_DIR, ".git")
+    own = [root / name for name in names]
     if root.is_relative_to(out) or any(out.is_relative_to(folder) for folder in own):
         raise BuildFailed(f"--out {out} would hold the archive or be inside its posts or pages (Jekyll empties "
                           "its output folder): give the site a folder of its own, such as <archive>/_site")  # fmt: skip

@@ -1,0 +1,75 @@
+"""Every name the archive owns on disk, defined once: its folders, its own files, a post's file name.
+
+    _posts/YYYY-MM-DD-<key>.md       a post; <key> is an infoCode (per-media) or a bare id (7x24)
+    <FINEWS_OLD_POSTS_DIR>/...       older posts moved out of Jekyll's way (default old_post/)
+    category/<slug>.html             a media's category page (the per-media feed's index pages)
+    emnews/index.html                the 7x24 feed's index page
+    _finews_quarantine/              what `scrapy archive doctor --fix` moved aside (it never deletes)
+    _site/                           the built site (`scrapy archive build`'s default output)
+    .finews.<feed>.lock              a feed's lock (and how its last crawl ended)
+    .finews.<feed>.worker            a feed's worker id in a distributed crawl
+    .finews-<feed>-XXXXXXXX.tmp      a write in progress (a killed run's leftover)
+
+Other modules ask here; none spells these names itself (tests/test_architecture.py checks).
+"""
+
+from datetime import date
+
+POSTS_DIR = "_posts"
+CATEGORY_DIR = "category"
+FAST_NEWS_DIR = "emnews"
+QUARANTINE_DIR = "_finews_quarantine"
+SITE_DIR = "_site"
+OWN_PREFIX = ".finews"  # every file of this project's own in the archive starts so: never a post, never published
+LOCK_GLOB = ".finews.*.lock"
+WORKER_ID_GLOB = ".finews.*.worker"
+TEMP_GLOB = ".finews-*.tmp"
+
+
+def lock_name(feed: str) -> str:
+    return LOCK_GLOB.replace("*", feed)
+
+
+def worker_id_name(feed: str) -> str:
+    return WORKER_ID_GLOB.replace("*", feed)
+
+
+def temp_prefix(feed: str) -> str:
+    """The prefix of a feed's temp files: it tells its leftovers from another feed's."""
+    return TEMP_GLOB.replace("*.tmp", f"{feed}-")
+
+
+def is_own_file(name: str) -> bool:
+    """Whether `name` is one of this project's own files (lock, worker id, temp file)."""
+    return name.startswith(OWN_PREFIX)
+
+
+def is_temp_file(name: str) -> bool:
+    return name.startswith(OWN_PREFIX + "-") and name.endswith(".tmp")
+
+
+def post_name(day: date, key: str) -> str:
+    """The file name of the post of `key` dated `day` (Beijing): `YYYY-MM-DD-<key>.md`."""
+    return f"{day:%Y-%m-%d}-{key}.md"
+
+
+def post_key(name: str) -> str | None:
+    """The key of the post file `name` (`YYYY-MM-DD-<key>.md`, a non-empty key), else None.
+
+    The hot path of a run's start (a million names in under a second, bench/index.py): slices
+    and str methods, no regex. The date's digits are checked, not whether it is a real day
+    (Jekyll publishes what has this form).
+    """
+    if (
+        len(name) > 14
+        and name.endswith(".md")
+        and name[4] == "-"
+        and name[7] == "-"
+        and name[10] == "-"
+        and name[:4].isdigit()
+        and name[5:7].isdigit()
+        and name[8:10].isdigit()
+        and name[:10].isascii()
+    ):
+        return name[11:-3]
+    return None

@@ -1,0 +1,62 @@
+"""What an offline verb of `scrapy archive` is: a name, its options, whether it holds the locks, and run().
+
+The command (crawler/commands/archive.py) builds its parser from the verbs' options, refuses an
+option of another verb, takes every feed's lock for a verb that holds them, and turns what run()
+raises into the exit status and one line (crawler/exitstatus.py). A verb imports no Scrapy:
+`settings` is any mapping with Scrapy's `get`.
+"""
+
+from argparse import Namespace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from crawler.archive import Archive
+from crawler.exitstatus import ExitStatus
+
+
+class VerbFailed(Exception):
+    """The verb could not do its work: the exit status and one line saying why."""
+
+    def __init__(self, status: ExitStatus, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line option of a verb: argparse's add_argument(*flags, help=..., **settings)."""
+
+    flags: tuple[str, ...]
+    help: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+class Verb:
+    """One verb; a subclass fills in the attributes and run()."""
+
+    name: str
+    summary: str  # one line for `scrapy archive -h`
+    options: tuple[Option, ...] = ()
+    holds_locks = False  # True: it runs under every feed's lock, never beside a crawl (else exit status 3)
+    when_locked = "nothing was done"  # what a locked archive left undone, said after the lock's message
+
+    def check(self, opts: Namespace) -> None:
+        """Refuse options that make no sense together: VerbFailed(ExitStatus.USAGE, why)."""
+
+    def needs_locks(self, opts: Namespace) -> bool:
+        """Whether this run of the verb holds every feed's lock (holds_locks, unless a verb says otherwise)."""
+        return self.holds_locks
+
+    def run(self, archive: Archive, settings: Mapping, opts: Namespace) -> ExitStatus:
+        """Do the work on `archive` (under every feed's lock when holds_locks); print what was done."""
+        raise NotImplementedError
+
+
+def whole_number(value: str | None, option: str) -> int | None:
+    """`value` of `option` as a whole number of 0 or more (None stays None); VerbFailed(USAGE) otherwise."""
+    if value is None:
+        return None
+    if not value.isascii() or not value.isdigit():
+        raise VerbFailed(ExitStatus.USAGE, f"{option} takes a whole number of 0 or more, not {value!r}")
+    return int(value)
