@@ -89,8 +89,13 @@ def redis_client(url: str, timeout: float = 10.0) -> "redis.Redis":
             "FINEWS_REDIS_URL needs the distributed extra (redis is missing): pip install 'finews-crawler[distributed]'"
         ) from None
     try:
-        return redis.Redis.from_url(url, decode_responses=True, socket_timeout=timeout,
-                                    socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0))  # fmt: skip
+        return redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
+        )
     except (ValueError, TypeError) as exc:
         raise ValueError(
             f"setting FINEWS_REDIS_URL is not a Redis URL redis-py takes ({exc}): {shown_url(url)!r}"
@@ -117,8 +122,12 @@ class SharedIndex:
         """The shared index FINEWS_REDIS_URL names; None when it is unset (one machine: no shared index)."""
         if not settings.get("FINEWS_REDIS_URL"):
             return None
-        return cls(settings["FINEWS_REDIS_URL"], settings.get("FINEWS_REDIS_PREFIX"),
-                   settings.getint("FINEWS_REDIS_CLAIM_TTL"), settings.getfloat("FINEWS_REDIS_TIMEOUT"))  # fmt: skip
+        return cls(
+            settings["FINEWS_REDIS_URL"],
+            settings.get("FINEWS_REDIS_PREFIX"),
+            settings.getint("FINEWS_REDIS_CLAIM_TTL"),
+            settings.getfloat("FINEWS_REDIS_TIMEOUT"),
+        )
 
     # --- calls ---------------------------------------------------------------------------------
     def _connected(self):
@@ -156,8 +165,11 @@ class SharedIndex:
         def run(client: "redis.Redis") -> list[int]:
             pipe = client.pipeline(transaction=False)
             for key in keys:
-                self._scripts[name](keys=[self.epoch_key, self.done_key, self.claim_prefix + key],
-                                    args=[key, holder or self.worker, ttl, self.epoch], client=pipe)  # fmt: skip
+                self._scripts[name](
+                    keys=[self.epoch_key, self.done_key, self.claim_prefix + key],
+                    args=[key, holder or self.worker, ttl, self.epoch],
+                    client=pipe,
+                )
             return pipe.execute()
 
         return self._redis(run) if keys else []
@@ -261,8 +273,10 @@ class SharedIndex:
         policy = config.get("maxmemory-policy", "noeviction")
         if not policy.startswith("allkeys") or config.get("maxmemory", "0") == "0":
             return None
-        return (f"the shared Redis at {shown_url(self.url)} evicts keys under memory pressure ({policy}): "
-                "a lost done set means posts written twice; set maxmemory-policy noeviction")  # fmt: skip
+        return (
+            f"the shared Redis at {shown_url(self.url)} evicts keys under memory pressure ({policy}): "
+            "a lost done set means posts written twice; set maxmemory-policy noeviction"
+        )
 
     def done_keys(self) -> set[str]:
         """Every key of the done set (for checks and tests)."""

@@ -149,9 +149,9 @@ def test_exit_statuses_are_named():
             exitcode = any(isinstance(t, ast.Attribute) and t.attr == "exitcode" for t in targets)
             if exitcode and isinstance(node.value, ast.Constant):
                 bare.append(f"{path.relative_to(REPO)}:{node.lineno}")
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "exit" and node.args:
-                if isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, int):
-                    bare.append(f"{path.relative_to(REPO)}:{node.lineno}")
+            exit_call = isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "exit" and node.args
+            if exit_call and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, int):
+                bare.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert bare == []
 
 

@@ -65,10 +65,16 @@ def render_post(item: Any, slug: str, share_url: str, site_url: str) -> str:
     link_label = markdown_text(source_label)
     body = "\n".join(article["paragraphs"]) + em_media_line(article["source"])
     return _post(
-        article["title"], article["published_at"], slug, source_label,
-        [body, f"<{share_url.format(info_code=article['info_code'])}>",
-         f"[返回{link_label}]({category_link(site_url, slug)})｜[返回首页]({site_url}/)"],
-    )  # fmt: skip
+        article["title"],
+        article["published_at"],
+        slug,
+        source_label,
+        [
+            body,
+            f"<{share_url.format(info_code=article['info_code'])}>",
+            f"[返回{link_label}]({category_link(site_url, slug)})｜[返回首页]({site_url}/)",
+        ],
+    )
 
 
 def render_fast_post(item: Any, site_url: str) -> str:
@@ -81,8 +87,12 @@ def render_fast_post(item: Any, site_url: str) -> str:
     source, paragraphs = news.get("source") or "", news.get("paragraphs") or []
     summary = quote_text(_HEADLINE_RE.sub("", news.get("summary") or ""))
     blocks = "\n".join(paragraphs) + (em_media_line(source) if paragraphs and source else "")
-    parts = [f"> {summary}" if summary else "", blocks, f"<{canonical_url(news['article_id'])}>",
-             f"[返回{FAST_FEED_LABEL}]({site_url}/{FAST_FEED_CATEGORY}/)｜[返回首页]({site_url}/)"]  # fmt: skip
+    parts = [
+        f"> {summary}" if summary else "",
+        blocks,
+        f"<{canonical_url(news['article_id'])}>",
+        f"[返回{FAST_FEED_LABEL}]({site_url}/{FAST_FEED_CATEGORY}/)｜[返回首页]({site_url}/)",
+    ]
     return _post(news["title"], news["published_at"], FAST_FEED_CATEGORY, FAST_FEED_LABEL, [p for p in parts if p])
 
 

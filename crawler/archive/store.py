@@ -52,9 +52,15 @@ def _links_in(folder: Path) -> list[Path]:
 
 
 class Archive:
-    def __init__(self, root: str | os.PathLike, old_posts_dir: str = defaults.FINEWS_OLD_POSTS_DIR, feed: str = "finews",
-                 shared: "SharedIndex | None" = None, site_url: str = defaults.FINEWS_SITE_URL,
-                 share_url: str = defaults.FINEWS_SHARE_URL):  # fmt: skip
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        old_posts_dir: str = defaults.FINEWS_OLD_POSTS_DIR,
+        feed: str = "finews",
+        shared: "SharedIndex | None" = None,
+        site_url: str = defaults.FINEWS_SITE_URL,
+        share_url: str = defaults.FINEWS_SHARE_URL,
+    ):
         self.root = Path(root).resolve()
         self.shared = shared  # workers sharing Redis, else None
         self.site_url = site_url.rstrip("/")  # base of the posts' back links
@@ -68,11 +74,18 @@ class Archive:
         self._known: set[str] | None = None
 
     @classmethod
-    def from_settings(cls, settings: "BaseSettings", feed: str = "finews", shared: "SharedIndex | None" = None
-                      ) -> "Archive":  # fmt: skip
+    def from_settings(
+        cls, settings: "BaseSettings", feed: str = "finews", shared: "SharedIndex | None" = None
+    ) -> "Archive":
         """The archive FINEWS_ARCHIVE_DIR names, written as `feed`; `shared`: the Redis index of a distributed crawl."""
-        return cls(settings.get("FINEWS_ARCHIVE_DIR"), settings.get("FINEWS_OLD_POSTS_DIR"), feed, shared,
-                   settings.get("FINEWS_SITE_URL"), settings.get("FINEWS_SHARE_URL"))  # fmt: skip
+        return cls(
+            settings.get("FINEWS_ARCHIVE_DIR"),
+            settings.get("FINEWS_OLD_POSTS_DIR"),
+            feed,
+            shared,
+            settings.get("FINEWS_SITE_URL"),
+            settings.get("FINEWS_SHARE_URL"),
+        )
 
     # --- what it holds -----------------------------------------------------------------------
     @property

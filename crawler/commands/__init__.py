@@ -6,8 +6,8 @@ status 2 (crawler/exitstatus.py) and no traceback; `scrapy <command> -h` shows t
 
 import argparse
 import sys
-from typing import NoReturn
 from pathlib import Path
+from typing import NoReturn
 
 from scrapy.utils.conf import closest_scrapy_cfg
 

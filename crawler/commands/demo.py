@@ -57,8 +57,10 @@ class Command(CrawlCommand):
 
     def run(self, args, opts):
         if self.testing is None:
-            print(f"scrapy demo: run it in a finews-crawler checkout (it needs {TESTING_MODULE} beside scrapy.cfg)",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"scrapy demo: run it in a finews-crawler checkout (it needs {TESTING_MODULE} beside scrapy.cfg)",
+                file=sys.stderr,
+            )
             self.exitcode = ExitStatus.USAGE
             return
         try:

@@ -63,7 +63,9 @@ class Command(ScrapyCommand):
         except SharedIndexLost as exc:
             return self.fail(ExitStatus.SHARED_INDEX_LOST, str(exc))
         except OSError as exc:
-            return self.fail(ExitStatus.NOT_WRITABLE, f"the archive {self.settings['FINEWS_ARCHIVE_DIR']} cannot be read: {exc}")
+            return self.fail(
+                ExitStatus.NOT_WRITABLE, f"the archive {self.settings['FINEWS_ARCHIVE_DIR']} cannot be read: {exc}"
+            )
         print(
             f"{len(archive.known)} posts in {archive.root}: {added} new to {shared.done_key}; "
             f"claims of this archive's workers: {done} marked done, {released} released"

@@ -22,11 +22,13 @@ logger = logging.getLogger(__name__)
 _SCRAPY_STATUS = keys.Family("downloader/response_status_count/")
 _SCRAPY_EXCEPTIONS = keys.Family("downloader/exception_type_count/")
 
+
 class RunSummary:
     """At spider_closed: records the exit status (stat finews/exit_status), logs the summary, writes the report."""
 
-    def __init__(self, stats, max_article_failure_ratio: float, report_file: str | None = None,
-                 log_level: int = logging.INFO):  # fmt: skip
+    def __init__(
+        self, stats, max_article_failure_ratio: float, report_file: str | None = None, log_level: int = logging.INFO
+    ):
         self.stats = stats
         self.log_level = max(log_level, logging.INFO)  # a run that went well is summed up at the level shown
         self.max_article_failure_ratio = max_article_failure_ratio

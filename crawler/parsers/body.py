@@ -29,9 +29,29 @@ from crawler.parsers.selectors import (
 from crawler.parsers.text import clean_text
 
 ALLOWED_TAGS = {
-    "p", "br", "strong", "b", "em", "i", "u", "sub", "sup", "a", "img",
-    "table", "caption", "thead", "tbody", "tfoot", "tr", "td", "th", "ul", "ol", "li",
-}  # fmt: skip
+    "p",
+    "br",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "u",
+    "sub",
+    "sup",
+    "a",
+    "img",
+    "table",
+    "caption",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "td",
+    "th",
+    "ul",
+    "ol",
+    "li",
+}
 ALLOWED_ATTRIBUTES = {"a": {"href"}, "img": {"src", "alt"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
 
 _PARAGRAPH_TAGS = {"p", "center", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"}  # become <p>
@@ -79,8 +99,12 @@ def _single_elements(block: str) -> list[str]:
     if not block:
         return []
     root = lxml_html.fragment_fromstring(block, create_parent="div")
-    if (not (root.text or "").strip(_SPACE) and len(root) == 1 and root[0].tag in _BLOCK_TAGS
-            and not (root[0].tail or "").strip(_SPACE)):  # fmt: skip
+    if (
+        not (root.text or "").strip(_SPACE)
+        and len(root) == 1
+        and root[0].tag in _BLOCK_TAGS
+        and not (root[0].tail or "").strip(_SPACE)
+    ):
         return [block]
     blocks, run = [], []
 
@@ -149,8 +173,14 @@ def _trim(block: str) -> str:
 
 
 def _sanitize(html: str) -> str:
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https"},
-                     link_rel=None, strip_comments=True)  # fmt: skip
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https"},
+        link_rel=None,
+        strip_comments=True,
+    )
 
 
 def media_from_em_line(text: str) -> str:

@@ -88,8 +88,13 @@ class ArchiveSpider(scrapy.Spider):
         its pages, range and lists, and when the plan began (the stopped run's start, if resumed)."""
         day = lambda d: d.isoformat() if d else None  # noqa: E731
         started = min(self.started_at, self.resume_before or self.started_at)
-        return {"pages": self.pages, "since": day(self.since), "until": day(self.until),
-                "lists": self.list_names() + self.lists_not_resumed, "started": started.isoformat()}  # fmt: skip
+        return {
+            "pages": self.pages,
+            "since": day(self.since),
+            "until": day(self.until),
+            "lists": self.list_names() + self.lists_not_resumed,
+            "started": started.isoformat(),
+        }
 
     def resume(self, unfinished: dict) -> None:
         """Widen this run's plan to cover a plan a stopped run did not finish.
@@ -216,8 +221,14 @@ class ArchiveSpider(scrapy.Spider):
         already dedupes them, so Scrapy's fingerprint set need not hold them too."""
         self.crawler.stats.inc_value(keys.ARTICLES_REQUESTED)
         url = self.settings["FINEWS_ARTICLE_URL"].format(id=entry.article_id)
-        return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
-                              cb_kwargs={"entry": entry}, priority=1, dont_filter=True)  # fmt: skip
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            cb_kwargs={"entry": entry},
+            priority=1,
+            dont_filter=True,
+        )
 
     @staticmethod
     def entry_of(response: Response) -> ListEntry:
@@ -289,8 +300,11 @@ class ArchiveSpider(scrapy.Spider):
         if self.run.last_run_interrupted:
             if self.run.unfinished_plan:
                 self.resume(self.run.unfinished_plan)
-            self.logger.warning("The last run did not finish: reading up to %d list pages%s to fill the gap",
-                                self.pages, f", back to {self.since}" if self.since else "")  # fmt: skip
+            self.logger.warning(
+                "The last run did not finish: reading up to %d list pages%s to fill the gap",
+                self.pages,
+                f", back to {self.since}" if self.since else "",
+            )
         self.run.record_plan(self.plan())
         requests = self.first_list_requests()
         self.crawler.stats.set_value(keys.PROGRESS_LISTS, len(requests))  # one first page per list

@@ -37,8 +37,15 @@ from crawler.exitstatus import ExitStatus
 from crawler.tools.verb import Option, Verb, VerbFailed
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-NOT_STAGED = {layout.SITE_DIR, layout.POSTS_DIR, layout.QUARANTINE_DIR, ".git", ".jekyll-cache", ".jekyll-metadata",
-              ".sass-cache"}  # and the old posts, and the archive's own files
+NOT_STAGED = {
+    layout.SITE_DIR,
+    layout.POSTS_DIR,
+    layout.QUARANTINE_DIR,
+    ".git",
+    ".jekyll-cache",
+    ".jekyll-metadata",
+    ".sass-cache",
+}  # and the old posts, and the archive's own files
 NOT_TEMPLATE = {"README.md", "build_demo.py", "__pycache__", layout.SITE_DIR, ".jekyll-cache"}
 
 
@@ -68,7 +75,9 @@ class Build(Verb):
         root, old_posts_dir = archive.root, archive.old_posts_dir.relative_to(archive.root).as_posix()
         template = Path(settings.get("FINEWS_SITE_TEMPLATE") or "")
         if not settings.get("FINEWS_SITE_TEMPLATE") or not template.is_dir():
-            raise ToolMissing("no site template: run from a checkout of finews-crawler, or set -s FINEWS_SITE_TEMPLATE=DIR")
+            raise ToolMissing(
+                "no site template: run from a checkout of finews-crawler, or set -s FINEWS_SITE_TEMPLATE=DIR"
+            )
         out = Path(opts.out).resolve() if opts.out else root / layout.SITE_DIR
         try:
             refuse_output(root, out, old_posts_dir)
@@ -95,8 +104,9 @@ class Built:
     search_seconds: float | None  # None: no search index built
 
 
-def stage(root: Path, old_posts_dir: str, template: Path | None, staging: Path, out: Path | None = None
-          ) -> dict[str, Path]:  # fmt: skip
+def stage(
+    root: Path, old_posts_dir: str, template: Path | None, staging: Path, out: Path | None = None
+) -> dict[str, Path]:
     """Lay out in `staging` the tree Jekyll builds (see the module's text), leaving out the output
     folder `out` when it is inside the archive; returns the posts staged, by file name."""
     old_top = Path(old_posts_dir).parts[0]
@@ -154,8 +164,14 @@ def _link_except(source: Path, target: Path, left_out: Path) -> None:
             _link(child, target / child.name)
 
 
-def build(root: Path, out: Path, old_posts_dir: str = defaults.FINEWS_OLD_POSTS_DIR, template: Path | None = None,
-          search: bool = True, jekyll: str = "jekyll") -> Built:  # fmt: skip
+def build(
+    root: Path,
+    out: Path,
+    old_posts_dir: str = defaults.FINEWS_OLD_POSTS_DIR,
+    template: Path | None = None,
+    search: bool = True,
+    jekyll: str = "jekyll",
+) -> Built:
     """Build the site of the archive at `root` into `out`; BuildFailed with the tool's own error line."""
     root, out = Path(root).resolve(), Path(out).resolve()
     refuse_output(root, out, old_posts_dir)
@@ -169,12 +185,29 @@ def build(root: Path, out: Path, old_posts_dir: str = defaults.FINEWS_OLD_POSTS_
         started = time.monotonic()
 
         def real_paths(line: str) -> str:  # Jekyll names the staged files: say which file of the archive
-            line = re.sub(re.escape(str(staging / layout.POSTS_DIR)) + r"/([^\s:]+)",
-                          lambda m: str(posts.get(m.group(1), root / layout.POSTS_DIR / m.group(1))), line)  # fmt: skip
+            line = re.sub(
+                re.escape(str(staging / layout.POSTS_DIR)) + r"/([^\s:]+)",
+                lambda m: str(posts.get(m.group(1), root / layout.POSTS_DIR / m.group(1))),
+                line,
+            )
             return line.replace(str(staging), str(root))
 
-        _run([jekyll, "build", "--strict_front_matter", "--config", configs, "--source", str(staging),
-              "--destination", str(out)], "jekyll build", cwd=staging, explain=real_paths)  # fmt: skip
+        _run(
+            [
+                jekyll,
+                "build",
+                "--strict_front_matter",
+                "--config",
+                configs,
+                "--source",
+                str(staging),
+                "--destination",
+                str(out),
+            ],
+            "jekyll build",
+            cwd=staging,
+            explain=real_paths,
+        )
         jekyll_seconds = time.monotonic() - started
     search_seconds = None
     if search:
@@ -189,8 +222,10 @@ def refuse_output(root: Path, out: Path, old_posts_dir: str) -> None:
     names = (layout.POSTS_DIR, old_posts_dir, *(feed.index_dir for feed in FEEDS), layout.QUARANTINE_DIR, ".git")
     own = [root / name for name in names]
     if root.is_relative_to(out) or any(out.is_relative_to(folder) for folder in own):
-        raise BuildFailed(f"--out {out} would hold the archive or be inside its posts or pages (Jekyll empties "
-                          "its output folder): give the site a folder of its own, such as <archive>/_site")  # fmt: skip
+        raise BuildFailed(
+            f"--out {out} would hold the archive or be inside its posts or pages (Jekyll empties "
+            "its output folder): give the site a folder of its own, such as <archive>/_site"
+        )
 
 
 def pagefind_command() -> list[str]:

@@ -77,7 +77,9 @@ class DoctorVerb(Verb):
             print(f"{state:8} {finding.kind:21} {finding.file}: {finding.detail} -> {finding.fix}")
         notes, fixed = sum(f.note for f in found.findings), sum(f.fixed for f in found.findings)
         fixed_text = f", {fixed} fixed" if opts.fix else ""
-        print(f"{found.posts} posts, {found.pages} index pages: {len(found.problems)} problems{fixed_text}, {notes} notes")
+        print(
+            f"{found.posts} posts, {found.pages} index pages: {len(found.problems)} problems{fixed_text}, {notes} notes"
+        )
         if opts.report:
             try:
                 with atomic_writer(Path(opts.report), f".{Path(opts.report).name}-") as out:
@@ -133,12 +135,20 @@ class Doctor:
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
-    def add(self, kind: str, path: Path, detail: str, fix: str, repair: Callable[[], None] | None = None,
-            note: bool | None = None) -> None:  # fmt: skip
+    def add(
+        self,
+        kind: str,
+        path: Path,
+        detail: str,
+        fix: str,
+        repair: Callable[[], None] | None = None,
+        note: bool | None = None,
+    ) -> None:
         """A finding; with `repair` a problem --fix repairs, else a note (or, with note=False, a problem
         a person must repair)."""
-        finding = Finding(kind, self.rel(path), detail, fix, fixable=repair is not None,
-                          note=repair is None if note is None else note)  # fmt: skip
+        finding = Finding(
+            kind, self.rel(path), detail, fix, fixable=repair is not None, note=repair is None if note is None else note
+        )
         self.found.findings.append(finding)
         if repair is not None:
             self._repairs.append((finding, repair))
@@ -178,34 +188,59 @@ class Doctor:
             for path in sorted(p for p in folder.rglob("*") if p.is_file() and QUARANTINE not in p.parts):
                 name = path.name
                 if layout.is_temp_file(name):
-                    self.add("leftover_temp_file", path, "a temp file of a run that was killed",
-                             "moved to the quarantine", self.quarantine(path))  # fmt: skip
+                    self.add(
+                        "leftover_temp_file",
+                        path,
+                        "a temp file of a run that was killed",
+                        "moved to the quarantine",
+                        self.quarantine(path),
+                    )
                 elif name.startswith("-") and name.endswith(".md") and _empty_item(path):
-                    self.add("empty_feed_item", path, "an empty 7x24 item: no title, no date",
-                             "moved to the quarantine", self.quarantine(path))  # fmt: skip
+                    self.add(
+                        "empty_feed_item",
+                        path,
+                        "an empty 7x24 item: no title, no date",
+                        "moved to the quarantine",
+                        self.quarantine(path),
+                    )
                 elif layout.post_key(name) is None and not name.startswith("."):
-                    self.add("skipped_name", path, "not published: not YYYY-MM-DD-<key>.md",
-                             "report only: rename or remove it")  # fmt: skip
+                    self.add(
+                        "skipped_name",
+                        path,
+                        "not published: not YYYY-MM-DD-<key>.md",
+                        "report only: rename or remove it",
+                    )
 
     def check_post(self, post: Post) -> None:
         path, front = post.path, post.front
         if front is None:
             recovered = _recovered_title(post.text) if post.text else None
             if recovered is not None:
-                self.add("bad_front_matter", path, post.error, "the title line written as valid YAML",
-                         self.rewrite(path, recovered))  # fmt: skip
+                self.add(
+                    "bad_front_matter",
+                    path,
+                    post.error,
+                    "the title line written as valid YAML",
+                    self.rewrite(path, recovered),
+                )
                 post.text, post.front = recovered(post.text), _front_matter(recovered(post.text))[0]
                 front = post.front
             else:
-                self.add("bad_front_matter", path, post.error, "none here: not the title line; fix it by hand",
-                         note=False)  # fmt: skip
+                self.add(
+                    "bad_front_matter", path, post.error, "none here: not the title line; fix it by hand", note=False
+                )
                 return
         if not str(front.get("title") or "").strip():
             self.add("no_title", path, "the front matter has no title", "report only")
         self.check_date(post)
         if _LIQUID.search(post.text) and not _GUARD.search(_front_text(post.text)):
-            self.add("liquid", path, "Liquid markup ({{ or {%) without render_with_liquid: false",
-                     "render_with_liquid: false added", self.rewrite(path, _add_guard))  # fmt: skip
+            self.add(
+                "liquid",
+                path,
+                "Liquid markup ({{ or {%) without render_with_liquid: false",
+                "render_with_liquid: false added",
+                self.rewrite(path, _add_guard),
+            )
 
     def check_date(self, post: Post) -> None:
         value = post.front.get("date")
@@ -216,15 +251,24 @@ class Doctor:
             self.add("bad_date", post.path, f"date {value!r} is not a date", "report only")
             return
         if day and moment.astimezone(SHANGHAI).date().isoformat() != day.group(1):
-            self.add("bad_date", post.path, f"date {value} is not the file name's day {day.group(1)} (Beijing)",
-                     "report only")  # fmt: skip
+            self.add(
+                "bad_date",
+                post.path,
+                f"date {value} is not the file name's day {day.group(1)} (Beijing)",
+                "report only",
+            )
 
     def check_duplicate(self, key: str, copies: list[Post]) -> None:
         keep = max(copies, key=lambda p: (_generation(p), p.path.parent == self.archive.posts_dir))
         for post in copies:
             if post is not keep:
-                self.add("duplicate_key", post.path, f"key {key} is also {self.rel(keep.path)}",
-                         "moved to the quarantine (the newer-format copy stays)", self.quarantine(post.path))  # fmt: skip
+                self.add(
+                    "duplicate_key",
+                    post.path,
+                    f"key {key} is also {self.rel(keep.path)}",
+                    "moved to the quarantine (the newer-format copy stays)",
+                    self.quarantine(post.path),
+                )
 
     def check_index_pages(self, posts: list[Post]) -> None:
         sources: dict[str, Counter] = defaultdict(Counter)
@@ -250,8 +294,13 @@ class Doctor:
             except ValueError:
                 continue
             if not path.exists():
-                self.add("missing_index_page", path, f"{sum(counts.values())} posts link to it",
-                         "written as the crawler writes it", self.write(path, text))  # fmt: skip
+                self.add(
+                    "missing_index_page",
+                    path,
+                    f"{sum(counts.values())} posts link to it",
+                    "written as the crawler writes it",
+                    self.write(path, text),
+                )
                 continue
             if not feed.category_per_source:  # a page titled from its posts' media name
                 continue
@@ -265,13 +314,22 @@ class Doctor:
                 continue
             front, error = _front_matter(page_text)
             if front is None or not _TITLE_LINE.search(_front_text(page_text)):
-                self.add("bad_index_page", path, error or "no title: line",
-                         "report only: fix its front matter by hand (or delete it and --fix)")  # fmt: skip
+                self.add(
+                    "bad_index_page",
+                    path,
+                    error or "no title: line",
+                    "report only: fix its front matter by hand (or delete it and --fix)",
+                )
                 continue
             title = str(front.get("title") or "")
             if title != wanted:
-                self.add("wrong_category_title", path, f"titled {title!r}; its posts say {wanted!r}",
-                         f"title: {wanted}", self.rewrite(path, _retitle(wanted)))  # fmt: skip
+                self.add(
+                    "wrong_category_title",
+                    path,
+                    f"titled {title!r}; its posts say {wanted!r}",
+                    f"title: {wanted}",
+                    self.rewrite(path, _retitle(wanted)),
+                )
         for page, feed in pages.items():
             if feed.category_per_source and feed.category_of_page(page) not in sources:
                 self.add("unjudged_category", page, "no post here uses this category", "report only: left as it is")
@@ -283,8 +341,12 @@ class Doctor:
             for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
                 lower = self.rel(path).lower()
                 if lower in seen and seen[lower] != path:
-                    self.add("case_collision", path, f"differs from {self.rel(seen[lower])} in case only",
-                             "report only: one overwrites the other on a case-insensitive file system")  # fmt: skip
+                    self.add(
+                        "case_collision",
+                        path,
+                        f"differs from {self.rel(seen[lower])} in case only",
+                        "report only: one overwrites the other on a case-insensitive file system",
+                    )
                 seen.setdefault(lower, path)
 
     # --- repairs ----------------------------------------------------------------------------------

@@ -23,7 +23,9 @@ from crawler.tools.verb import Option, Verb, VerbFailed
 class Export(Verb):
     name = "export"
     summary = "every post as one JSON object a line (key, date, title, source, category, path)"
-    options = (Option(("-o", "--output"), "write the JSON Lines to FILE (atomically), not stdout", {"metavar": "FILE"}),)
+    options = (
+        Option(("-o", "--output"), "write the JSON Lines to FILE (atomically), not stdout", {"metavar": "FILE"}),
+    )
 
     def run(self, archive: Archive, settings: Mapping, opts: Namespace) -> ExitStatus:
         lines = export_lines(archive)

@@ -30,8 +30,9 @@ class Maintain(Verb):
     summary = "move old posts to the old-posts folder; write missing category pages"
     options = (
         Option(("--move-older-than",), "move posts older than DAYS days to the old-posts folder", {"metavar": "DAYS"}),
-        Option(("--fix-categories",), "write the index pages posts link to but the archive lacks",
-               {"action": "store_true"}),
+        Option(
+            ("--fix-categories",), "write the index pages posts link to but the archive lacks", {"action": "store_true"}
+        ),
     )
     holds_locks = True
 

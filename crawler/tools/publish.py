@@ -136,20 +136,31 @@ def upstream(root: Path, remote: str | None, branch: str | None) -> tuple[str, s
     `branch.<name>.remote` and `.merge`, which a clone of an empty remote has before any push)."""
     current = git(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False).stdout.strip()
     if not current and not (remote and branch):
-        raise PublishFailed("HEAD is detached (no branch is checked out): check out the archive's branch, "
-                            "or pass --remote and --branch", 2)  # fmt: skip
+        raise PublishFailed(
+            "HEAD is detached (no branch is checked out): check out the archive's branch, "
+            "or pass --remote and --branch",
+            2,
+        )
     configured_remote = git(root, "config", f"branch.{current}.remote", check=False).stdout.strip()
     merge = git(root, "config", f"branch.{current}.merge", check=False).stdout.strip().removeprefix("refs/heads/")
     remote, branch = remote or configured_remote or None, branch or merge or (current if remote else None)
     if remote and branch:
         return remote, branch
-    raise PublishFailed(f"the branch {current} has no upstream: set one (git push -u origin {current}) "
-                        "or pass --remote and --branch", 2)  # fmt: skip
+    raise PublishFailed(
+        f"the branch {current} has no upstream: set one (git push -u origin {current}) or pass --remote and --branch", 2
+    )
 
 
-def publish(root: Path, old_posts_dir: str = defaults.FINEWS_OLD_POSTS_DIR, push: bool = True, remote: str | None = None,
-            branch: str | None = None, attempts: int = PUSH_ATTEMPTS, pause: float = FIRST_PAUSE,
-            now: datetime | None = None) -> Published:  # fmt: skip
+def publish(
+    root: Path,
+    old_posts_dir: str = defaults.FINEWS_OLD_POSTS_DIR,
+    push: bool = True,
+    remote: str | None = None,
+    branch: str | None = None,
+    attempts: int = PUSH_ATTEMPTS,
+    pause: float = FIRST_PAUSE,
+    now: datetime | None = None,
+) -> Published:
     """Commit what crawls changed in the archive at `root`, then push it (see the module's text)."""
     root = Path(root).resolve()
     inside = git(root, "rev-parse", "--is-inside-work-tree", check=False)
@@ -158,8 +169,11 @@ def publish(root: Path, old_posts_dir: str = defaults.FINEWS_OLD_POSTS_DIR, push
     if push:
         remote, branch = upstream(root, remote, branch)
     done = Published()
-    folders = [name for name in (layout.POSTS_DIR, old_posts_dir, *(feed.index_dir for feed in FEEDS))
-               if (root / name).is_dir() and git(root, "check-ignore", "-q", f"{name}/", check=False).returncode]  # fmt: skip
+    folders = [
+        name
+        for name in (layout.POSTS_DIR, old_posts_dir, *(feed.index_dir for feed in FEEDS))
+        if (root / name).is_dir() and git(root, "check-ignore", "-q", f"{name}/", check=False).returncode
+    ]
     if folders:
         git(root, "add", "-A", "--", *folders, *OWN_FILES)
     staged = git(root, "diff", "--cached", "--name-status", "-z", "--relative", "--", *folders).stdout.split("\0")
@@ -169,9 +183,23 @@ def publish(root: Path, old_posts_dir: str = defaults.FINEWS_OLD_POSTS_DIR, push
         done.message = commit_message(changes, now or datetime.now(SHANGHAI))
         paths = "\0".join(path for _, paths in changes for path in paths) + "\0"  # a rename: both its paths
         committed = subprocess.run(
-            ["git", "-C", str(root), *identity, "commit", "--quiet", "--no-verify", "-m", done.message,
-             "--pathspec-from-file=-", "--pathspec-file-nul"], input=paths, capture_output=True, text=True,
-        )  # fmt: skip
+            [
+                "git",
+                "-C",
+                str(root),
+                *identity,
+                "commit",
+                "--quiet",
+                "--no-verify",
+                "-m",
+                done.message,
+                "--pathspec-from-file=-",
+                "--pathspec-file-nul",
+            ],
+            input=paths,
+            capture_output=True,
+            text=True,
+        )
         if committed.returncode != 0:
             raise PublishFailed(f"git commit failed: {git_reason(committed)}; nothing was committed", 9)
         done.commit = git(root, "rev-parse", "HEAD").stdout.strip()
@@ -204,8 +232,9 @@ def _ahead(root: Path, remote: str, branch: str) -> int:
     return int(counted.stdout.strip()) if counted.returncode == 0 else 0
 
 
-def _push(root: Path, remote: str, branch: str, attempts: int, pause: float, identity: list[str],
-          done: Published) -> None:  # fmt: skip
+def _push(
+    root: Path, remote: str, branch: str, attempts: int, pause: float, identity: list[str], done: Published
+) -> None:
     for attempt in range(1, attempts + 1):
         done.attempts = attempt
         pushed = git(root, "push", "--porcelain", remote, f"HEAD:refs/heads/{branch}", check=False)
@@ -222,8 +251,9 @@ def _push(root: Path, remote: str, branch: str, attempts: int, pause: float, ide
             if "CONFLICT" in rebased.stdout + rebased.stderr:
                 raise PublishFailed(
                     f"the commits here and on {remote} {branch} change the same file differently "
-                    f"({git_reason(rebased)}): a person must merge them (git pull --rebase, resolve, publish)", 9
-                )  # fmt: skip
+                    f"({git_reason(rebased)}): a person must merge them (git pull --rebase, resolve, publish)",
+                    9,
+                )
             raise PublishFailed(f"git pull --rebase from {remote} {branch} failed: {git_reason(rebased)}", 9)
         time.sleep(pause * 2 ** (attempt - 1))
     raise PublishFailed(f"git push to {remote} {branch}: the remote moved on {attempts} times; try again later", 9)
