@@ -82,7 +82,7 @@ class Article:
     url: str  # canonical https://finance.eastmoney.com/a/<id>.html
     title: str
     published_at: datetime = field(metadata=ISO_BEIJING)  # timezone-aware, Asia/Shanghai
-    source: str  # media name, e.g. "中国证券报·中证网"
+    source: str  # media name, e.g. "中国证券报·中证网"; "" when the page names none (the per-media feed drops it)
     paragraphs: list[str]  # clean HTML blocks: <p>, <p><img></p>, <table>
 
 

@@ -6,12 +6,16 @@ from datetime import datetime
 
 import pytest
 import yaml
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
 
+from crawler.archive import ARTICLES, FAST_NEWS
 from crawler.archive.render import render_fast_post
-from crawler.items import SHANGHAI, FastNews
-from crawler.parsers import ParseError, parse_fast_list
+from crawler.items import SHANGHAI, FastNews, ListEntry, fields
+from crawler.parsers import ParseError, parse_article, parse_fast_list
+from crawler.spiders.eastmoney_724 import FastNewsSpider
 from fixtures.testing import FIXTURE_SITE, serve
-from tests.conftest import REFERENCE
+from tests.conftest import REFERENCE, project_settings
 from tests.crawl import archive_files, scrapy_crawl
 
 MANIFEST = json.loads((FIXTURE_SITE / "manifest.json").read_text(encoding="utf-8"))
@@ -144,3 +148,31 @@ def test_backfill_pages_on_past_the_scheduled_limit(tmp_path):
         server.shutdown()
     posted = {p.name.split("-", 3)[3].removesuffix(".md") for p in (tmp_path / "_posts").glob("*.md")}
     assert posted == {item["id"] for item in MANIFEST["fast"] if item["title"]}  # all pages, not just 3
+
+
+def test_a_7x24_item_keeps_its_article_body_when_the_page_names_no_media(tmp_path):
+    """A 7x24 post needs no media name (that is the per-media feed's rule): the page's body is kept."""
+    crawler = get_crawler(FastNewsSpider, project_settings(FINEWS_ARCHIVE_DIR=str(tmp_path)))
+    spider = FastNewsSpider.from_crawler(crawler)
+    crawler.stats.open_spider()
+    article_id = "202205302396671645"
+    entry = ListEntry(article_id, title="快讯标题", published_at=datetime(2022, 5, 30, 9, 0, tzinfo=SHANGHAI),
+                      summary="摘要")  # fmt: skip
+    page = (
+        '<html><head><meta charset="utf-8"></head><body><div class="title">快讯标题</div>'
+        '<div class="infos"><div class="item">2022年05月30日 09:00</div></div>'
+        '<div id="ContentBody"><p>页面正文第一段</p><p>第二段</p></div></body></html>'
+    )
+    url = f"https://finance.eastmoney.com/a/{article_id}.html"
+    response = HtmlResponse(url, body=page.encode(), headers={"Content-Type": "text/html; charset=utf-8"})
+    [news] = list(spider.parse_article(response, entry))
+    assert news.paragraphs == ["<p>页面正文第一段</p>", "<p>第二段</p>"] and news.source == ""
+    assert not crawler.stats.get_value("finews/emnews/summary_only/no_source")
+    assert FAST_NEWS.problem(fields(news)) is None  # and it is written
+
+
+def test_a_per_media_article_whose_page_names_no_media_is_dropped_as_no_source():
+    entry = ListEntry("202205302396671645", title="标题", published_at=datetime(2022, 5, 30, 9, 0, tzinfo=SHANGHAI))
+    page = '<html><body><div id="ContentBody"><p>正文</p></div></body></html>'
+    article = parse_article(page, "https://finance.eastmoney.com/a/202205302396671645.html", entry)
+    assert article.source == "" and ARTICLES.problem(fields(article)) == "no_source"

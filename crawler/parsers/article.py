@@ -30,8 +30,9 @@ def parse_article(html: str | bytes, url: str, listed: ListEntry | None = None) 
     """Parse an article page; `listed` is the list entry that led to it, if any.
 
     The list's time wins when it has one (the list API's showTime has seconds;
-    pages show minutes); the list's title and media name are fallbacks only.
-    Raises ParseError when the page cannot give a complete article.
+    pages show minutes); the list's title and media name are fallbacks only. A page that names
+    no media gives source "": whether a post needs one is its feed's rule (a per-media post does,
+    a 7x24 post does not). Raises ParseError when the page cannot give an article.
     """
     article_id = listed.article_id if listed else article_id_from_url(url)
     if not article_id:
@@ -58,9 +59,7 @@ def parse_article(html: str | bytes, url: str, listed: ListEntry | None = None) 
     paragraphs, media = clean_body(bodies[0], canonical_url(article_id))
     if not paragraphs:
         raise ParseError("empty_body", url)
-    source = media or _header_source(doc) or (listed.source if listed else "")
-    if not source:
-        raise ParseError("no_source", url)
+    source = media or _header_source(doc) or (listed.source if listed else "")  # "": the page names no media
     return Article(
         info_code=info_code(article_id),
         url=canonical_url(article_id),
