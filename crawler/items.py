@@ -4,7 +4,7 @@ Plain dataclasses (itemadapter handles them), so parsers and other tools can use
 them without importing Scrapy; the pipelines read items through ItemAdapter, so dicts
 with the same fields work as well. Which archive feed an item belongs to, and so its
 post key, is said by crawler/archive/feeds.py, not by the item. Article and FastNews are also the feed of `scrapy crawl -O`:
-their field names and types are a documented interface (README.md), and `published_at`
+their field names and types are a documented interface (docs/reference.md), and `published_at`
 is exported as ISO 8601 in Beijing time through its field's "serializer" metadata.
 """
 

@@ -1,6 +1,6 @@
 """Scrapy settings for finews-crawler: polite defaults for the live East Money site.
 
-FINEWS_* settings are this project's own; README.md documents each one. This module is
+FINEWS_* settings are this project's own; docs/reference.md documents each one. This module is
 the one place their defaults are written: code reads them from the crawler's settings
 (or, outside a crawl, from here).
 """
@@ -40,7 +40,7 @@ FINEWS_MAX_LIST_ENTRIES = 200  # entries taken from one list page (more are coun
 FINEWS_MAX_ARTICLE_FAILURE_RATIO = 0.5
 
 # --- watching runs --------------------------------------------------------------------------
-FINEWS_REPORT_FILE = None  # a path: the run report (JSON, README.md "Run report") is written there at the end
+FINEWS_REPORT_FILE = None  # a path: the run report (JSON, docs/operations.md "Run report") is written there at the end
 FINEWS_PROGRESS_INTERVAL = 60  # seconds between progress lines in the log; 0 turns progress off
 
 # --- politeness (docs/eastmoney.md §8: fast clients get HTTP 403; ~3 s per request is advised) ---
@@ -75,7 +75,7 @@ ITEM_PIPELINES = {
     "pipelines.dedupe.DedupePipeline": 200,
     "pipelines.write.WritePostPipeline": 300,
 }
-# --- several machines sharing one Redis (README "Running on several machines") -------------
+# --- several machines sharing one Redis (docs/distributed.md) -------------
 FINEWS_SITE_TEMPLATE = None  # `scrapy archive build`: the Jekyll template folder; unset: site/ of this checkout
 FINEWS_REDIS_URL = None  # e.g. redis://10.0.0.5:6379/0; unset: one machine, the archive folder is the index
 FINEWS_REDIS_PREFIX = "finews"  # prefix of every Redis key this project uses

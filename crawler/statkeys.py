@@ -4,7 +4,7 @@ A single key is a constant; a family of keys (one per reason, media source or li
 `Family`: `DROPPED("duplicate")` is the key "finews/dropped/duplicate", and
 `DROPPED.read(stats)` gives the family back as {"duplicate": 3, ...}. Spiders, pipelines
 and extensions count with these; the run summary and the progress display read them.
-README.md ("Run report") documents what each one means.
+docs/operations.md ("Run report") documents what each one means.
 """
 
 from __future__ import annotations

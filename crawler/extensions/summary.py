@@ -2,7 +2,7 @@
 
 Cron mails what a job prints and looks at its exit status, so a run that needs a person
 (no list readable, most pages unparsable, archive locked or not writable) exits non-zero.
-Monitoring tools read the run report (FINEWS_REPORT_FILE): stable keys, documented in README.md.
+Monitoring tools read the run report (FINEWS_REPORT_FILE): stable keys, documented in docs/operations.md ("Run report").
 """
 
 import json
