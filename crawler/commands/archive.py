@@ -28,16 +28,14 @@ class Command(ScrapyCommand):
         return "The archive's offline verbs: " + ", ".join(VERBS)
 
     def long_desc(self):
-        width = max(map(len, VERBS))
-        verbs = "\n".join(f"  {name:{width}}  {verb.summary}" for name, verb in VERBS.items())
-        return f"Work on the archive FINEWS_ARCHIVE_DIR with one of these verbs:\n{verbs}"
+        return f"Work on the archive FINEWS_ARCHIVE_DIR with one verb: {', '.join(VERBS)}. Each verb and its options follow."
 
     def add_options(self, parser):
         super().add_options(parser)
         say_errors_in_one_line(parser, "archive")
         self.owners = {}  # option dest -> (the verb it belongs to, its argparse action)
         for name, verb in VERBS.items():
-            group = parser.add_argument_group(f"{name} options")
+            group = parser.add_argument_group(f"{name} options", description=f"scrapy archive {name}: {verb.summary}")
             for option in verb.options:
                 action = group.add_argument(*option.flags, help=option.help, **option.settings)
                 self.owners[action.dest] = (verb, action)

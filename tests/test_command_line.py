@@ -1,0 +1,84 @@
+"""The command line of every command: a usage error is one line naming what is wrong and what is accepted,
+exit status 2, no traceback and no Scrapy version lines; `-h` shows every verb with its options."""
+
+import subprocess
+
+import pytest
+
+from crawler.archive import Archive
+from crawler.exitstatus import ExitStatus
+from crawler.tools import VERBS
+from fixtures.testing import scrapy_command
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow  # each test runs `scrapy` as a process (~0.7 s)
+
+
+def run(*argv, archive=None) -> subprocess.CompletedProcess:
+    settings = {"FINEWS_ARCHIVE_DIR": archive} if archive else {}
+    command = scrapy_command(*argv, settings=settings)
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, encoding="utf-8", timeout=60)
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli") / "archive"
+    (root / "_posts").mkdir(parents=True)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["crawl", "eastmony"], "no spider 'eastmony': use one of eastmoney, eastmoney_724"),
+        (["crawl"], "name one spider: eastmoney, eastmoney_724"),
+        (["crawl", "eastmoney", "eastmoney_724"], "name one spider"),
+        (["crawl", "eastmoney", "-a", "pages=0"], "pages must be a whole number"),
+        (["crawl", "eastmoney", "-a", "colour=red"], "unknown argument 'colour'"),
+        (["crawl", "eastmoney", "-s", "FINEWS_LIST_PAGE_SIZE=abc"], "FINEWS_LIST_PAGE_SIZE"),
+        (["crawl", "eastmoney", "-s", "FINEWS_REDIS_URL=http://x"], "FINEWS_REDIS_URL"),
+        (["archive"], "say which verb: one of export, maintain, build, publish, doctor"),
+        (["archive", "tidy"], "say which verb (not 'tidy')"),
+        (["archive", "build", "--fix"], "--fix belongs to doctor, not build"),
+        (["archive", "maintain", "--move-older-than", "３"], "0 or more days"),
+        (["archive", "maintain"], "needs --move-older-than DAYS, --fix-categories or both"),
+        (["seed_redis"], "set -s FINEWS_REDIS_URL"),
+    ],
+)
+def test_a_usage_error_is_one_line_and_exit_status_2(archive, argv, said):
+    process = run(*argv, archive=archive)
+    assert process.returncode == ExitStatus.USAGE
+    assert process.stderr.splitlines() == [process.stderr.strip()], process.stderr  # one line
+    assert process.stderr.startswith(f"scrapy {argv[0]}: ") and said in process.stderr
+    assert "Traceback" not in process.stderr and "Scrapy" not in process.stderr and process.stdout == ""
+
+
+def test_no_archive_is_a_usage_error(tmp_path):
+    process = run("archive", "export", archive=tmp_path / "nothing")
+    assert process.returncode == ExitStatus.USAGE and "no archive at" in process.stderr and process.stdout == ""
+
+
+def test_archive_help_lists_every_verb_with_its_options():
+    help_text = run("archive", "-h").stdout
+    for name, verb in VERBS.items():
+        assert f"scrapy archive {name}:" in help_text
+        for option in verb.options:
+            assert option.flags[-1] in help_text
+
+
+def test_every_exit_status_is_in_the_readme_table():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert all(f"\n| {status.value} |" in readme for status in ExitStatus)
+
+
+def test_a_locked_archive_stops_a_verb_that_needs_the_locks_with_status_3(archive):
+    crawl = Archive(archive, feed="eastmoney_724")
+    crawl.lock()
+    try:
+        process = run("archive", "maintain", "--fix-categories", archive=archive)
+        exported = run("archive", "export", archive=archive)  # reading needs no lock
+    finally:
+        crawl.unlock()
+    assert process.returncode == ExitStatus.LOCKED and "nothing was done" in process.stderr
+    assert exported.returncode == ExitStatus.OK
+    assert run("archive", "maintain", "--fix-categories", archive=archive).returncode == ExitStatus.OK  # let go
