@@ -50,8 +50,8 @@ IDENTITY = ["-c", "user.name=finews-crawler", "-c", "user.email=finews-crawler@u
 class PublishFailed(VerbFailed):
     """The publish could not be done: `status` is the exit status (2 usage, 9 the push failed)."""
 
-    def __init__(self, message: str, status: int):
-        super().__init__(ExitStatus(status), message)
+    def __init__(self, message: str, status: ExitStatus = ExitStatus.PUSH_FAILED):
+        super().__init__(status, message)
 
 
 class Publish(Verb):
@@ -97,7 +97,7 @@ def git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "echo", "LC_ALL": "C"}
     process = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, env=env)
     if check and process.returncode != 0:
-        raise PublishFailed(f"git {args[0]} failed: {git_reason(process)}", 9)
+        raise PublishFailed(f"git {args[0]} failed: {git_reason(process)}")
     return process
 
 
@@ -139,7 +139,7 @@ def upstream(root: Path, remote: str | None, branch: str | None) -> tuple[str, s
         raise PublishFailed(
             "HEAD is detached (no branch is checked out): check out the archive's branch, "
             "or pass --remote and --branch",
-            2,
+            ExitStatus.USAGE,
         )
     configured_remote = git(root, "config", f"branch.{current}.remote", check=False).stdout.strip()
     merge = git(root, "config", f"branch.{current}.merge", check=False).stdout.strip().removeprefix("refs/heads/")
@@ -147,7 +147,8 @@ def upstream(root: Path, remote: str | None, branch: str | None) -> tuple[str, s
     if remote and branch:
         return remote, branch
     raise PublishFailed(
-        f"the branch {current} has no upstream: set one (git push -u origin {current}) or pass --remote and --branch", 2
+        f"the branch {current} has no upstream: set one (git push -u origin {current}) or pass --remote and --branch",
+        ExitStatus.USAGE,
     )
 
 
@@ -165,7 +166,9 @@ def publish(
     root = Path(root).resolve()
     inside = git(root, "rev-parse", "--is-inside-work-tree", check=False)
     if inside.returncode != 0 or inside.stdout.strip() != "true":
-        raise PublishFailed(f"{root} is not in a git work tree (git init, or clone the site's repository)", 2)
+        raise PublishFailed(
+            f"{root} is not in a git work tree (git init, or clone the site's repository)", ExitStatus.USAGE
+        )
     if push:
         remote, branch = upstream(root, remote, branch)
     done = Published()
@@ -201,7 +204,7 @@ def publish(
             text=True,
         )
         if committed.returncode != 0:
-            raise PublishFailed(f"git commit failed: {git_reason(committed)}; nothing was committed", 9)
+            raise PublishFailed(f"git commit failed: {git_reason(committed)}; nothing was committed")
         done.commit = git(root, "rev-parse", "HEAD").stdout.strip()
     if not push:
         return done
@@ -242,7 +245,7 @@ def _push(
             done.pushed = True
             return
         if not _REJECTED.search(pushed.stdout + pushed.stderr):
-            raise PublishFailed(f"git push to {remote} {branch} failed: {git_reason(pushed)}", 9)
+            raise PublishFailed(f"git push to {remote} {branch} failed: {git_reason(pushed)}")
         if attempt == attempts:
             break
         rebased = git(root, *identity, "pull", "--rebase", "--autostash", "--quiet", remote, branch, check=False)
@@ -251,9 +254,8 @@ def _push(
             if "CONFLICT" in rebased.stdout + rebased.stderr:
                 raise PublishFailed(
                     f"the commits here and on {remote} {branch} change the same file differently "
-                    f"({git_reason(rebased)}): a person must merge them (git pull --rebase, resolve, publish)",
-                    9,
+                    f"({git_reason(rebased)}): a person must merge them (git pull --rebase, resolve, publish)"
                 )
-            raise PublishFailed(f"git pull --rebase from {remote} {branch} failed: {git_reason(rebased)}", 9)
+            raise PublishFailed(f"git pull --rebase from {remote} {branch} failed: {git_reason(rebased)}")
         time.sleep(pause * 2 ** (attempt - 1))
-    raise PublishFailed(f"git push to {remote} {branch}: the remote moved on {attempts} times; try again later", 9)
+    raise PublishFailed(f"git push to {remote} {branch}: the remote moved on {attempts} times; try again later")
