@@ -1,6 +1,8 @@
 """The command line of every command: a usage error is one line naming what is wrong and what is accepted,
 exit status 2, no traceback and no Scrapy version lines; `-h` shows every verb with its options."""
 
+import os
+import shutil
 import subprocess
 
 import pytest
@@ -9,7 +11,7 @@ from crawler.archive import Archive
 from crawler.exitstatus import ExitStatus
 from crawler.tools import VERBS
 from fixtures.testing import scrapy_command
-from tests.conftest import REPO
+from tests.conftest import FIXTURES, REPO
 
 pytestmark = pytest.mark.slow  # each test runs `scrapy` as a process (~0.7 s)
 
@@ -43,6 +45,16 @@ def archive(tmp_path_factory):
         (["archive", "maintain", "--move-older-than", "３"], "0 or more days"),
         (["archive", "maintain"], "needs --move-older-than DAYS, --fix-categories or both"),
         (["seed_redis"], "set -s FINEWS_REDIS_URL"),
+        (["archive", "--bogus", "export"], "unknown option --bogus: see scrapy archive -h"),
+        (["archive", "maintain", "--move-older-than", "99999999999999999999"], "--move-older-than"),
+        (
+            ["archive", "maintain", "--fix-categories", "-s", "FINEWS_OLD_POSTS_DIR=../elsewhere"],
+            "FINEWS_OLD_POSTS_DIR",
+        ),
+        (["archive", "export", "-s", "FINEWS_COLOUR=red"], "unknown setting FINEWS_COLOUR"),
+        (["archive", "export", "-o", ""], "-o needs a file name"),
+        (["archive", "publish", "--no-push", "--remote", "origin"], "not with --no-push"),
+        (["demo", "-a", "pages=1"], "unknown option -a"),
     ],
 )
 def test_a_usage_error_is_one_line_and_exit_status_2(archive, argv, said):
@@ -82,3 +94,49 @@ def test_a_locked_archive_stops_a_verb_that_needs_the_locks_with_status_3(archiv
     assert process.returncode == ExitStatus.LOCKED and "nothing was done" in process.stderr
     assert exported.returncode == ExitStatus.OK
     assert run("archive", "maintain", "--fix-categories", archive=archive).returncode == ExitStatus.OK  # let go
+
+
+def test_commands_that_work_on_an_archive_never_make_one(tmp_path):
+    nowhere = tmp_path / "typo"
+    process = run("seed_redis", "-s", "FINEWS_REDIS_URL=redis://127.0.0.1:1/0", archive=nowhere)
+    assert process.returncode == ExitStatus.USAGE and "no archive at" in process.stderr
+    assert not nowhere.exists()
+
+
+@pytest.mark.parametrize(
+    "inside", ["_posts/2018-04-17-NW20180417879488441.md", "category/x.html", ".finews.eastmoney.lock"]
+)
+def test_an_output_file_never_replaces_a_file_of_the_archive(archive, inside):
+    before = (archive / inside).read_bytes() if (archive / inside).exists() else None
+    for argv in (["export", "-o"], ["doctor", "--report"]):
+        process = run("archive", *argv, str(archive / inside), archive=archive)
+        assert process.returncode == ExitStatus.USAGE and "would replace a file of the archive" in process.stderr
+    assert ((archive / inside).read_bytes() if (archive / inside).exists() else None) == before
+
+
+def test_a_report_on_stdout_that_nobody_reads_never_stops_the_work(tmp_path):
+    root = tmp_path / "archive"
+    shutil.copytree(FIXTURES / "expected", root)
+    shutil.rmtree(root / "category")  # every page to write again
+    command = scrapy_command("archive", "maintain", "--fix-categories", settings={"FINEWS_ARCHIVE_DIR": root})
+    with subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        process.stdout.close()  # the reader went away at once (`| true`)
+        _, error = process.communicate(timeout=60)
+    assert process.returncode == ExitStatus.OK, error
+    pages = {page.name for page in (FIXTURES / "expected/category").iterdir()}
+    assert {page.name for page in (root / "category").iterdir()} == pages
+    closed = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", *command], cwd=REPO, capture_output=True, timeout=60)
+    assert closed.returncode == ExitStatus.OK and b"Traceback" not in closed.stderr  # stdout closed from the start
+
+
+def test_export_to_a_full_stdout_blames_stdout_and_to_a_closed_one_asks_for_a_file(archive):
+    command = scrapy_command("archive", "export", settings={"FINEWS_ARCHIVE_DIR": archive})
+    shutil.copy(FIXTURES / "expected/_posts" / sorted(os.listdir(FIXTURES / "expected/_posts"))[0], archive / "_posts")
+    with open("/dev/full", "w") as full:
+        process = subprocess.run(command, cwd=REPO, stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert process.returncode == ExitStatus.NOT_WRITABLE and "cannot write the export to stdout" in process.stderr
+    closed = subprocess.run(
+        ["sh", "-c", 'exec "$@" >&-', "sh", *command], cwd=REPO, stderr=subprocess.PIPE, text=True, timeout=60
+    )
+    assert closed.returncode == ExitStatus.USAGE and "stdout is closed" in closed.stderr
+    assert "Traceback" not in process.stderr + closed.stderr

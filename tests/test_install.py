@@ -1,4 +1,4 @@
-"""The package as a user installs it (`pip install .`, not editable) crawls, and `scrapy demo` runs in the checkout.
+"""The package as a user installs it (`pip install .`, not editable) crawls (`scrapy demo` from it: tests/test_demo.py).
 
 Only the checkout's scrapy.cfg and fixtures/ are beside the run: crawler/ and pipelines/
 come from the installed package, so nothing in them may depend on the repository.
@@ -13,6 +13,8 @@ import pytest
 
 from fixtures.testing import FIXTURE_SITE, crawl_command, serve
 from tests.conftest import FIXTURES, REPO
+
+pytestmark = pytest.mark.slow  # pip install and real `scrapy` processes
 
 
 @pytest.fixture(scope="module")
@@ -53,22 +55,3 @@ def test_an_end_to_end_crawl_from_the_installed_package(installed, tmp_path):
     assert process.returncode == 0, process.stderr[-3000:]
     assert "new posts: 60 (new category pages: 22)" in process.stderr
     assert len(list((tmp_path / "archive" / "_posts").glob("*.md"))) == 60
-
-
-def test_scrapy_demo_from_the_installed_package(installed, tmp_path):
-    process = run_installed(installed, sys.executable, "-m", "scrapy", "demo", str(tmp_path / "demo"))
-    assert process.returncode == 0, process.stderr[-3000:]
-    assert "new posts: 60" in process.stderr and "exit status: 0 (ok)" in process.stderr
-    assert "Posts are in" in process.stdout
-    assert len(list((tmp_path / "demo" / "_posts").glob("*.md"))) == 60
-
-
-def test_scrapy_demo_outside_a_checkout_says_what_it_needs(installed, tmp_path):
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    shutil.copy(REPO / "scrapy.cfg", elsewhere)  # a project folder, but no fixtures/
-    process = run_installed(installed, sys.executable, "-m", "scrapy", "demo", cwd=elsewhere)
-    assert process.returncode == 2
-    assert process.stderr.strip().splitlines() == [
-        "scrapy demo: run it in a finews-crawler checkout (it needs fixtures/testing.py beside scrapy.cfg)"
-    ]

@@ -1,4 +1,4 @@
-"""Built sites in headless Chromium: the demo (site/build_demo.py): home -> post -> category -> home,
+"""Built sites in headless Chromium: the demo (`scrapy demo`): home -> post -> category -> home,
 and /emnews/; a large archive (`scrapy archive build`): a source's page 2 to a post of the
 old-posts folder, and a Chinese search from the search page to the post that holds the word.
 
@@ -21,6 +21,8 @@ import pytest
 
 from fixtures.testing import scrapy_command, synthesize_archive
 from tests.conftest import FIXTURES, REPO, need_tool
+
+pytestmark = pytest.mark.slow  # real Jekyll builds and headless Chromium
 
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 POST_ID = "202306232767354167"  # 上海证券报·中国证券网, with images; its slug has a "·"
@@ -59,8 +61,8 @@ def site(tmp_path_factory):
     """The demo site built by THE command and served on 127.0.0.1: (base URL, log of (path, status))."""
     need_tool("jekyll")
     target = tmp_path_factory.mktemp("demo") / "site"
-    build = subprocess.run([sys.executable, str(REPO / "site" / "build_demo.py"), str(target)],
-                           capture_output=True, text=True, timeout=300)  # fmt: skip
+    build = subprocess.run([sys.executable, "-m", "scrapy", "demo", str(target)],
+                           cwd=REPO, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert build.returncode == 0, build.stdout + build.stderr[-3000:]
     server, base_url = served(target / "_site")
     yield base_url, server.log

@@ -6,15 +6,25 @@ verb), refuses an option of another verb, takes every feed's lock for a verb tha
 line on stderr (crawler/exitstatus.py).
 """
 
+import contextlib
+import os
 import sys
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.archive import Archive, ArchiveLocked, every_feed_locked, layout
-from crawler.commands import checkout, fail, say_errors_in_one_line
+from crawler.archive import Archive, ArchiveLocked, every_feed_locked
+from crawler.commands import (
+    checked_settings,
+    checkout,
+    existing_archive,
+    fail,
+    refuse_unknown_options,
+    say_errors_in_one_line,
+)
 from crawler.exitstatus import ExitStatus
 from crawler.tools import VERBS, VerbFailed
+from crawler.tools.verb import output_file
 
 
 class Command(ScrapyCommand):
@@ -33,15 +43,17 @@ class Command(ScrapyCommand):
     def add_options(self, parser):
         super().add_options(parser)
         say_errors_in_one_line(parser, "archive")
-        self.owners = {}  # option dest -> (the verb it belongs to, its argparse action)
+        self.actions = {}  # verb name -> its options with their argparse actions
         for name, verb in VERBS.items():
             group = parser.add_argument_group(f"{name} options", description=f"scrapy archive {name}: {verb.summary}")
-            for option in verb.options:
-                action = group.add_argument(*option.flags, help=option.help, **option.settings)
-                self.owners[action.dest] = (verb, action)
+            self.actions[name] = [
+                (option, group.add_argument(*option.flags, help=option.help, **option.settings))
+                for option in verb.options
+            ]
 
     def process_options(self, args, opts):
         super().process_options(args, opts)
+        refuse_unknown_options(args, "archive")
         verbs = ", ".join(VERBS)
         if not args or args[0] not in VERBS:
             said = f" (not {args[0]!r})" if args else ""
@@ -49,24 +61,30 @@ class Command(ScrapyCommand):
         verb = VERBS[args[0]]
         if len(args) > 1:
             raise UsageError(f"{verb.name} takes no argument {args[1]!r}: see scrapy archive -h for its options")
-        for owner, action in self.owners.values():
-            if owner is not verb and getattr(opts, action.dest) != action.default:
-                raise UsageError(f"{'/'.join(action.option_strings)} belongs to {owner.name}, not {verb.name}")
+        for owner, actions in self.actions.items():
+            for _, action in actions:
+                if owner != verb.name and getattr(opts, action.dest) != action.default:
+                    raise UsageError(f"{'/'.join(action.option_strings)} belongs to {owner}, not {verb.name}")
         try:
             verb.check(opts)
         except VerbFailed as exc:
             raise UsageError(str(exc)) from None
-        root = Archive.from_settings(self.settings).root
-        if not (root / layout.POSTS_DIR).is_dir():
-            raise UsageError(f"no archive at {root} (no {layout.POSTS_DIR} folder); set -s FINEWS_ARCHIVE_DIR=...")
+        checked_settings(self.settings)
+        existing_archive(self.settings)
         here = checkout()
         if not self.settings.get("FINEWS_SITE_TEMPLATE") and here and (here / "site" / "_config.yml").is_file():
             self.settings.set("FINEWS_SITE_TEMPLATE", str(here / "site"), priority="project")  # the bundled template
 
     def run(self, args, opts):
-        verb = VERBS[args[0]]
+        verb, writes = VERBS[args[0]], VERBS[args[0]].needs_locks(opts)
+        if not verb.prints_its_product:
+            sys.stdout = ReportStream(sys.stdout)  # a reader that went away never stops the work
         try:
-            if verb.needs_locks(opts):
+            for option, action in self.actions[verb.name]:  # before any work: what it writes is not the archive's
+                value = getattr(opts, action.dest)
+                if option.writes_file and value is not None and value != "-":
+                    output_file(Archive.from_settings(self.settings), value, option.flags[0])
+            if writes:
                 with every_feed_locked(self.settings) as archive:
                     status = verb.run(archive, self.settings, opts)
             else:
@@ -76,10 +94,42 @@ class Command(ScrapyCommand):
         except VerbFailed as exc:
             return self.fail(exc.status, str(exc))
         except OSError as exc:
-            return self.fail(ExitStatus.NOT_WRITABLE, f"the archive is not writable: {exc}")
-        sys.stdout.flush()
+            return self.fail(
+                ExitStatus.NOT_WRITABLE, f"the archive is not {'writable' if writes else 'readable'}: {exc}"
+            )
+        except KeyboardInterrupt:  # every lock is let go; each change was one atomic step
+            return self.fail(ExitStatus.STOPPED_EARLY, f"{verb.name} interrupted: what it did so far stays done")
         self.exitcode = int(status)
 
     def fail(self, status: ExitStatus, message: str) -> None:
         fail("archive", message)
         self.exitcode = int(status)
+
+
+class ReportStream:
+    """A verb's stdout when what it prints is a report of its work: a closed or full stdout, or a reader
+    that stopped (`| head`), is noted once and the work goes on (the exit status still says how it went)."""
+
+    def __init__(self, stream):
+        self.stream, self.lost = stream, stream is None
+
+    def write(self, text: str) -> int:
+        if not self.lost:
+            try:
+                return self.stream.write(text)
+            except (OSError, ValueError):
+                self.lose()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.lost:
+            try:
+                self.stream.flush()
+            except (OSError, ValueError):
+                self.lose()
+
+    def lose(self) -> None:
+        """Stop writing; Python's own flush at exit then finds nothing to complain of."""
+        self.lost = True
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())

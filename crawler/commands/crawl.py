@@ -13,8 +13,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from crawler import statkeys as keys
-from crawler.commands import say_errors_in_one_line
-from crawler.config import check_settings
+from crawler.commands import checked_settings, refuse_unknown_options, say_errors_in_one_line
 from crawler.exitstatus import ExitStatus
 
 
@@ -36,6 +35,7 @@ class Command(ScrapyCrawlCommand):
 
     def checked_spider(self, args: list[str], opts: argparse.Namespace) -> type:
         """The spider class `args` names, its arguments and the settings checked: UsageError otherwise."""
+        refuse_unknown_options(args, self.command_name)
         loader = get_spider_loader(self.settings)
         names = ", ".join(sorted(loader.list()))
         if len(args) != 1:
@@ -44,10 +44,7 @@ class Command(ScrapyCrawlCommand):
             spidercls = loader.load(args[0])
         except KeyError:
             raise UsageError(f"no spider {args[0]!r}: use one of {names}") from None
-        try:
-            check_settings(self.settings)  # before anything is requested
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+        checked_settings(self.settings)  # before anything is requested
         if hasattr(spidercls, "parse_arguments"):
             spidercls.parse_arguments(**opts.spargs)  # raises UsageError naming the argument
         return spidercls

@@ -21,8 +21,13 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler.archive import ArchiveLocked, every_feed_locked
-from crawler.commands import fail, say_errors_in_one_line
-from crawler.config import check_settings
+from crawler.commands import (
+    checked_settings,
+    existing_archive,
+    fail,
+    refuse_unknown_options,
+    say_errors_in_one_line,
+)
 from crawler.exitstatus import ExitStatus
 from crawler.sharedindex import SharedIndex, SharedIndexLost
 
@@ -43,14 +48,13 @@ class Command(ScrapyCommand):
 
     def process_options(self, args, opts):
         super().process_options(args, opts)
+        refuse_unknown_options(args, "seed_redis")
         if args:
             raise UsageError("seed_redis takes no arguments; use -s FINEWS_ARCHIVE_DIR=... -s FINEWS_REDIS_URL=...")
         if not self.settings.get("FINEWS_REDIS_URL"):
             raise UsageError("set -s FINEWS_REDIS_URL=redis://host:port/db")
-        try:
-            check_settings(self.settings)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+        checked_settings(self.settings)
+        existing_archive(self.settings)  # an empty index from a mistyped folder would mark nothing done
 
     def run(self, args, opts):
         try:

@@ -46,7 +46,7 @@ NOT_STAGED = {
     ".jekyll-metadata",
     ".sass-cache",
 }  # and the old posts, and the archive's own files
-NOT_TEMPLATE = {"README.md", "build_demo.py", "__pycache__", layout.SITE_DIR, ".jekyll-cache"}
+NOT_TEMPLATE = {"README.md", "__pycache__", layout.SITE_DIR, ".jekyll-cache"}
 
 
 class BuildFailed(VerbFailed):

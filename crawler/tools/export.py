@@ -24,26 +24,39 @@ class Export(Verb):
     name = "export"
     summary = "every post as one JSON object a line (key, date, title, source, category, path)"
     options = (
-        Option(("-o", "--output"), "write the JSON Lines to FILE (atomically), not stdout", {"metavar": "FILE"}),
+        Option(("-o", "--output"), "write the JSON Lines to FILE (atomically), not stdout", {"metavar": "FILE"}, True),
     )
+    prints_its_product = True
 
     def run(self, archive: Archive, settings: Mapping, opts: Namespace) -> ExitStatus:
         lines = export_lines(archive)
-        if opts.output:
+        if opts.output is not None and opts.output != "-":  # -: stdout
             target = Path(opts.output)
             try:
                 with atomic_writer(target, f".{target.name}-") as out:
                     out.writelines(lines)
             except OSError as exc:
+                if _in_archive(exc, archive):
+                    raise  # reading the archive failed: the command says so
                 raise VerbFailed(ExitStatus.NOT_WRITABLE, f"cannot write {opts.output}: {exc}") from None
             return ExitStatus.OK
+        if sys.stdout is None:
+            raise VerbFailed(ExitStatus.USAGE, "stdout is closed: give the export a file with -o FILE")
         sys.stdout.reconfigure(encoding="utf-8")
         try:
             sys.stdout.writelines(lines)
             sys.stdout.flush()
-        except BrokenPipeError:  # the reader stopped early (`| head`): fine, and no traceback at exit
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError as exc:
+            if _in_archive(exc, archive):
+                raise
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second complaint at exit
+            if not isinstance(exc, BrokenPipeError):  # a reader that stopped early (`| head`) is fine
+                raise VerbFailed(ExitStatus.NOT_WRITABLE, f"cannot write the export to stdout: {exc}") from None
         return ExitStatus.OK
+
+
+def _in_archive(exc: OSError, archive: Archive) -> bool:
+    return exc.filename is not None and Path(exc.filename).resolve().is_relative_to(archive.root)
 
 
 def export_lines(archive: Archive) -> Iterator[str]:

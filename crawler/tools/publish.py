@@ -65,6 +65,10 @@ class Publish(Verb):
     holds_locks = True
     when_locked = "nothing was committed"
 
+    def check(self, opts: Namespace) -> None:
+        if opts.no_push and (opts.remote or opts.branch):
+            raise VerbFailed(ExitStatus.USAGE, "--remote and --branch say where to push: not with --no-push")
+
     def run(self, archive: Archive, settings: Mapping, opts: Namespace) -> ExitStatus:
         old_posts_dir = archive.old_posts_dir.relative_to(archive.root).as_posix()
         try:
@@ -97,7 +101,7 @@ def git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "echo", "LC_ALL": "C"}
     process = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, env=env)
     if check and process.returncode != 0:
-        raise PublishFailed(f"git {args[0]} failed: {git_reason(process)}")
+        raise PublishFailed(f"git {args[0]} failed: {git_reason(process)}; nothing was pushed", ExitStatus.FAILED)
     return process
 
 
@@ -204,7 +208,7 @@ def publish(
             text=True,
         )
         if committed.returncode != 0:
-            raise PublishFailed(f"git commit failed: {git_reason(committed)}; nothing was committed")
+            raise PublishFailed(f"git commit failed: {git_reason(committed)}; nothing was committed", ExitStatus.FAILED)
         done.commit = git(root, "rev-parse", "HEAD").stdout.strip()
     if not push:
         return done

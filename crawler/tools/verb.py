@@ -9,9 +9,10 @@ raises into the exit status and one line (crawler/exitstatus.py). A verb imports
 from argparse import Namespace
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from crawler.archive import Archive
+from crawler.archive import FEEDS, Archive, layout
 from crawler.exitstatus import ExitStatus
 
 
@@ -25,11 +26,15 @@ class VerbFailed(Exception):
 
 @dataclass(frozen=True)
 class Option:
-    """One command-line option of a verb: argparse's add_argument(*flags, help=..., **settings)."""
+    """One command-line option of a verb: argparse's add_argument(*flags, help=..., **settings).
+
+    An option that names a file the verb writes (`writes_file`) is checked by output_file() before the
+    verb runs: never empty, never a file of the archive ("-": stdout, where the verb allows it)."""
 
     flags: tuple[str, ...]
     help: str
     settings: dict[str, Any] = field(default_factory=dict)
+    writes_file: bool = False
 
 
 class Verb:
@@ -40,6 +45,7 @@ class Verb:
     options: tuple[Option, ...] = ()
     holds_locks = False  # True: it runs under every feed's lock, never beside a crawl (else exit status 3)
     when_locked = "nothing was done"  # what a locked archive left undone, said after the lock's message
+    prints_its_product = False  # True: stdout is what the verb makes (export); else a report of its work
 
     def check(self, opts: Namespace) -> None:
         """Refuse options that make no sense together: VerbFailed(ExitStatus.USAGE, why)."""
@@ -53,10 +59,24 @@ class Verb:
         raise NotImplementedError
 
 
-def whole_number(value: str | None, option: str) -> int | None:
-    """`value` of `option` as a whole number of 0 or more (None stays None); VerbFailed(USAGE) otherwise."""
+def whole_number(value: str | None, option: str, most: int = 100_000) -> int | None:
+    """`value` of `option` as a whole number from 0 to `most` (None stays None); VerbFailed(USAGE) otherwise."""
     if value is None:
         return None
-    if not value.isascii() or not value.isdigit():
-        raise VerbFailed(ExitStatus.USAGE, f"{option} takes a whole number of 0 or more, not {value!r}")
+    if not value.isascii() or not value.isdigit() or int(value) > most:
+        raise VerbFailed(ExitStatus.USAGE, f"{option} takes a whole number from 0 to {most}, not {value!r}")
     return int(value)
+
+
+def output_file(archive: Archive, value: str, option: str) -> Path:
+    """The file `option` names for a verb's output; VerbFailed(USAGE) when it is empty or would replace
+    what the archive holds (a post, an index page, the quarantine, git's or this project's own files)."""
+    if not value.strip():
+        raise VerbFailed(ExitStatus.USAGE, f"{option} needs a file name")
+    path = Path(value).resolve()
+    root = archive.root
+    owned = [archive.posts_dir, archive.old_posts_dir, *(root / feed.index_dir for feed in FEEDS)]
+    owned += [root / layout.QUARANTINE_DIR, root / ".git"]
+    if path == root or any(path.is_relative_to(folder) for folder in owned) or layout.is_own_file(path.name):
+        raise VerbFailed(ExitStatus.USAGE, f"{option} {value} would replace a file of the archive: write it elsewhere")
+    return path
