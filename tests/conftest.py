@@ -1,4 +1,4 @@
-"""Shared paths for the offline test suite."""
+"""Shared paths, fixtures and helpers of the offline test suite."""
 
 import os
 import shutil
@@ -53,6 +53,25 @@ def make_article(**changes) -> Article:
         paragraphs=["<p>正文</p>"],
     )
     return Article(**{**fields, **changes})
+
+
+@pytest.fixture
+def crawler(tmp_path):
+    """A crawler of the eastmoney spider with the project's settings, its archive in tmp_path/site, stats open."""
+    from scrapy.utils.test import get_crawler
+
+    from crawler.spiders.eastmoney import EastMoneySpider
+
+    crawler = get_crawler(EastMoneySpider, project_settings(FINEWS_ARCHIVE_DIR=str(tmp_path / "site")))
+    crawler.stats.open_spider()
+    return crawler
+
+
+def validated(crawler, item):
+    """The item as the validate pipeline (pipelines/validate.py) of `crawler` passes it on."""
+    from pipelines.validate import ValidatePipeline
+
+    return ValidatePipeline.from_crawler(crawler).process_item(item)
 
 
 LARGE_MIRROR_ARTICLES = 320

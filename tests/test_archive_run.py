@@ -4,8 +4,6 @@ Also: items of any kind with the right fields flow through the pipelines (ItemAd
 spider with no feed leaves the archive alone.
 """
 
-import subprocess
-
 import pytest
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
@@ -19,11 +17,10 @@ from crawler.sharedindex import Claim, SharedIndexLost
 from crawler.signals import article_failed
 from crawler.spiders.eastmoney import EastMoneySpider
 from crawler.spiders.eastmoney_724 import FastNewsSpider
-from fixtures.testing import scrapy_command
 from pipelines.dedupe import DedupePipeline
 from pipelines.validate import ValidatePipeline
 from pipelines.write import WritePostPipeline
-from tests.conftest import REPO, make_article, project_settings
+from tests.conftest import make_article, project_settings
 
 
 class FakeSharedIndex:
@@ -250,13 +247,3 @@ def test_a_spider_without_a_feed_leaves_the_archive_alone(tmp_path):
     for pipeline in (ValidatePipeline, DedupePipeline, WritePostPipeline):
         with pytest.raises(NotConfigured):
             pipeline.from_crawler(crawler)
-
-
-def test_scrapy_fetch_writes_nothing_into_the_archive(tmp_path):
-    page = tmp_path / "page.html"
-    page.write_text("<html><body>x</body></html>")
-    archive = tmp_path / "archive"
-    command = scrapy_command("fetch", "--nolog", page.as_uri(), settings={"FINEWS_ARCHIVE_DIR": archive})
-    process = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert process.returncode == 0, process.stderr[-2000:]
-    assert not archive.exists()

@@ -1,4 +1,7 @@
-"""The article parser on real East Money markup: the seed page, real fragments, hostile pages."""
+"""The article parser on real East Money markup: the seed page, real fragments, hostile pages.
+
+Poison pages parse in linear time, and a page over the tag budget is dropped with its own reason.
+"""
 
 import re
 from datetime import datetime
@@ -196,3 +199,41 @@ def test_page_text_holding_the_block_separator():
     """Blocks are sanitized in one call, split on a private-use character; a page may contain it too."""
     body = '<div id="ContentBody"><p>第一段\ue000还是第一段</p><p>第二段</p></div>'
     assert parse_article(new_template(body), SEED_URL).paragraphs == ["<p>第一段\ue000还是第一段</p>", "<p>第二段</p>"]
+
+
+def adversarial_page(body: str) -> str:
+    return (
+        '<html><head><meta charset="utf-8"></head><body><div class="newsContent"><h1>标题</h1>'
+        '<div class="time-source"><div class="time">2021年12月31日 06:49</div></div>'
+        f'<div id="ContentBody" class="Body">{body}<p class="em_media">（文章来源：中国证券报）</p></div></div></body></html>'
+    )
+
+
+SIZE = 400_000  # characters of each adversarial body: quadratic paths took minutes at this size
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("body", "paragraphs"),
+    [
+        ("<p>正文" + " " * SIZE + "x </p>", 1),  # a run of blanks not at the end (the old trailing-blank regex)
+        ("<p>" + "<br>" * (SIZE // 8) + "正文 </p>", 1),  # 50,000 tags: within the budget
+        ("<p>正文" + "&nbsp;" * (SIZE // 6) + "</p>", 1),  # the sanitizer escapes one long text
+        ("<p>x" + "&amp; " * (SIZE // 6) + "</p>", 1),
+        ("<i>a</i>b" * 10_000, 1),  # inline runs at the top level (len() of an element)
+        ("<p>正文</p>" + "<script></script>t" * 20_000, 2),  # many dropped siblings (drop_tree)
+    ],
+    ids=["blanks", "br", "nbsp", "escapes", "inline-runs", "dropped-siblings"],
+)
+def test_adversarial_bodies_parse_in_linear_time_and_keep_their_text(body, paragraphs):
+    article = parse_article(adversarial_page(body), SEED_URL)
+    assert len(article.paragraphs) == paragraphs and article.source == "中国证券报"
+
+
+def test_a_page_over_the_tag_budget_is_dropped_with_its_own_reason():
+    from crawler.parsers import ParseError
+    from crawler.parsers.article import MAX_TAGS
+
+    with pytest.raises(ParseError) as error:
+        parse_article(adversarial_page("<p>段落</p>" * (MAX_TAGS // 2 + 1)), SEED_URL)
+    assert error.value.reason == "too_many_elements"

@@ -65,11 +65,6 @@ def test_a_usage_error_is_one_line_and_exit_status_2(archive, argv, said):
     assert "Traceback" not in process.stderr and "Scrapy" not in process.stderr and process.stdout == ""
 
 
-def test_no_archive_is_a_usage_error(tmp_path):
-    process = run("archive", "export", archive=tmp_path / "nothing")
-    assert process.returncode == ExitStatus.USAGE and "no archive at" in process.stderr and process.stdout == ""
-
-
 def test_archive_help_lists_every_verb_with_its_options():
     help_text = run("archive", "-h").stdout
     for name, verb in VERBS.items():

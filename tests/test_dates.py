@@ -1,3 +1,6 @@
+"""Dates as East Money's pages write them (crawler.parsers.dates): the formats, the year of a date
+written without one, found inside a line of text, always in Beijing time."""
+
 from datetime import datetime
 
 import pytest

@@ -5,7 +5,7 @@ a redis-server started here on loopback; workers write to their own archive fold
 union must equal a single-process run's archive, with every post written once and the shared
 done set naming exactly the posts written. Redis faults (killed, restarted empty, flushed)
 stop the workers (exit status 8); after `seed_redis` from each archive, reruns in any order
-complete the archive.
+complete the archive. A Redis password is never shown.
 """
 
 import json
@@ -98,6 +98,7 @@ def stopped_on_redis(log: Path) -> str:
     return errors[0]
 
 
+@pytest.mark.slow
 def test_two_workers_share_the_work(large_mirror, large_mirror_archive, shared, tmp_path):
     server, base_url = large_mirror
     server.requested.clear()
@@ -116,6 +117,7 @@ def test_two_workers_share_the_work(large_mirror, large_mirror_archive, shared, 
     assert article_requests(server) == []
 
 
+@pytest.mark.slow
 def test_a_killed_worker_loses_nothing(large_mirror, large_mirror_archive, shared, tmp_path):
     _server, base_url = large_mirror
     killed = start_crawl(base_url, tmp_path / "worker1", *ARGS, **shared)
@@ -129,6 +131,7 @@ def test_a_killed_worker_loses_nothing(large_mirror, large_mirror_archive, share
     assert done_set(shared["FINEWS_REDIS_URL"]) == post_keys(large_mirror_archive)
 
 
+@pytest.mark.slow
 def test_a_worker_killed_while_reading_lists_leaves_the_work_to_the_other(
     large_mirror, large_mirror_archive, shared, tmp_path
 ):
@@ -176,6 +179,7 @@ def rerun_after_seeding(base_url: str, url: str, tmp_path: Path, clean: dict[str
     assert done_set(url) == post_keys(clean)
 
 
+@pytest.mark.slow
 def test_redis_killed_mid_crawl_and_restarted_empty(large_mirror, large_mirror_archive, tmp_path):
     _server, base_url = large_mirror
     with socket.socket() as probe:
@@ -200,6 +204,7 @@ def test_redis_killed_mid_crawl_and_restarted_empty(large_mirror, large_mirror_a
         rerun_after_seeding(base_url, url, tmp_path, large_mirror_archive)
 
 
+@pytest.mark.slow
 def test_a_redis_restarted_with_its_data_is_refused_until_seeded(large_mirror, large_mirror_archive, tmp_path):
     """Persistence may lose the newest writes: an index made before the restart is not trusted."""
     import redis
@@ -225,6 +230,7 @@ def test_a_redis_restarted_with_its_data_is_refused_until_seeded(large_mirror, l
     assert not posts_in(tmp_path / "worker2")
 
 
+@pytest.mark.slow
 def test_redis_flushed_mid_crawl(large_mirror, large_mirror_archive, tmp_path):
     import redis
 
@@ -239,6 +245,7 @@ def test_redis_flushed_mid_crawl(large_mirror, large_mirror_archive, tmp_path):
         rerun_after_seeding(base_url, url, tmp_path, large_mirror_archive)
 
 
+@pytest.mark.slow
 def test_seeding_from_an_archive_folder(large_mirror, large_mirror_archive, shared, tmp_path):
     server, base_url = large_mirror
     scrapy_crawl(base_url, tmp_path / "old", *ARGS)  # an archive made without Redis
@@ -261,6 +268,7 @@ def refused(tmp_path: Path, url: str) -> str:
     return errors[0]
 
 
+@pytest.mark.slow
 def test_an_unreachable_redis_is_one_line_and_exit_8(tmp_path):
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
@@ -270,12 +278,14 @@ def test_an_unreachable_redis_is_one_line_and_exit_8(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_wrong_redis_credentials_are_one_line_and_exit_8(tmp_path):
     with local_redis_server(tmp_path, need_tool("redis-server"), password="right-password") as right:
         line = refused(tmp_path, right.replace("right-password", "wrong-password"))
     assert "does not answer" in line and "wrong-password" not in line
 
 
+@pytest.mark.slow
 def test_a_redis_without_the_index_is_one_line_and_exit_8(tmp_path, redis_url):
     import redis
 
@@ -283,6 +293,7 @@ def test_a_redis_without_the_index_is_one_line_and_exit_8(tmp_path, redis_url):
     assert "holds no finews index" in refused(tmp_path, redis_url)
 
 
+@pytest.mark.slow
 def test_without_the_distributed_extra_one_line_and_exit_8(tmp_path, monkeypatch):
     hidden = tmp_path / "no-redis" / "redis"
     hidden.mkdir(parents=True)
@@ -291,6 +302,7 @@ def test_without_the_distributed_extra_one_line_and_exit_8(tmp_path, monkeypatch
     assert "needs the distributed extra" in refused(tmp_path, "redis://127.0.0.1:9/0")
 
 
+@pytest.mark.slow
 def test_a_redis_that_would_evict_keys_is_warned_about(tmp_path, shared):
     import redis
 
@@ -309,6 +321,14 @@ def test_a_redis_that_would_evict_keys_is_warned_about(tmp_path, shared):
     assert "evicts keys under memory pressure (allkeys-lru)" in process.stderr
 
 
+@pytest.mark.slow
 def test_a_malformed_redis_url_is_a_usage_error(tmp_path):
     process = scrapy_crawl("http://127.0.0.1:9", tmp_path / "archive", status=2, FINEWS_REDIS_URL="redis://h:port/0")
     assert "FINEWS_REDIS_URL is not a Redis URL" in process.stderr and "Traceback" not in process.stderr
+
+
+def test_a_redis_password_is_never_shown():
+    from crawler.sharedindex import shown_url as _without_password
+
+    assert _without_password("redis://:secret@10.0.0.5:6379/0") == "redis://10.0.0.5:6379/0"
+    assert _without_password("redis://10.0.0.5:6379/0?password=secret") == "redis://10.0.0.5:6379/0"

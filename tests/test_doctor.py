@@ -16,6 +16,8 @@ from fixtures.old_archive import expected_findings, make_old_archive
 from fixtures.testing import scrapy_command
 from tests.conftest import REPO, need_tool
 
+pytestmark = pytest.mark.slow  # each test runs `scrapy archive doctor` (and real Jekyll) as a process
+
 QUARANTINE = "_finews_quarantine"
 
 

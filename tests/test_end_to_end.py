@@ -19,6 +19,8 @@ from fixtures.testing import FIXTURE_SITE, serve
 from tests.conftest import FIXTURES
 from tests.crawl import archive_files, scrapy_crawl
 
+pytestmark = pytest.mark.slow  # real `scrapy crawl` processes against the mirror
+
 EXPECTED = FIXTURES / "expected"
 MANIFEST = json.loads((FIXTURE_SITE / "manifest.json").read_text(encoding="utf-8"))
 ARTICLE_PATH_RE = re.compile(r"/a/\d{17,18}\.html")

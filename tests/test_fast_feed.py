@@ -1,4 +1,7 @@
-"""The 7x24 rolling feed (spider eastmoney_724): feed parsing, the emnews post format, end to end."""
+"""The 7x24 rolling feed (spider eastmoney_724): feed parsing, the emnews post format, end to end.
+
+A bad item of the feed (an impossible time, an entry that breaks its parser) is one item, not the page.
+"""
 
 import json
 import re
@@ -89,6 +92,7 @@ def feed_run(tmp_path_factory):
     return archive, files, first, second, rerun_requests
 
 
+@pytest.mark.slow
 def test_every_feed_item_is_posted_in_the_emnews_format(feed_run):
     _archive, files, first, _, _ = feed_run
     for item in FEED:
@@ -113,6 +117,7 @@ def test_every_feed_item_is_posted_in_the_emnews_format(feed_run):
     assert "dropped: no_title 1" in first.stderr
 
 
+@pytest.mark.slow
 def test_rerun_writes_nothing_and_fetches_no_article(feed_run):
     archive, files, _, second, requested = feed_run
     assert archive_files(archive) == files
@@ -120,6 +125,7 @@ def test_rerun_writes_nothing_and_fetches_no_article(feed_run):
     assert "new posts: 0" in second.stderr
 
 
+@pytest.mark.slow
 def test_both_feeds_keep_their_own_copy_of_an_article(feed_run, tmp_path):
     """The archive keeps per-media (NW...) and emnews (bare id) posts of one article, as before."""
     archive, _files, _, _, _ = feed_run
@@ -139,6 +145,7 @@ def test_both_feeds_keep_their_own_copy_of_an_article(feed_run, tmp_path):
 MANIFEST_DAY = {item["id"]: (item["show_time"] or "")[:10] for item in MANIFEST["fast"]}
 
 
+@pytest.mark.slow
 def test_backfill_pages_on_past_the_scheduled_limit(tmp_path):
     days = sorted(item["show_time"][:10] for item in MANIFEST["fast"] if item["show_time"])
     server, base_url = serve()
@@ -176,3 +183,35 @@ def test_a_per_media_article_whose_page_names_no_media_is_dropped_as_no_source()
     page = '<html><body><div id="ContentBody"><p>正文</p></div></body></html>'
     article = parse_article(page, "https://finance.eastmoney.com/a/202205302396671645.html", entry)
     assert article.source == "" and ARTICLES.problem(fields(article)) == "no_source"
+
+
+def fast_answer(*items) -> bytes:
+    return json.dumps({"code": 1, "data": {"fastNewsList": list(items), "sortEnd": "x"}}).encode()
+
+
+def fast_item(code: str, **changes) -> dict:
+    return {"code": code, "title": "快讯", "summary": "摘要", "showTime": "2025-11-20 10:30:00", **changes}
+
+
+def test_a_7x24_item_with_an_impossible_time_is_one_item_without_a_time():
+    page = parse_fast_list(fast_answer(
+        fast_item("202511200000000101", showTime="99999999999999999999"),
+        fast_item("202511200000000102", showTime="0001-01-01 00:00:00"),
+        fast_item("202511200000000103", showTime=-1e300),
+        fast_item("202511200000000104"),
+    ))  # fmt: skip
+    assert [e.published_at for e in page.entries][:3] == [None, None, None]
+    assert page.entries[3].published_at == datetime(2025, 11, 20, 10, 30, tzinfo=SHANGHAI)
+
+
+def test_an_entry_that_breaks_its_parser_is_rejected_and_the_page_goes_on(monkeypatch):
+    from crawler.parsers import lists
+
+    def fragile(value):
+        if value == "boom":
+            raise RuntimeError("an unforeseen entry")
+        return str(value or "")
+
+    monkeypatch.setattr(lists, "clean_text", fragile)
+    page = parse_fast_list(fast_answer(fast_item("202511200000000201", title="boom"), fast_item("202511200000000202")))
+    assert [e.article_id for e in page.entries] == ["202511200000000202"] and page.rejected == ["bad_entry"]

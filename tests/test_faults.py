@@ -1,11 +1,17 @@
-"""Faults of the site: HTTP errors, resets, timeouts and slow answers. Every fetchable article is written."""
+"""Faults of the site: HTTP errors, resets, timeouts and slow answers. Every fetchable article is written.
 
+A robots.txt that forbids everything and a decompression bomb are named as what they are.
+"""
+
+import gzip
 import json
 
 import pytest
 
 from fixtures.testing import FIXTURE_SITE, serve
 from tests.crawl import scrapy_crawl
+
+pytestmark = pytest.mark.slow  # real `scrapy crawl` processes against a faulty mirror
 
 MANIFEST = json.loads((FIXTURE_SITE / "manifest.json").read_text(encoding="utf-8"))
 LISTED = sorted(a["id"] for a in MANIFEST["articles"] if "350" in map(str, a["columns"]))
@@ -65,3 +71,28 @@ def test_retries_back_off(faulty_run):
     _, report, _, requested = faulty_run
     assert requested.count(f"/finance.eastmoney.com/a/{LISTED[5]}.html") == 3  # first try + RETRY_TIMES
     assert report["retries"]["backoff_seconds"] >= 1  # includes the Retry-After of 1 s
+
+
+def test_robots_txt_forbidding_everything_is_named(tmp_path):
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "robots.txt").write_text("User-agent: *\nDisallow: /\n")
+    server, base_url = serve(root, FIXTURE_SITE)
+    try:
+        process = scrapy_crawl(base_url, tmp_path / "archive", "categories=cgnjj", status=4, ROBOTSTXT_OBEY=True)
+    finally:
+        server.shutdown()
+    assert "lists failed: robots_txt 1" in process.stderr and "download errors: robots_txt 1" in process.stderr
+
+
+def test_a_decompression_bomb_is_too_large_and_counted_as_a_download_error(tmp_path):
+    root = tmp_path / "site"
+    bomb = root / "np-listapi.eastmoney.com/comm/web/getNewsByColumns/350/1.json"
+    bomb.parent.mkdir(parents=True)
+    bomb.write_bytes(gzip.compress(b" " * 2_000_000))
+    server, base_url = serve(root, faults={r"getNewsByColumns": ["header:Content-Encoding=gzip*"]})
+    try:
+        process = scrapy_crawl(base_url, tmp_path / "archive", "categories=350", status=4, DOWNLOAD_MAXSIZE=100_000)
+    finally:
+        server.shutdown()
+    assert "lists failed: too_large 1" in process.stderr and "download errors: too_large 1" in process.stderr

@@ -132,6 +132,7 @@ def hostile_crawl(tmp_path_factory):
     return tmp / "archive", json.loads((tmp / "report.json").read_text(encoding="utf-8")), process
 
 
+@pytest.mark.slow
 def test_crawl_writes_every_good_article_and_counts_every_bad_one(hostile_crawl):
     archive, report, process = hostile_crawl
     written = {re.search(r"NW(\d+)\.md$", p.name).group(1) for p in (archive / "_posts").glob("*.md")}
@@ -144,6 +145,7 @@ def test_crawl_writes_every_good_article_and_counts_every_bad_one(hostile_crawl)
     assert report["finish_reason"] == "finished" and process.returncode == 0
 
 
+@pytest.mark.slow
 def test_crawl_leaves_only_valid_posts_inside_the_archive(hostile_crawl):
     archive, _, _ = hostile_crawl
     for path in archive.rglob("*"):

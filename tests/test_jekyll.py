@@ -16,6 +16,8 @@ from fixtures.testing import serve
 from tests.conftest import FIXTURES, need_tool
 from tests.crawl import scrapy_crawl
 
+pytestmark = pytest.mark.slow  # a real crawl and a real `jekyll build`
+
 HOSTILE = [
     ('他说"你好"：yes', "<p>{{ site.title }} and {% include x %} and {% raw %} stay text</p>"),
     ("yes", "<p>{% endraw %} {%- comment -%} unclosed</p>"),

@@ -1,14 +1,16 @@
-"""A crawl killed at any moment loses nothing; overlapping runs never share the archive; exit statuses."""
+"""A crawl killed at any moment loses nothing, and overlapping runs never share the archive (exit status 3)."""
 
 import signal
 import time
 
+import pytest
 import yaml
 
 from crawler.archive.layout import TEMP_GLOB
-from fixtures.testing import serve, synthesize
 from tests.conftest import LARGE_MIRROR_ARGS, LARGE_MIRROR_ARTICLES
 from tests.crawl import archive_files, scrapy_crawl, start_crawl
+
+pytestmark = pytest.mark.slow  # real crawls of the large mirror, killed and rerun
 
 ARTICLES = LARGE_MIRROR_ARTICLES
 
@@ -52,40 +54,3 @@ def test_a_second_run_on_a_locked_archive_exits_at_once(large_mirror, large_mirr
     assert "another run is writing" in second.stderr and "exit status: 3" in second.stderr
     assert first.wait(timeout=120) == 0
     assert archive_files(archive) == large_mirror_archive  # the first run alone wrote everything, once
-
-
-def test_no_readable_list_exits_4(tmp_path):
-    server, base_url = serve(faults={r"getNewsByColumns": ["status:500*"]})
-    try:
-        process = scrapy_crawl(base_url, tmp_path / "archive", status=4, RETRY_TIMES=0)
-    finally:
-        server.shutdown()
-    assert "exit status: 4 (no category list could be read)" in process.stderr
-
-
-def test_mostly_unparsable_pages_exit_5(tmp_path):
-    root = tmp_path / "site"
-    for article_id in synthesize(root, 4):
-        (root / f"finance.eastmoney.com/a/{article_id}.html").write_text("<html><body>维护中</body></html>")
-    server, base_url = serve(root)
-    try:
-        process = scrapy_crawl(base_url, tmp_path / "archive", "categories=350", status=5)
-    finally:
-        server.shutdown()
-    assert "dropped: no_body 4" in process.stderr
-
-
-def test_unwritable_archive_exits_6_before_any_request(tmp_path):
-    (tmp_path / "a-file").write_text("not a folder")
-    server, base_url = serve()
-    try:
-        process = scrapy_crawl(base_url, tmp_path / "a-file" / "archive", status=6)
-    finally:
-        server.shutdown()
-    assert server.requested == []
-    assert "is not writable" in process.stderr
-
-
-def test_usage_errors_exit_2(tmp_path):
-    process = scrapy_crawl("http://127.0.0.1:9", tmp_path / "archive", "lists=rss", status=2)
-    assert "lists must be api or html" in process.stderr

@@ -1,5 +1,12 @@
-"""Archive index, atomic writes and the validate -> dedupe -> write pipelines."""
+"""The item pipelines, validate -> dedupe -> write: what reaches the archive, and why the rest is dropped.
 
+Characters that cannot or should not be shown are removed before anything is written; an item
+left with nothing to show, or already in the archive, is dropped with its reason; a post the file
+system refuses is one dropped item, while an archive that cannot be written stops the run.
+"""
+
+import errno
+import os
 from datetime import datetime, timedelta
 
 import pytest
@@ -13,63 +20,14 @@ from crawler.spiders.eastmoney import EastMoneySpider
 from pipelines.dedupe import DedupePipeline
 from pipelines.validate import ValidatePipeline
 from pipelines.write import WritePostPipeline
+from tests.conftest import make_article, project_settings, validated
 from tests.conftest import make_article as article
-from tests.conftest import project_settings
-
-
-@pytest.fixture
-def crawler(tmp_path):
-    crawler = get_crawler(EastMoneySpider, project_settings(FINEWS_ARCHIVE_DIR=str(tmp_path / "site")))
-    crawler.stats.open_spider()
-    return crawler
 
 
 def run_pipelines(crawler, item):
     for pipeline in (ValidatePipeline, DedupePipeline, WritePostPipeline):
         item = pipeline.from_crawler(crawler).process_item(item)
     return item
-
-
-def test_index_reads_posts_and_old_posts(tmp_path):
-    (tmp_path / "_posts" / "2022").mkdir(parents=True)
-    (tmp_path / "_posts" / "2022" / "2022-01-21-NW202201212257099936.md").write_text("x")
-    (tmp_path / "_posts" / "2022-05-30-202205302396671645.md").write_text("x")
-    (tmp_path / "_posts" / "notes.md").write_text("x")
-    (tmp_path / "old_post").mkdir()
-    (tmp_path / "old_post" / "2019-01-07-NW201901071021057779.md").write_text("x")
-    archive = Archive(tmp_path)
-    assert archive.known == {"NW202201212257099936", "202205302396671645", "NW201901071021057779"}
-    assert "NW201901071021057779" in archive
-
-
-def test_post_path_is_safe(tmp_path):
-    archive = Archive(tmp_path)
-    day = datetime(2021, 12, 31, 23, 30, tzinfo=SHANGHAI)
-    assert archive.post_path(day.astimezone(SHANGHAI), "NW1").name == "2021-12-31-NW1.md"
-    assert (
-        archive.post_path(datetime(2021, 12, 31, 16, 30, tzinfo=SHANGHAI).astimezone(tz=None), "NW1").parent
-        == archive.posts_dir
-    )
-    for key in ("../../etc/passwd", "NW1/x", "", "a b"):
-        with pytest.raises(ValueError):
-            archive.post_path(day, key)
-    with pytest.raises(ValueError):
-        archive.write(tmp_path.parent / "outside.md", "x")
-
-
-def test_write_is_atomic_and_leaves_no_temp_file(tmp_path, monkeypatch):
-    archive = Archive(tmp_path)
-    target = tmp_path / "_posts" / "2021-12-31-NW1.md"
-    archive.write(target, "first")
-
-    def crash(*_):
-        raise OSError("disk full")
-
-    monkeypatch.setattr("os.replace", crash)
-    with pytest.raises(OSError):
-        archive.write(target, "second")
-    assert target.read_text() == "first"
-    assert [p.name for p in target.parent.iterdir()] == [target.name]
 
 
 def test_pipelines_write_post_and_category_page(crawler, tmp_path):
@@ -118,3 +76,64 @@ def test_validate_drops_with_reason(crawler, changes, reason):
     with pytest.raises(DropItem, match=reason):
         ValidatePipeline.from_crawler(crawler).process_item(article(**changes))
     assert crawler.stats.get_value(f"finews/dropped/{reason}") == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "cleaned"),
+    [
+        ({"title": "标题\ud800"}, {"title": "标题"}),  # a lone surrogate cannot be written as UTF-8
+        ({"title": "正\u202e常\u2066标题\u200b"}, {"title": "正常标题"}),  # bidi controls, zero width
+        ({"source": "中国\x00证券报\x85"}, {"source": "中国证券报"}),  # NUL and a C1 control
+        ({"paragraphs": ["<p>\ufffd\ufffd</p>", "<p>正\x07文</p>"]}, {"paragraphs": ["<p>正文</p>"]}),
+    ],
+)
+def test_invisible_characters_are_removed_before_anything_is_written(crawler, changes, cleaned):
+    item = validated(crawler, make_article(**changes))
+    assert {name: getattr(item, name) for name in cleaned} == cleaned
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"title": "\u200b\u200d\ufeff"}, "no_title"),  # invisible once cleaned
+        ({"source": "\u202e\u200b"}, "no_source"),
+        ({"paragraphs": ["<p>" + "\ufffd" * 2000 + "</p>"]}, "empty_body"),  # what a body of NUL bytes parses to
+        ({"published_at": datetime(1, 1, 1, tzinfo=SHANGHAI)}, "too_old"),
+        ({"published_at": datetime(1999, 12, 31, 23, 59, tzinfo=SHANGHAI)}, "too_old"),
+    ],
+)
+def test_items_with_nothing_left_to_show_are_dropped_with_a_reason(crawler, changes, reason):
+    with pytest.raises(DropItem, match=reason):
+        validated(crawler, make_article(**changes))
+
+
+@pytest.mark.parametrize(
+    ("error", "dropped", "stops"),
+    [
+        (errno.ENAMETOOLONG, True, False),
+        (errno.EILSEQ, True, False),
+        (errno.ENOSPC, False, True),
+        (errno.EROFS, False, True),
+        (errno.EACCES, False, True),
+    ],
+    ids=["name-too-long", "illegal-bytes", "disk-full", "read-only", "permission"],
+)
+def test_a_post_the_file_system_refuses_is_dropped_and_a_failing_archive_stops_the_run(
+    crawler, monkeypatch, error, dropped, stops
+):
+    def refuse(self, path, text):
+        raise OSError(error, os.strerror(error))
+
+    monkeypatch.setattr(Archive, "write", refuse)
+
+    class Engine:
+        reason = None
+
+        def close_spider_async(self, reason):
+            self.reason = reason
+
+    crawler.engine = Engine()
+    with pytest.raises(DropItem):
+        WritePostPipeline.from_crawler(crawler).process_item(make_article())
+    assert (crawler.stats.get_value("finews/dropped/unwritable") == 1) is dropped
+    assert (crawler.engine.reason == "archive_not_writable") is stops

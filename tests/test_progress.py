@@ -6,7 +6,10 @@ import re
 import subprocess
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from crawler.extensions.progress import progress_text
+from crawler.items import SHANGHAI
 from fixtures.testing import crawl_command, serve
 from tests.conftest import REPO
 
@@ -70,6 +73,7 @@ def test_backfill_whose_lists_all_reached_since():
     assert progress_text(stats, TEN_MINUTES_IN, compact=True).endswith(", lists back to 2026-10-22")
 
 
+@pytest.mark.slow
 def test_crawl_logs_progress_and_keeps_a_status_line_on_a_terminal(tmp_path):
     """A backfill with stderr on a pseudo-terminal: progress log lines, and the redrawn one-line display."""
     server, base_url = serve(faults={r"/a/\d+\.html": ["delay:0.1*"]})  # a crawl of a few seconds
@@ -99,3 +103,9 @@ def _read(fd: int) -> bytes:
         return os.read(fd, 65536)
     except OSError:  # EIO: the crawl has closed the terminal
         return b""
+
+
+def test_one_new_post_is_one_new_post():
+    from crawler.extensions.progress import progress_text
+
+    assert "1 new post (" in progress_text({"finews/posts/written": 1}, datetime.now(SHANGHAI))

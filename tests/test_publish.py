@@ -16,6 +16,8 @@ from fixtures.testing import scrapy_command, serve
 from tests.conftest import REPO, need_tool
 from tests.crawl import scrapy_crawl, start_crawl
 
+pytestmark = pytest.mark.slow  # real git and `scrapy archive publish` processes
+
 
 def git(where: Path, *args: str) -> str:
     process = subprocess.run(["git", "-C", str(where), *args], capture_output=True, text=True, timeout=60)
@@ -180,7 +182,6 @@ def test_not_a_git_work_tree_is_a_usage_error(tmp_path):
     assert "is not in a git work tree" in process.stderr
 
 
-@pytest.mark.slow
 def test_a_publish_during_a_crawl_commits_nothing_and_exits_3(remote):
     bare, clone = remote
     work = clone("machine1")

@@ -17,6 +17,7 @@ def internal_host():
     server.shutdown()
 
 
+@pytest.mark.slow
 def test_an_article_redirected_to_another_host_is_dropped_not_fetched(tmp_path, internal_host):
     other, other_url = internal_host
     root = tmp_path / "site"
@@ -32,6 +33,7 @@ def test_an_article_redirected_to_another_host_is_dropped_not_fetched(tmp_path, 
     assert len(list((tmp_path / "archive" / "_posts").glob("*.md"))) == 3
 
 
+@pytest.mark.slow
 def test_a_meta_refresh_to_another_host_is_dropped(tmp_path, internal_host):
     other, other_url = internal_host
     root = tmp_path / "site"
@@ -49,6 +51,7 @@ def test_a_meta_refresh_to_another_host_is_dropped(tmp_path, internal_host):
     assert other.requested == [] and "offsite_redirect 1" in process.stderr
 
 
+@pytest.mark.slow
 def test_a_list_redirected_to_another_host_is_a_failed_list(tmp_path, internal_host):
     other, other_url = internal_host
     server, base_url = serve(faults={r"getNewsByColumns/350/": [f"status:302+header:Location={other_url}/x.json*"]})
@@ -59,6 +62,7 @@ def test_a_list_redirected_to_another_host_is_a_failed_list(tmp_path, internal_h
     assert other.requested == [] and "lists failed: offsite_redirect 1" in process.stderr
 
 
+@pytest.mark.slow
 def test_a_redirect_on_the_same_host_is_followed(tmp_path):
     root = tmp_path / "site"
     ids = synthesize(root, 2)
@@ -71,6 +75,7 @@ def test_a_redirect_on_the_same_host_is_followed(tmp_path):
     assert len(list((tmp_path / "archive" / "_posts").glob("*.md"))) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("link", ["_posts", "category", "old_post", ".finews.eastmoney.lock"])
 def test_a_symlinked_archive_folder_or_lock_is_refused_before_any_request(tmp_path, link):
     archive, outside = tmp_path / "archive", tmp_path / "outside"
@@ -90,6 +95,7 @@ def test_a_symlinked_archive_folder_or_lock_is_refused_before_any_request(tmp_pa
     ).read_text() == "not the archive's"
 
 
+@pytest.mark.slow
 def test_a_dangling_index_page_link_is_refused_before_any_request(tmp_path):
     archive = tmp_path / "archive"
     (archive / "category").mkdir(parents=True)
@@ -111,10 +117,3 @@ def test_a_redirect_between_http_and_https_on_the_mirror_host_is_followed():
     assert middleware.allowed("http://www.eastmoney.com/") and middleware.allowed("https://finance.eastmoney.com/")
     assert not middleware.allowed("http://mirror.example:8080/a/1.html")
     assert not middleware.allowed("https://eastmoney.com.example.org/")
-
-
-def test_a_redis_password_is_never_shown():
-    from crawler.sharedindex import shown_url as _without_password
-
-    assert _without_password("redis://:secret@10.0.0.5:6379/0") == "redis://10.0.0.5:6379/0"
-    assert _without_password("redis://10.0.0.5:6379/0?password=secret") == "redis://10.0.0.5:6379/0"

@@ -16,6 +16,8 @@ import pytest
 from fixtures.testing import scrapy_command, synthesize_archive
 from tests.conftest import REPO, need_tool
 
+pytestmark = pytest.mark.slow  # real `scrapy archive build` (Jekyll, Pagefind) and ruby processes
+
 POSTS, SOURCES = 1400, 10  # one source holds half the posts: 700, two pages of 500 and 200
 POST_LINK = re.compile(r"^/\d{4}/\d\d/\d\d/[^/]+\.html$")
 

@@ -1,5 +1,10 @@
-"""Spider arguments and the choice of list entries to fetch (no network)."""
+"""Spider arguments and the choice of list entries to fetch (no network).
 
+A wrong argument is a usage error that says which and what is accepted, before the first
+request; a list page queues at most FINEWS_MAX_LIST_ENTRIES of its entries.
+"""
+
+import re
 from datetime import datetime
 
 import pytest
@@ -9,6 +14,7 @@ from scrapy.utils.test import get_crawler
 from crawler.categories import Category, parse_categories
 from crawler.items import SHANGHAI, ListEntry, ListPage
 from crawler.spiders.eastmoney import EastMoneySpider
+from crawler.spiders.eastmoney_724 import FastNewsSpider
 from tests.conftest import project_settings
 
 
@@ -105,3 +111,41 @@ def test_list_pages_are_counted_per_list_with_the_days_they_reach(tmp_path):
     assert stats["finews/progress/oldest_day/cgnjj"] == "2026-01-10"
     assert stats["finews/progress/oldest_day/cgjjj"] == "2026-01-18"
     assert stats["finews/progress/newest_day"] == "2026-01-20"
+
+
+def test_a_huge_list_page_queues_at_most_the_cap(tmp_path):
+    crawler = get_crawler(
+        EastMoneySpider, project_settings(FINEWS_ARCHIVE_DIR=str(tmp_path), FINEWS_MAX_LIST_ENTRIES=100)
+    )
+    crawler.stats.open_spider()
+    spider = EastMoneySpider.from_crawler(crawler)
+    page = ListPage([ListEntry(f"2025112000000{n:05d}") for n in range(5000)])
+    assert len(spider.take_list("cgnjj", page)) == 100
+    assert crawler.stats.get_value("finews/lists/rejected_entries/over_cap") == 4900
+
+
+@pytest.mark.parametrize(
+    ("spider", "args", "message"),
+    [
+        (
+            EastMoneySpider,
+            {"foo": "bar"},
+            "unknown argument 'foo': eastmoney takes categories, lists, pages, since, until",
+        ),
+        (
+            FastNewsSpider,
+            {"categories": "cgnjj"},
+            "unknown argument 'categories': eastmoney_724 takes pages, since, until",
+        ),
+        (EastMoneySpider, {"categories": "cgnjjj"}, "unknown category 'cgnjjj': use an API column number or one of"),
+        (EastMoneySpider, {"categories": "chgyj"}, "category 'chgyj' has no list-API column: use lists=html"),
+        (EastMoneySpider, {"pages": "abc"}, "pages must be a whole number of list pages, 1 or more, not 'abc'"),
+        (EastMoneySpider, {"since": "2026-02-01", "until": "2026-01-01"}, "until (2026-01-01) is before since"),
+        (EastMoneySpider, {"until": "2026-01-01"}, "until needs since"),
+        (FastNewsSpider, {"since": "01/02/2026"}, "since must be a day as YYYY-MM-DD, not '01/02/2026'"),
+    ],
+)
+def test_wrong_arguments_say_which_and_what_is_accepted(spider, args, message):
+    with pytest.raises(UsageError, match="^" + re.escape(message)):
+        spider.parse_arguments(**args)
+    assert spider.parse_arguments(_job="scrapyd-1")  # scrapyd's own argument passes

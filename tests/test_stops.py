@@ -16,6 +16,8 @@ from fixtures.testing import serve, synthesize
 from tests.conftest import LARGE_MIRROR_ARGS, need_root
 from tests.crawl import archive_files, scrapy_crawl, start_crawl
 
+pytestmark = pytest.mark.slow  # real crawls of the large mirror, stopped and rerun
+
 MOMENTS = (5, 60, 140, 220, 300)  # posts in the archive when the signal is sent (of 320)
 SCHEDULED = ("categories=350",)  # the rerun: a plain scheduled run, 3 pages deep (the stopped one planned 4)
 
@@ -30,7 +32,6 @@ def lock_state(archive) -> tuple[str, dict | None]:
     return state.strip(), json.loads(plan) if plan.strip() else None
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 @pytest.mark.parametrize("moment", MOMENTS)
 def test_a_signal_at_any_moment_then_a_scheduled_rerun_equals_a_clean_run(

@@ -1,4 +1,7 @@
-"""The end of a run: the run report (FINEWS_REPORT_FILE) and the log summary, as pure functions of stats."""
+"""The end of a run: the run report (FINEWS_REPORT_FILE) and the log summary, as pure functions of stats.
+
+The summary is shown even when the log level hides everything else (-L WARNING).
+"""
 
 import json
 from datetime import UTC, datetime
@@ -6,6 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from crawler.extensions.summary import format_duration, run_report, summary_text
+from fixtures.testing import serve
+from tests.crawl import scrapy_crawl
 
 STATS = {  # a run's stats as Scrapy and the spiders leave them
     "start_time": datetime(2026, 11, 20, 1, 2, 3, 456789, tzinfo=UTC),
@@ -93,3 +98,13 @@ def test_summary_text_says_how_long_the_run_took():
 )
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
+
+
+@pytest.mark.slow
+def test_the_summary_is_shown_at_log_level_warning(tmp_path):
+    server, base_url = serve()
+    try:
+        process = scrapy_crawl(base_url, tmp_path / "archive", "categories=cgnjj", LOG_LEVEL="WARNING")
+    finally:
+        server.shutdown()
+    assert "new posts:" in process.stderr and "exit status: 0 (ok)" in process.stderr

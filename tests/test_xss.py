@@ -32,6 +32,8 @@ from pipelines.validate import ValidatePipeline
 from pipelines.write import WritePostPipeline
 from tests.conftest import REPO, need_tool, project_settings
 
+pytestmark = pytest.mark.slow  # real pipelines into a real `scrapy archive build` (Jekyll)
+
 CANARY = "LIQUID-WAS-RUN"  # a _config.yml value: seen on a page only if a payload's Liquid ran
 
 PAYLOADS = [

@@ -13,6 +13,8 @@ import yaml
 from fixtures.testing import serve
 from tests.crawl import scrapy_crawl
 
+pytestmark = pytest.mark.slow  # a real `scrapy crawl -O` of each spider
+
 FIELDS = {  # README.md "Item feed": per spider, field -> type, in export order
     "eastmoney": {"info_code": str, "url": str, "title": str, "published_at": str, "source": str, "paragraphs": list},
     "eastmoney_724": {"article_id": str, "url": str, "title": str, "published_at": str, "summary": str,
