@@ -30,7 +30,7 @@ from crawler.archive.render import (
     render_fast_post,
     render_post,
 )
-from crawler.archive.slugs import category_slug
+from crawler.archive.slugs import MAX_SLUG_BYTES, category_slug
 from crawler.ids import ID_RE, INFO_CODE_RE
 from crawler.items import ListEntry, in_future, too_old
 
@@ -148,8 +148,10 @@ class ArticleFeed(Feed):
         return render_post(item, self.category(item), share_url, site_url)
 
     def index_path(self, category: str) -> str:
-        if not category or category != Path(category).name or category.startswith("."):
-            raise ValueError(f"unsafe category {category!r}")
+        # no file name: a separator, NUL, a leading dot, nothing, longer than a slug may be (File name too long)
+        unsafe = category != Path(category).name or category.startswith(".") or "\0" in category
+        if unsafe or not category or len(category.encode("utf-8", "replace")) > MAX_SLUG_BYTES:
+            raise ValueError(f"unsafe category {category[:60]!r}")
         return f"{self.index_dir}/{category}.html"
 
     def index_page(self, category: str, source: str) -> str:

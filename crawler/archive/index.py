@@ -16,7 +16,8 @@ from crawler.archive.layout import post_key, post_keys
 
 def _entries(folder: Path) -> tuple[list[str], list[str]]:
     """The names of the regular files and of the real subfolders of `folder` (no symlink is
-    followed: no loop, nothing outside; no FIFO or device, which would hang a reader)."""
+    followed: no loop, nothing outside; no FIFO or device, which would hang a reader). Nothing when
+    it does not exist; OSError naming it when it cannot be read (its posts are not "none")."""
     files, folders = [], []
     try:
         with os.scandir(folder) as entries:
@@ -25,7 +26,7 @@ def _entries(folder: Path) -> tuple[list[str], list[str]]:
                     files.append(entry.name)
                 elif entry.is_dir(follow_symlinks=False):
                     folders.append(entry.name)
-    except (FileNotFoundError, NotADirectoryError, PermissionError):
+    except (FileNotFoundError, NotADirectoryError):
         pass
     return files, folders
 
@@ -36,7 +37,8 @@ def scan_keys(folder: Path, known: set[str]) -> None:
     The hot path of a run's start: a listing and one pattern (a million names in under a
     second); only names that are no post are asked whether they are a real folder (lstat: a
     symlink is not followed, so no loop). Anything named like a post counts as known here, as
-    nothing is opened; post_files(), whose files are read, takes regular files only.
+    nothing is opened; post_files(), whose files are read, takes regular files only. A folder that
+    cannot be read adds nothing here (a crawl starts; the commands that read posts refuse it).
     """
     try:
         names = os.listdir(folder)
@@ -56,7 +58,7 @@ def _is_real_folder(path: Path) -> bool:
 
 
 def post_files(folder: Path) -> list[Path]:
-    """Every post file below `folder` (those scan_keys reads keys from), in name order."""
+    """Every post file below `folder` (those scan_keys reads), in name order; OSError naming a folder it cannot read."""
     files, folders = _entries(folder)
     posts = {name: folder / name for name in files if post_key(name) is not None}
     subfolders = {name: None for name in folders if not name.endswith(".md")}

@@ -1,53 +1,105 @@
-"""Read a post of the archive back: its front matter (crawler/archive/frontmatter.py) as one flat record.
+"""Read a post back: its text, its fields as Jekyll reads them, and one flat record.
 
-The record is what `scrapy archive export` prints and what maintenance needs to rebuild a
-category page: key, date (ISO 8601, +08:00), title, source, category, path.
+Every command that reads posts (export, maintain, doctor) reads a file with `file_text` and its
+fields with the readers here: a post one of them reads, all of them read. A field that is no scalar
+or flat list of scalars is unusable (ValueError), never expanded (nine nested aliases are billions
+of items). The record is what `scrapy archive export` prints and what maintenance needs to rebuild
+a category page: key, date (ISO 8601, +08:00), title, source, category, path.
 """
 
 import html
+import os
 import re
-from datetime import datetime
+import stat
+from collections.abc import Mapping
+from contextlib import suppress
+from datetime import date, datetime, time
 from pathlib import Path
 
 from crawler.archive.feeds import feed_of_category
 from crawler.archive.frontmatter import read_front_matter
 from crawler.archive.layout import post_key
-from crawler.items import iso_beijing
+from crawler.items import SHANGHAI, iso_beijing
 
 _EM_MEDIA_RE = re.compile(r'<p class="em_media">（文章来源：(.*?)）</p>')
 _TAG_RE = re.compile(r"<[^>]*>")
+_SCALARS = (str, int, float, date)  # YAML's scalars as PyYAML makes them (bool is an int, datetime a date)
+
+
+def file_text(path: Path) -> str:
+    """The text of a post or another file of the archive: its bytes as UTF-8, line ends as they are
+    (a CR-only file is what Jekyll sees). Never blocks, never follows a symbolic link: OSError naming
+    the file when it cannot be read or is no regular file (a FIFO); UnicodeDecodeError when not UTF-8."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    with open(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return handle.read().decode("utf-8")
+
+
+def _scalar_text(value: object, field: str) -> str:
+    """A scalar as Jekyll prints it (Ruby's to_s: 12345, true, "" for null); ValueError otherwise."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None or isinstance(value, _SCALARS):
+        return "" if value is None else str(value)
+    raise ValueError(f"{field}: a {type(value).__name__} where a scalar or a flat list of scalars goes")
+
+
+def _joined(front: Mapping, field: str) -> str:
+    value = front.get(field)
+    items = value if isinstance(value, list) else [value]  # a string stays whole: it names the index page
+    return " ".join(_scalar_text(item, field) for item in items if item is not None)  # Jekyll drops nulls
+
+
+def post_title(front: Mapping) -> str:
+    """The post's `title:` as text ("" when it has none); ValueError when it is no scalar."""
+    return _scalar_text(front.get("title"), "title")
+
+
+def post_categories(front: Mapping) -> str:
+    """The post's `categories:`, a list's items joined by a space as Jekyll's site lists join them; ValueError."""
+    return _joined(front, "categories")
+
+
+def post_tags(front: Mapping) -> str:
+    """The post's `tags:` (a list's items joined by a space); ValueError as for post_categories."""
+    return _joined(front, "tags")
+
+
+def post_date(front: Mapping, name: str) -> datetime:
+    """The post's time, aware: a timestamp in its zone, else in Beijing time (the site's timezone; East
+    Money's times are Beijing's, though Jekyll's YAML takes an unquoted one without a zone as UTC); a day
+    at midnight; without `date:` the file name's day. ValueError otherwise (an empty `date:` stops Jekyll)."""
+    value = front.get("date", name[:10])
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), SHANGHAI)
+    text = _scalar_text(value, "date").strip()
+    for parse in (lambda t: datetime.strptime(t, "%Y-%m-%d %H:%M:%S %z"), datetime.fromisoformat):
+        with suppress(ValueError):
+            moment = parse(text)
+            return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+    raise ValueError(f"date: {text[:40]!r} is not a date")
 
 
 def post_record(path: Path, root: Path) -> dict:
-    """The record of the post file `path` (inside the archive `root`); ValueError when its front matter is unusable."""
-    text = path.read_text(encoding="utf-8")
+    """The record of the post file `path` in the archive `root`; ValueError when unusable, OSError when unreadable."""
+    text = file_text(path)
     read = read_front_matter(text)  # NoFrontMatter is a ValueError
     front = read.fields
-    if not isinstance(front, dict) or not all(isinstance(front.get(k), str) for k in ("title", "categories")):
+    if front.get("title") is None or front.get("categories") is None:
         raise ValueError("front matter without a title or categories")
-    category, tags = front["categories"], str(front.get("tags", ""))
-    em_media = _EM_MEDIA_RE.search(text, read.body_at)
-    source = feed_of_category(category).source_of_post(tags, _text(em_media.group(1)) if em_media else "")
+    category, tags = post_categories(front), post_tags(front)
+    em_media = _EM_MEDIA_RE.search(text, read.body_at)  # its text: the old archive's hold stock auto-links
+    media = html.unescape(_TAG_RE.sub("", em_media.group(1))).strip() if em_media else ""
+    source = feed_of_category(category).source_of_post(tags, media)
     return {
         "key": post_key(path.name),
-        "date": iso_beijing(_front_matter_date(front.get("date"))),
-        "title": front["title"],
+        "date": iso_beijing(post_date(front, path.name)),
+        "title": post_title(front),
         "source": source,
         "category": category,
         "path": path.relative_to(root).as_posix(),
     }
-
-
-def _front_matter_date(value) -> datetime:
-    """`date: 2021-12-31 06:49:26 +0800` (a string to PyYAML: its offset has no colon) as an aware datetime."""
-    if isinstance(value, datetime) and value.tzinfo:
-        return value
-    try:
-        return datetime.strptime(str(value), "%Y-%m-%d %H:%M:%S %z")
-    except ValueError:
-        raise ValueError(f"bad date {value!r}") from None
-
-
-def _text(fragment: str) -> str:
-    """The text of an HTML fragment (the old archive's source lines may hold stock auto-links)."""
-    return html.unescape(_TAG_RE.sub("", fragment)).strip()

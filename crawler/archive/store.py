@@ -7,10 +7,12 @@ before it is downloaded, held while it is written, and marked done once it is. E
 own lock and temp-file names, so the two feeds may write one archive at the same time.
 """
 
+import errno
 import os
 import re
 import secrets
 import socket
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +26,7 @@ from crawler.archive.feeds import FEEDS
 from crawler.archive.files import atomic_write
 from crawler.archive.index import scan_keys
 from crawler.archive.lock import ArchiveLock
+from crawler.archive.posts import file_text
 from crawler.items import SHANGHAI
 
 if TYPE_CHECKING:  # the archive needs no Scrapy and no Redis: settings are any Scrapy-like mapping
@@ -36,11 +39,22 @@ _WORKER_ID_RE = re.compile(r"[0-9a-f]{16}")
 
 
 class ArchiveLinked(OSError):
-    """A folder or file of the archive is a symbolic link (refused: exit status 6)."""
+    """A folder or file of the archive is a symbolic link, or a lock or worker id no regular file (exit status 6)."""
 
 
 class ClaimLost(Exception):
     """Another worker took or wrote the post while this one fetched it: it is not written here."""
+
+
+def _refuse_odd(path: Path, file: bool = True) -> None:
+    """ArchiveLinked naming `path` when it is a symbolic link, or (`file`) there and no regular file."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    if stat.S_ISLNK(mode) or (file and not stat.S_ISREG(mode)):
+        odd = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+        raise ArchiveLinked(f"{path} is {odd}; the archive's folders and files must be its own")
 
 
 def _links_in(folder: Path) -> list[Path]:
@@ -108,28 +122,16 @@ class Archive:
     def worker_id(self) -> str:
         """This archive's random worker id for the feed, made on first use (`.finews.<feed>.worker`):
         its claims in the shared index are known as its own by every later run, on any host."""
-        path = self.worker_path()
-        try:
-            known = path.read_text(encoding="ascii").strip()
-            if _WORKER_ID_RE.fullmatch(known):
-                return known
-        except (FileNotFoundError, UnicodeDecodeError):
-            pass
+        known = _worker_id_in(self.worker_path())
+        if known:
+            return known
         worker_id = secrets.token_hex(8)
-        atomic_write(path, worker_id + "\n", self.temp_prefix)
+        atomic_write(self.worker_path(), worker_id + "\n", self.temp_prefix)
         return worker_id
 
     def worker_ids(self) -> set[str]:
         """The worker ids the archive holds, of every feed (none made here)."""
-        ids = set()
-        for feed in FEEDS:
-            try:
-                text = self.worker_path(feed.name).read_text(encoding="ascii").strip()
-            except (FileNotFoundError, UnicodeDecodeError):
-                continue
-            if _WORKER_ID_RE.fullmatch(text):
-                ids.add(text)
-        return ids
+        return {known for feed in FEEDS if (known := _worker_id_in(self.worker_path(feed.name)))}
 
     def worker_name(self) -> str:
         """The value of this worker's claims: its id, then where it runs (for a person reading Redis)."""
@@ -156,12 +158,29 @@ class Archive:
         return path
 
     def write(self, path: Path, text: str) -> None:
-        """Write `path` (inside the archive) atomically: never a partial file."""
-        path = Path(path)
-        if not path.resolve().is_relative_to(self.root):
-            raise ValueError(f"{path} is outside the archive {self.root}")
+        """Write `path` (inside the archive) atomically: never a partial file, never through a link."""
+        path = self.own_path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, text, self.temp_prefix)
+
+    def move(self, path: Path, target: Path) -> None:
+        """Rename the file `path` to `target` inside the archive (folders made): never through a link
+        (ArchiveLinked), never over a file (FileExistsError; the caller holds every feed's lock)."""
+        path, target = self.own_path(path), self.own_path(target)
+        if os.path.lexists(target):
+            raise FileExistsError(errno.EEXIST, "a file of that name is there", str(target))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(path, target)
+
+    def own_path(self, path: str | os.PathLike) -> Path:
+        """`path` as an absolute path inside the archive that no symbolic link below the root leads
+        through: ValueError when it is outside, ArchiveLinked naming the link."""
+        path = Path(os.path.abspath(path))
+        if not path.is_relative_to(self.root):
+            raise ValueError(f"{path} is outside the archive {self.root}")
+        for part in [path, *path.parents][: len(path.parts) - len(self.root.parts)]:
+            _refuse_odd(part, file=False)
+        return path
 
     # --- one writer a feed -------------------------------------------------------------------
     @property
@@ -193,20 +212,29 @@ class Archive:
         tempfile.TemporaryFile(dir=self.posts_dir).close()  # proves the posts folder is writable
 
     def refuse_links(self) -> None:
-        """Raise ArchiveLinked (an OSError) when a folder the archive writes into, the lock, or an
-        index page is a symbolic link: writes never follow one out of the archive. (The archive's
-        root itself may be a link: it is resolved once.)"""
+        """Raise ArchiveLinked (an OSError) when a folder the archive writes into, a lock, a worker
+        id or an index page is a symbolic link (writes never follow one out of the archive), or a
+        lock or worker id is there but no regular file. (The root itself may be a link: it is resolved once.)"""
         folders = [self.posts_dir, self.old_posts_dir, *(self.root / feed.index_dir for feed in FEEDS)]
-        for path in [*folders, self._lock.path, *(self.worker_path(feed.name) for feed in FEEDS)]:
-            if path.is_symlink():
-                raise ArchiveLinked(f"{path} is a symbolic link; the archive's folders and files must be its own")
-        for folder in folders[2:]:  # index pages: a handful of files, checked each run
-            for page in _links_in(folder):
-                raise ArchiveLinked(f"{page} is a symbolic link; the archive's folders and files must be its own")
+        for path in [*folders, *(page for folder in folders[2:] for page in _links_in(folder))]:
+            _refuse_odd(path, file=False)  # index pages: a handful of files, checked each run
+        for feed in FEEDS:
+            _refuse_odd(self.root / layout.lock_name(feed.name))
+            _refuse_odd(self.worker_path(feed.name))
 
     def unlock(self, finished: bool = True) -> None:
         """Let the feed's lock go; a crawl says whether it finished its plan (else the next one fills the gap)."""
         self._lock.release(finished)
+
+
+def _worker_id_in(path: Path) -> str | None:
+    """The worker id `path` holds, if any; never blocks (ArchiveLinked when it is no regular file)."""
+    _refuse_odd(path)  # file_text would refuse a FIFO too, but not as ArchiveLinked
+    try:
+        known = file_text(path).strip()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+    return known if _WORKER_ID_RE.fullmatch(known) else None
 
 
 @contextmanager

@@ -6,6 +6,7 @@ verb), refuses an option of another verb, takes every feed's lock for a verb tha
 line on stderr (crawler/exitstatus.py).
 """
 
+import argparse
 import contextlib
 import os
 import sys
@@ -23,7 +24,7 @@ from crawler.commands import (
     say_errors_in_one_line,
 )
 from crawler.exitstatus import ExitStatus
-from crawler.tools import VERBS, VerbFailed
+from crawler.tools import VERBS, Verb, VerbFailed
 from crawler.tools.verb import output_file
 
 
@@ -76,9 +77,16 @@ class Command(ScrapyCommand):
             self.settings.set("FINEWS_SITE_TEMPLATE", str(here / "site"), priority="project")  # the bundled template
 
     def run(self, args, opts):
-        verb, writes = VERBS[args[0]], VERBS[args[0]].needs_locks(opts)
-        if not verb.prints_its_product:
-            sys.stdout = ReportStream(sys.stdout)  # a reader that went away never stops the work
+        stdout = sys.stdout
+        if not VERBS[args[0]].prints_its_product:
+            sys.stdout = ReportStream(stdout)  # a reader that went away never stops the work
+        try:
+            self.run_verb(VERBS[args[0]], opts)
+        finally:
+            sys.stdout = stdout
+
+    def run_verb(self, verb: Verb, opts: argparse.Namespace) -> None:
+        writes = verb.needs_locks(opts)
         try:
             for option, action in self.actions[verb.name]:  # before any work: what it writes is not the archive's
                 value = getattr(opts, action.dest)

@@ -19,10 +19,19 @@ a *note* when a person must judge (report only). Problems (kind: what --fix does
   written as the crawler writes it, titled from the category's posts' `tags`.
 - wrong_category_title: a category page is titled otherwise than `<source>新闻` of its posts' tags
   (another media's name, or the early `slug.title()` form): its `title:` line is rewritten.
+Problems a person must repair (--fix leaves them; exit status 1):
+- unreadable: a post that cannot be read (no read permission): Jekyll could not build it either.
+- bad_field: a title, categories or tags that is no scalar or flat list of scalars (never expanded:
+  a few nested aliases are billions of items), or a category whose page name is unsafe (too long):
+  export and maintain skip the post, and its category is not judged here.
 Notes: no_title, bad_date (invalid, or not the file name's Beijing day), skipped_name (a file of a
 posts folder the build does not publish), case_collision (paths that differ in case only),
 unjudged_category (a page whose category no post here uses: left as it is), bad_index_page (an
-index page whose front matter cannot be read or has no title line).
+index page that cannot be read, whose front matter cannot be read or has no title line).
+
+Posts are read as every command reads them (crawler/archive/posts.py: the file's bytes as UTF-8,
+its fields by the same readers). A posts or index folder that cannot be listed is an OSError
+naming it (exit status 6): no diagnosis of an archive it cannot see.
 
 --fix holds both feeds' locks, writes each file atomically, changes nothing else of any file
 (line endings, missing final newlines and every other byte stay), and never deletes: files
@@ -30,12 +39,12 @@ are moved into QUARANTINE (inside the archive; Jekyll does not publish `_` folde
 """
 
 import json
+import os
 import re
 from argparse import Namespace
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from crawler.archive import FEEDS, Archive, layout
@@ -43,9 +52,10 @@ from crawler.archive.feeds import feed_of_category
 from crawler.archive.files import atomic_writer
 from crawler.archive.frontmatter import NoFrontMatter, front_matter_text, read_front_matter
 from crawler.archive.index import post_files
+from crawler.archive.posts import file_text, post_categories, post_date, post_tags, post_title
 from crawler.archive.render import yaml_quoted, yaml_scalar
 from crawler.exitstatus import ExitStatus
-from crawler.items import SHANGHAI
+from crawler.items import SHANGHAI, iso_beijing
 from crawler.tools.verb import Option, Verb, VerbFailed
 
 QUARANTINE = layout.QUARANTINE_DIR
@@ -60,7 +70,7 @@ class DoctorVerb(Verb):
     summary = "check every post and page for what the old scripts left behind; --fix repairs"
     options = (
         Option(("--fix",), "repair what can be repaired (under every feed's lock)", {"action": "store_true"}),
-        Option(("--report",), "write the findings as JSON to FILE", {"metavar": "FILE"}),
+        Option(("--report",), "write the findings as JSON to FILE", {"metavar": "FILE"}, writes_file=True),
     )
     when_locked = "nothing was changed"
 
@@ -106,6 +116,9 @@ class Post:
     text: str
     front: dict | None  # None: unreadable
     error: str = ""
+    readable: bool = True  # False: the file itself could not be read
+    category: str | None = None  # None: none, or not usable (its index page is not judged)
+    tags: str = ""
 
 
 @dataclass
@@ -146,6 +159,7 @@ class Doctor:
     ) -> None:
         """A finding; with `repair` a problem --fix repairs, else a note (or, with note=False, a problem
         a person must repair)."""
+        detail = detail if len(detail) <= 300 else detail[:299] + "…"  # a file's text never floods the report
         finding = Finding(
             kind, self.rel(path), detail, fix, fixable=repair is not None, note=repair is None if note is None else note
         )
@@ -165,15 +179,17 @@ class Doctor:
         for key, copies in keys.items():
             if len(copies) > 1:
                 self.check_duplicate(key, copies)
-        self.check_index_pages([p for p in posts if p.front is not None and not self.quarantined(p.path)])
+        self.check_index_pages([p for p in posts if p.category and not self.quarantined(p.path)])
         self.check_case_collisions()
         return self.found
 
     def read(self, path: Path) -> Post:
         try:
-            text = _text_of(path)
+            text = file_text(path)
         except UnicodeDecodeError as exc:
             return Post(path, "", None, f"not UTF-8: {exc}")
+        except OSError as exc:  # no read permission (or no longer a regular file)
+            return Post(path, "", None, f"cannot be read: {exc.strerror or exc}", readable=False)
         front, error = _front_matter(text)
         return Post(path, text, front, error)
 
@@ -213,6 +229,9 @@ class Doctor:
 
     def check_post(self, post: Post) -> None:
         path, front = post.path, post.front
+        if not post.readable:
+            self.add("unreadable", path, post.error, "none here: make it readable (its permissions)", note=False)
+            return
         if front is None:
             recovered = _recovered_title(post.text) if post.text else None
             if recovered is not None:
@@ -230,8 +249,7 @@ class Doctor:
                     "bad_front_matter", path, post.error, "none here: not the title line; fix it by hand", note=False
                 )
                 return
-        if not str(front.get("title") or "").strip():
-            self.add("no_title", path, "the front matter has no title", "report only")
+        self.check_fields(post)
         self.check_date(post)
         if _LIQUID.search(post.text) and not _GUARD.search(_front_text(post.text)):
             self.add(
@@ -242,19 +260,37 @@ class Doctor:
                 self.rewrite(path, _add_guard),
             )
 
+    def check_fields(self, post: Post) -> None:
+        """Title, category and tags as every command reads them (crawler/archive/posts.py); a post with
+        an unusable one is a bad_field problem, and its category is not judged."""
+        unusable: list[str] = []
+        title, category, tags = (
+            _field(read, post.front, unusable) for read in (post_title, post_categories, post_tags)
+        )
+        if category:
+            try:
+                feed_of_category(category).index_path(category)
+            except ValueError as exc:
+                unusable.append(f"categories: {exc}")
+        if unusable:
+            self.add("bad_field", post.path, "; ".join(unusable), "none here: fix the front matter by hand", note=False)
+        else:
+            post.category, post.tags = category or None, tags
+        if title is not None and not title.strip():
+            self.add("no_title", post.path, "the front matter has no title", "report only")
+
     def check_date(self, post: Post) -> None:
-        value = post.front.get("date")
         day = _DAY.match(post.path.name)
         try:
-            moment = _as_datetime(value)
-        except ValueError:
-            self.add("bad_date", post.path, f"date {value!r} is not a date", "report only")
+            moment = post_date(post.front, post.path.name)
+        except ValueError as exc:
+            self.add("bad_date", post.path, str(exc), "report only")
             return
         if day and moment.astimezone(SHANGHAI).date().isoformat() != day.group(1):
             self.add(
                 "bad_date",
                 post.path,
-                f"date {value} is not the file name's day {day.group(1)} (Beijing)",
+                f"date {iso_beijing(moment)} is not the file name's day {day.group(1)} (Beijing)",
                 "report only",
             )
 
@@ -273,14 +309,8 @@ class Doctor:
     def check_index_pages(self, posts: list[Post]) -> None:
         sources: dict[str, Counter] = defaultdict(Counter)
         for post in posts:
-            category = _category(post.front)
-            if category:
-                sources[category][feed_of_category(category).source_of_post(_tags(post.front), "")] += 1
-        pages = {}
-        for feed in FEEDS:
-            folder = self.root / feed.index_dir
-            for page in sorted(folder.glob("*.html")) if folder.is_dir() else []:
-                pages[page] = feed
+            sources[post.category][feed_of_category(post.category).source_of_post(post.tags, "")] += 1
+        pages = {page: feed for feed in FEEDS for page in _pages_in(self.root / feed.index_dir)}
         self.found.pages = len(pages)
         for category, counts in sorted(sources.items()):
             feed = feed_of_category(category)
@@ -306,22 +336,26 @@ class Doctor:
                 continue
             wanted = _page_title_of(text)
             try:
-                page_text = _text_of(path)
+                page_text = file_text(path)
             except UnicodeDecodeError:
                 self.add(
                     "bad_index_page", path, "not UTF-8", "report only: rewrite it as UTF-8 (or delete it and --fix)"
                 )
                 continue
+            except OSError as exc:
+                self.add("bad_index_page", path, f"cannot be read: {exc.strerror or exc}", "report only")
+                continue
             front, error = _front_matter(page_text)
-            if front is None or not _TITLE_LINE.search(_front_text(page_text)):
+            unusable: list[str] = []
+            title = None if front is None else _field(post_title, front, unusable)
+            if title is None or not _TITLE_LINE.search(_front_text(page_text)):
                 self.add(
                     "bad_index_page",
                     path,
-                    error or "no title: line",
+                    error or "; ".join(unusable) or "no title: line",
                     "report only: fix its front matter by hand (or delete it and --fix)",
                 )
                 continue
-            title = str(front.get("title") or "")
             if title != wanted:
                 self.add(
                     "wrong_category_title",
@@ -352,7 +386,7 @@ class Doctor:
     # --- repairs ----------------------------------------------------------------------------------
     def rewrite(self, path: Path, change: Callable[[str], str]) -> Callable[[], None]:
         def repair() -> None:
-            self.archive.write(path, change(_text_of(path)))  # every other byte as it was
+            self.archive.write(path, change(file_text(path)))  # every other byte as it was
 
         return repair
 
@@ -363,19 +397,12 @@ class Doctor:
         self._leaving.add(self.rel(path))
 
         def repair() -> None:
-            quarantine = self.root / QUARANTINE
-            target = quarantine / self.rel(path)
-            for folder in (quarantine, *target.parents):
-                if folder.is_symlink():  # a link would carry the file out of the archive
-                    raise OSError(f"{folder} is a symbolic link; the quarantine must be the archive's own folder")
-                if folder == quarantine:
-                    break
+            target = self.root / QUARANTINE / self.rel(path)
             number = 1
-            while target.exists():
+            while os.path.lexists(target):
                 target = target.with_name(f"{path.name}.{number}")
                 number += 1
-            target.parent.mkdir(parents=True, exist_ok=True)
-            path.replace(target)
+            self.archive.move(path, target)  # never through a link, which would carry it out of the archive
 
         return repair
 
@@ -433,44 +460,35 @@ def _retitle(title: str):
     return change
 
 
-def _text_of(path: Path) -> str:
-    """A file's text with its line endings as they are (no newline translation)."""
-    return path.read_bytes().decode("utf-8")
+def _field(read: Callable[[dict], str], front: dict, unusable: list[str]) -> str | None:
+    """A field as every command reads it; None (and the reason in `unusable`) when it is unusable."""
+    try:
+        return read(front)
+    except ValueError as exc:
+        unusable.append(str(exc))
+        return None
+
+
+def _pages_in(folder: Path) -> list[Path]:
+    """The index pages of `folder` (none when it is not there); OSError naming it when it cannot be listed."""
+    try:
+        names = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(folder / name for name in names if name.endswith(".html"))
 
 
 def _page_title_of(text: str) -> str:
     return str(_front_matter(text)[0]["title"])
 
 
-def _category(front: dict) -> str:
-    value = front.get("categories")
-    return " ".join(map(str, value)) if isinstance(value, list) else str(value or "")
-
-
-def _tags(front: dict) -> str:
-    value = front.get("tags")
-    return " ".join(map(str, value)) if isinstance(value, list) else str(value or "")
-
-
-def _as_datetime(value) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
-    text = str(value or "").strip()
-    for pattern in ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
-        try:
-            moment = datetime.strptime(text, pattern)
-            return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
-        except ValueError:
-            continue
-    raise ValueError(text)
-
-
 def _empty_item(path: Path) -> bool:
     try:
-        front, _ = _front_matter(_text_of(path))
-    except UnicodeDecodeError:
+        front, _ = _front_matter(file_text(path))
+    except (OSError, UnicodeDecodeError):
         return False
-    return front is not None and not str(front.get("title") or "").strip()
+    title = None if front is None else _field(post_title, front, [])
+    return title is not None and not title.strip()
 
 
 def _generation(post: Post) -> int:

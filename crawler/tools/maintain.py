@@ -4,12 +4,19 @@
 `_posts/` to the old-posts folder; --fix-categories: the missing index pages of the posts of both
 folders are written. It holds every feed's lock, so it never runs while a crawl writes.
 
+A move never passes through a symbolic link below the archive's root and never replaces a file:
+a post whose old-posts copy is there already (run `scrapy archive doctor`: duplicate_key), or
+whose way there is a link, stays where it is and is named on stderr; the others move. A post whose
+fields cannot be read (crawler/archive/posts.py) or whose category has no safe page name is named
+and skipped by --fix-categories.
+
 Jekyll builds every post in `_posts/`, so the archive's old scripts moved posts older than a
 few days to the old-posts folder (excluded from the build); the dedupe index still reads it.
 Index pages are rendered by the writer's own renderers, so a restored page is the page the
 writer would have made. The caller holds the archive's locks.
 """
 
+import os
 import sys
 from argparse import Namespace
 from collections.abc import Mapping
@@ -20,6 +27,7 @@ from crawler.archive import Archive
 from crawler.archive.feeds import feed_of_category
 from crawler.archive.index import post_files
 from crawler.archive.posts import post_record
+from crawler.archive.store import ArchiveLinked
 from crawler.exitstatus import ExitStatus
 from crawler.items import SHANGHAI
 from crawler.tools.verb import Option, Verb, VerbFailed, whole_number
@@ -48,9 +56,13 @@ class Maintain(Verb):
         older_than = whole_number(opts.move_older_than, "--move-older-than")
         if older_than is not None:
             before = datetime.now(SHANGHAI).date() - timedelta(days=older_than)
-            moved = move_old_posts(archive, before)
+            moved, refused = move_old_posts(archive, before)
+            for path, reason in refused.items():
+                print(f"not moved {path.relative_to(archive.root)}: {reason}", file=sys.stderr)
             old = archive.old_posts_dir.relative_to(archive.root).as_posix()
             print(f"moved {len(moved)} posts dated before {before} (older than {older_than} days) to {old}/")
+            if refused:
+                print(f"{len(refused)} posts left in {archive.posts_dir.name}/ (named above)", file=sys.stderr)
         if opts.fix_categories:
             pages, unreadable = missing_index_pages(archive)
             for path, reason in unreadable.items():
@@ -62,13 +74,16 @@ class Maintain(Verb):
         return ExitStatus.OK
 
 
-def move_old_posts(archive: Archive, before: date) -> list[Path]:
+def move_old_posts(archive: Archive, before: date) -> tuple[list[Path], dict[Path, str]]:
     """Move the posts of `_posts/` dated (by file name) before `before` into the old-posts folder.
 
-    Each move is one rename, so at any moment a post is in exactly one of the two folders.
-    Returns the moved posts' new paths.
+    Each move is one rename (Archive.move), so at any moment a post is in exactly one of the two
+    folders. Returns the moved posts' new paths, and the posts left where they are, with the
+    reason: a file of that name in the old-posts folder (never overwritten) or a symbolic link
+    on the way (never followed out of the archive).
     """
-    moved = []
+    moved, refused = [], {}
+    old = archive.old_posts_dir.relative_to(archive.root).as_posix()
     for path in post_files(archive.posts_dir):
         try:
             day = date.fromisoformat(path.name[:10])
@@ -76,10 +91,16 @@ def move_old_posts(archive: Archive, before: date) -> list[Path]:
             continue
         if day < before:
             target = archive.old_posts_dir / path.relative_to(archive.posts_dir)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            path.replace(target)
-            moved.append(target)
-    return moved
+            try:
+                if os.path.lexists(archive.own_path(target)):  # never replaced (Archive.move refuses it too)
+                    refused[path] = f"already in {old}/: run scrapy archive doctor"
+                    continue
+                archive.move(path, target)
+            except ArchiveLinked as exc:
+                refused[path] = str(exc)
+            else:
+                moved.append(target)
+    return moved, refused
 
 
 def missing_index_pages(archive: Archive) -> tuple[dict[Path, str], dict[Path, str]]:
@@ -96,7 +117,7 @@ def missing_index_pages(archive: Archive) -> tuple[dict[Path, str], dict[Path, s
         feed = feed_of_category(category)
         try:
             target, text = archive.root / feed.index_path(category), feed.index_page(category, source)
-        except ValueError as exc:  # an unsafe category, no source to title its page
+        except ValueError as exc:  # an unsafe category (or too long a page name), no source to title its page
             unreadable[path] = str(exc)
             continue
         if target not in pages and not target.exists():
