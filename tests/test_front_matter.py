@@ -26,6 +26,8 @@ NOT_READ = {
     "no closing line": f"---\n{POST}{BODY}",
     "opening line with text after it": f"--- x\n{POST}---\n{BODY}",
     "indented closing line": f"---\n{POST} ---\n{BODY}",
+    "closing line with a no-break space": f"---\n{POST}---\u00a0\n{BODY}",
+    "closing line with an ideographic space": f"---\n{POST}---\u3000\n{BODY}",
 }
 
 

@@ -1,6 +1,6 @@
 """Every command reads a post as Jekyll does, and says what it cannot read.
 
-There is one way to read a post's text (crawler/archive/posts.py `file_text`: its bytes as UTF-8,
+There is one way to read a post's text (crawler/tools/posts.py `file_text`: its bytes as UTF-8,
 line ends as they are) and one set of field readers (title, categories, tags, date): export,
 maintain and doctor read a post alike, so a post one of them reads, all read, and one they
 refuse, all refuse. A field that is neither a scalar nor a flat list of scalars is unusable and
@@ -22,9 +22,10 @@ import pytest
 from scrapy.settings import Settings
 
 from crawler.archive import Archive
-from crawler.archive.posts import file_text, post_record
+from crawler.archive.files import file_text
 from crawler.commands.archive import Command
 from crawler.tools.doctor import Doctor
+from crawler.tools.posts import post_record
 from fixtures.testing import scrapy_command
 from tests.conftest import FIXTURES, REPO, project_settings
 
@@ -155,7 +156,7 @@ def test_a_post_is_read_as_its_bytes_with_its_line_ends(tmp_path):
 
 def test_a_fifo_is_never_opened_for_reading(tmp_path):
     os.mkfifo(tmp_path / "fifo.md")
-    code = "import sys; from crawler.archive.posts import file_text; file_text(sys.argv[1])"
+    code = "import sys; from crawler.archive.files import file_text; file_text(sys.argv[1])"
     run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "fifo.md")], cwd=REPO,
                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert run.returncode == 1 and "fifo.md is not a regular file" in run.stderr
@@ -175,7 +176,7 @@ def test_the_field_readers_refuse_nested_aliases_at_once(archive):
     for number, (text, _) in enumerate(BOMBS.values()):
         (archive / "_posts" / name_of(number)).write_text(text, encoding="utf-8")
     code = (
-        "import sys\nfrom pathlib import Path\nfrom crawler.archive.posts import post_record\n"
+        "import sys\nfrom pathlib import Path\nfrom crawler.tools.posts import post_record\n"
         "for path in sorted(Path(sys.argv[1]).glob('_posts/*.md')):\n"
         "    try:\n        post_record(path, Path(sys.argv[1]))\n"
         "    except ValueError as exc:\n        print(path.name, exc)\n"

@@ -159,14 +159,31 @@ def test_the_jekyll_fix_replaces_each_site_file_only_on_4_3_0_and_4_3_1(version,
     assert (located.stdout == str(plugin)) is replaced
 
 
-@pytest.mark.parametrize("out", [".", "..", "_posts", "category", "old_post/site"])
+@pytest.mark.parametrize("out", [".", "..", "_posts", "category", "old_post/site", "_layouts", "assets", "site"])
 def test_an_output_folder_that_holds_the_archive_or_is_in_it_is_refused(tmp_path, out):
+    """Jekyll empties its output folder: only the archive's own site folder (`_site`) may be inside it."""
     root = tmp_path / "archive"
     synthesize_archive(root, 5, sources=2)
     before = sorted(p.relative_to(root) for p in root.rglob("*"))
     process = archive_build(root, "--out", str(root / out), "--no-search", status=2)
-    assert "would hold the archive or be inside its posts or pages" in process.stderr
+    assert "would hold or be inside the archive or the site template" in process.stderr
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+
+
+@pytest.mark.parametrize("out", ["site", "site/_layouts"])
+def test_an_output_folder_that_holds_the_template_or_is_in_it_is_refused(tmp_path, out):
+    template = tmp_path / "site"
+    shutil.copytree(REPO / "site", template)
+    root = tmp_path / "archive"
+    synthesize_archive(root, 4, sources=2)
+    before = sorted(p.relative_to(template) for p in template.rglob("*"))
+    command = scrapy_command(
+        "archive", "build", "--no-search", "--out", str(tmp_path / out),
+        settings={"FINEWS_ARCHIVE_DIR": root, "FINEWS_SITE_TEMPLATE": template},
+    )  # fmt: skip
+    process = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert process.returncode == 2 and "the site template" in process.stderr
+    assert sorted(p.relative_to(template) for p in template.rglob("*")) == before
 
 
 def test_an_archive_config_in_safe_mode_still_gets_every_post_and_the_list_pages(tmp_path):

@@ -4,11 +4,10 @@
     store.py        Archive: the posts it holds (the dedupe index), writes, its lock; every_feed_locked
     index.py        the post keys and post files of a folder
     lock.py         one lock per feed; whether the feed's last crawl was interrupted
-    files.py        the one atomic write
+    files.py        the one atomic write, and the one read of a file's text
     feeds.py        what makes each feed's posts differ (per-media, 7x24): one Feed subclass each
     render.py       the post and index page formats
     frontmatter.py  the one front-matter reader (what Jekyll accepts)
-    posts.py        a post read back as a record
     slugs.py        category slugs from media names
     hygiene.py      the one gate for characters no post may hold
 

@@ -1,10 +1,11 @@
-"""The one way this project writes a file: a temp file beside it, fsync, rename.
+"""The one way this project writes a file (a temp file beside it, fsync, rename), and the one way it reads one.
 
 A reader (Jekyll, git, a person, a crashed run's successor) sees the old file or the new
 one, never half of one; a failed write leaves no temp file behind.
 """
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,3 +50,14 @@ def atomic_write(path: Path, text: str, temp_prefix: str) -> None:
     """Write `text` to `path` atomically (see atomic_writer)."""
     with atomic_writer(path, temp_prefix) as handle:
         handle.write(text)
+
+
+def file_text(path: Path) -> str:
+    """The text of a post or another file of the archive: its bytes as UTF-8, line ends as they are
+    (a CR-only file is what Jekyll sees). Never blocks, never follows a symbolic link: OSError naming
+    the file when it cannot be read or is no regular file (a FIFO); UnicodeDecodeError when not UTF-8."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    with open(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return handle.read().decode("utf-8")

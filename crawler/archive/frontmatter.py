@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import yaml
 
 # Jekyll's own pattern (Document::YAML_FRONT_MATTER_REGEXP), in Python's syntax.
-_FRONT_MATTER_RE = re.compile(r"\A(---\s*\n.*?\n?)^((?:---|\.\.\.)\s*$\n?)", re.S | re.M)
+_FRONT_MATTER_RE = re.compile(r"\A(---\s*\n.*?\n?)^((?:---|\.\.\.)\s*$\n?)", re.S | re.M | re.ASCII)  # Ruby's \s
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a 100,000-post archive in seconds
 
 

@@ -65,6 +65,14 @@ def post_key(name: str) -> str | None:
     return match[1] if match else None
 
 
+def post_day(name: str) -> date | None:
+    """The day in the post file name `name` (Beijing time), else None (no post name, or no real day)."""
+    try:
+        return date.fromisoformat(name[:10]) if post_key(name) is not None else None
+    except ValueError:
+        return None
+
+
 def post_keys(names: Iterable[str]) -> set[str]:
     """The keys of the post files among `names`: the hot path of a run's start, a million names in
     under a second (bench/index.py)."""

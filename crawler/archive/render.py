@@ -32,6 +32,11 @@ FAST_FEED_CATEGORY = layout.FAST_NEWS_DIR  # the 7x24 posts' category, named as 
 FAST_FEED_LABEL = "东财滚动新闻"
 
 
+def has_liquid(text: str) -> bool:
+    """Whether `text` holds Liquid markup (`{{` or `{%`): its post needs `render_with_liquid: false`."""
+    return _LIQUID_RE.search(text) is not None
+
+
 def yaml_quoted(value: str) -> str:
     """A double-quoted YAML scalar that loads back as `value`, whatever it contains.
 
@@ -131,7 +136,7 @@ def _post(title: str, published_at, category: str, tag: str, parts: list[str]) -
         f"categories: {yaml_scalar(category)}",
         f"tags: {yaml_scalar(tag)}",
     ]
-    if _LIQUID_RE.search(body) or _LIQUID_RE.search(title):
+    if has_liquid(body) or has_liquid(title):
         front_matter.append("render_with_liquid: false")  # Jekyll >= 4.0: show Liquid text, never run it
     return "---\n" + "\n".join(front_matter) + "\n---\n" + body
 

@@ -23,10 +23,9 @@ from typing import TYPE_CHECKING
 from crawler import settings as defaults
 from crawler.archive import layout
 from crawler.archive.feeds import FEEDS
-from crawler.archive.files import atomic_write
+from crawler.archive.files import atomic_write, file_text
 from crawler.archive.index import scan_keys
 from crawler.archive.lock import ArchiveLock
-from crawler.archive.posts import file_text
 from crawler.items import SHANGHAI
 
 if TYPE_CHECKING:  # the archive needs no Scrapy and no Redis: settings are any Scrapy-like mapping
@@ -40,6 +39,10 @@ _WORKER_ID_RE = re.compile(r"[0-9a-f]{16}")
 
 class ArchiveLinked(OSError):
     """A folder or file of the archive is a symbolic link, or a lock or worker id no regular file (exit status 6)."""
+
+
+class AlreadyThere(FileExistsError):
+    """A move's target exists: nothing was moved (a file where a folder should be is an OSError of its own)."""
 
 
 class ClaimLost(Exception):
@@ -165,10 +168,10 @@ class Archive:
 
     def move(self, path: Path, target: Path) -> None:
         """Rename the file `path` to `target` inside the archive (folders made): never through a link
-        (ArchiveLinked), never over a file (FileExistsError; the caller holds every feed's lock)."""
+        (ArchiveLinked), never over a file (AlreadyThere; the caller holds every feed's lock)."""
         path, target = self.own_path(path), self.own_path(target)
         if os.path.lexists(target):
-            raise FileExistsError(errno.EEXIST, "a file of that name is there", str(target))
+            raise AlreadyThere(errno.EEXIST, "a file of that name is there", str(target))
         target.parent.mkdir(parents=True, exist_ok=True)
         os.rename(path, target)
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.settings import BaseSettings
 from scrapy.utils.conf import closest_scrapy_cfg
@@ -28,9 +29,21 @@ def say_errors_in_one_line(parser: argparse.ArgumentParser, command: str) -> Non
     parser.error = error
 
 
-def fail(command: str, message: str) -> None:
-    """Say why a command could not do its work, in one line on stderr (the caller sets the exit status)."""
-    print(f"scrapy {command}: {message}", file=sys.stderr)
+def fail(command: ScrapyCommand, status: ExitStatus, message: str) -> None:
+    """The command could not do its work: one line on stderr saying why, and its exit status."""
+    print(f"scrapy {command_name(command)}: {message}", file=sys.stderr)
+    command.exitcode = int(status)
+
+
+def refuse(command: ScrapyCommand, status: ExitStatus, message: str) -> NoReturn:
+    """As fail(), and stop at once (before the command runs)."""
+    fail(command, status, message)
+    sys.exit(command.exitcode)
+
+
+def command_name(command: ScrapyCommand) -> str:
+    """The name `scrapy` knows the command by: its module's (Scrapy's own rule)."""
+    return type(command).__module__.rsplit(".", 1)[-1]
 
 
 def checkout() -> Path | None:

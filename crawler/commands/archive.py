@@ -98,19 +98,15 @@ class Command(ScrapyCommand):
             else:
                 status = verb.run(Archive.from_settings(self.settings), self.settings, opts)
         except ArchiveLocked as exc:
-            return self.fail(ExitStatus.LOCKED, f"{exc}; {verb.when_locked}, run it again when the crawl has ended")
+            return fail(self, ExitStatus.LOCKED, f"{exc}; {verb.when_locked}, run it again when the crawl has ended")
         except VerbFailed as exc:
-            return self.fail(exc.status, str(exc))
+            return fail(self, exc.status, str(exc))
         except OSError as exc:
-            return self.fail(
-                ExitStatus.NOT_WRITABLE, f"the archive is not {'writable' if writes else 'readable'}: {exc}"
+            return fail(
+                self, ExitStatus.NOT_WRITABLE, f"the archive is not {'writable' if writes else 'readable'}: {exc}"
             )
         except KeyboardInterrupt:  # every lock is let go; each change was one atomic step
-            return self.fail(ExitStatus.STOPPED_EARLY, f"{verb.name} interrupted: what it did so far stays done")
-        self.exitcode = int(status)
-
-    def fail(self, status: ExitStatus, message: str) -> None:
-        fail("archive", message)
+            return fail(self, ExitStatus.STOPPED_EARLY, f"{verb.name} interrupted: what it did so far stays done")
         self.exitcode = int(status)
 
 

@@ -13,7 +13,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from crawler import statkeys as keys
-from crawler.commands import checked_settings, refuse_unknown_options, say_errors_in_one_line
+from crawler.commands import checked_settings, command_name, refuse_unknown_options, say_errors_in_one_line
 from crawler.exitstatus import ExitStatus
 
 
@@ -23,11 +23,7 @@ class Command(ScrapyCrawlCommand):
 
     def add_options(self, parser):
         super().add_options(parser)
-        say_errors_in_one_line(parser, self.command_name)
-
-    @property
-    def command_name(self) -> str:
-        return type(self).__module__.rsplit(".", 1)[-1]
+        say_errors_in_one_line(parser, command_name(self))
 
     def process_options(self, args, opts):
         super().process_options(args, opts)
@@ -35,7 +31,7 @@ class Command(ScrapyCrawlCommand):
 
     def checked_spider(self, args: list[str], opts: argparse.Namespace) -> type:
         """The spider class `args` names, its arguments and the settings checked: UsageError otherwise."""
-        refuse_unknown_options(args, self.command_name)
+        refuse_unknown_options(args, command_name(self))
         loader = get_spider_loader(self.settings)
         names = ", ".join(sorted(loader.list()))
         if len(args) != 1:

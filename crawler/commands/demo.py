@@ -24,7 +24,6 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
-from typing import NoReturn
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
@@ -33,7 +32,7 @@ from scrapy.spiderloader import get_spider_loader
 
 from crawler import statkeys as keys
 from crawler.archive import FEEDS, layout
-from crawler.commands import checked_settings, checkout, fail, refuse_unknown_options, say_errors_in_one_line
+from crawler.commands import checked_settings, checkout, fail, refuse, refuse_unknown_options, say_errors_in_one_line
 from crawler.exitstatus import ExitStatus
 from crawler.extensions.summary import RunSummary, exit_status
 from crawler.tools import VerbFailed
@@ -62,11 +61,6 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         pass
-
-
-def _refuse(status: ExitStatus, message: str) -> NoReturn:
-    fail("demo", message)
-    sys.exit(status)
 
 
 def _interrupt(signum, frame):
@@ -111,12 +105,14 @@ class Command(ScrapyCommand):
         here = checkout()
         self.testing = load_testing_module(here)
         if self.testing is None:
-            _refuse(
-                ExitStatus.USAGE, f"run it in a finews-crawler checkout (it needs {TESTING_MODULE} beside scrapy.cfg)"
+            refuse(
+                self,
+                ExitStatus.USAGE,
+                f"run it in a finews-crawler checkout (it needs {TESTING_MODULE} beside scrapy.cfg)",
             )
         self.template = Path(self.settings.get("FINEWS_SITE_TEMPLATE") or here / TEMPLATE).resolve()
         if not (self.template / "_config.yml").is_file():
-            _refuse(ExitStatus.USAGE, f"no site template at {self.template}: run it in a finews-crawler checkout")
+            refuse(self, ExitStatus.USAGE, f"no site template at {self.template}: run it in a finews-crawler checkout")
         checked_settings(self.settings)  # the user's -s; the demo's own settings below are right
         self.archive = Path(args[0] if args else DEFAULT_ARCHIVE)
         self.root = root = self.make_archive_folder()
@@ -144,13 +140,15 @@ class Command(ScrapyCommand):
         if root.is_relative_to(self.template) or self.template.is_relative_to(root):
             raise UsageError(f"ARCHIVE_DIR must be a folder of its own, outside the site template {self.template}")
         if root.exists() and not root.is_dir():
-            _refuse(ExitStatus.NOT_WRITABLE, f"{self.archive} is a file, not a folder: give the demo a folder")
+            refuse(self, ExitStatus.NOT_WRITABLE, f"{self.archive} is a file, not a folder: give the demo a folder")
         if shutil.which("jekyll") is None:
-            _refuse(ExitStatus.USAGE, "jekyll is not installed (Debian: apt-get install jekyll): it builds the site")
+            refuse(
+                self, ExitStatus.USAGE, "jekyll is not installed (Debian: apt-get install jekyll): it builds the site"
+            )
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            _refuse(ExitStatus.NOT_WRITABLE, f"cannot make the folder {self.archive}: {exc.strerror}")
+            refuse(self, ExitStatus.NOT_WRITABLE, f"cannot make the folder {self.archive}: {exc.strerror}")
         return root
 
     def bind_site_server(self, root: Path, port: int | None) -> ThreadingHTTPServer:
@@ -162,7 +160,7 @@ class Command(ScrapyCommand):
                 ("127.0.0.1", port), partial(QuietHandler, directory=str(root / layout.SITE_DIR))
             )
         except OSError as exc:
-            _refuse(ExitStatus.USAGE, f"cannot serve on 127.0.0.1:{port}: {exc.strerror}; choose another --port")
+            refuse(self, ExitStatus.USAGE, f"cannot serve on 127.0.0.1:{port}: {exc.strerror}; choose another --port")
 
     def run(self, args, opts):
         print(f"Crawling the East Money mirror at {self.mirror_url} into {self.archive}", flush=True)
@@ -186,9 +184,9 @@ class Command(ScrapyCommand):
             old_posts_dir = self.settings["FINEWS_OLD_POSTS_DIR"]
             built = build(self.root, self.root / layout.SITE_DIR, old_posts_dir, self.template, search)
         except VerbFailed as exc:
-            return self.fail(exc.status, str(exc))
+            return fail(self, exc.status, str(exc))
         except OSError as exc:
-            return self.fail(ExitStatus.NOT_WRITABLE, f"cannot build the site into {site}: {exc}")
+            return fail(self, ExitStatus.NOT_WRITABLE, f"cannot build the site into {site}: {exc}")
         print(f"Site: {site} ({built.posts} posts{', with search' if search else ''})")
         if self.site_server is None:
             again = "scrapy demo --serve" if args == [] else f"scrapy demo {self.archive} --serve"
@@ -204,13 +202,13 @@ class Command(ScrapyCommand):
             self.crawler_process.crawl(crawler)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
-            return self.fail(ExitStatus.FAILED, "Scrapy could not start a crawl (its error is above)")
+            return fail(self, ExitStatus.FAILED, "Scrapy could not start a crawl (its error is above)")
         for name, crawler in crawlers.items():
             stats = crawler.stats.get_stats()
             ratio = crawler.settings.getfloat("FINEWS_MAX_ARTICLE_FAILURE_RATIO")
             status = exit_status(stats, stats.get("finish_reason"), ratio)
             if status != ExitStatus.OK:
-                return self.fail(status, f"the {name} crawl failed: {status.meaning} (exit status {int(status)})")
+                return fail(self, status, f"the {name} crawl failed: {status.meaning} (exit status {int(status)})")
         return {name: crawler.stats.get_value(keys.POSTS_WRITTEN, 0) for name, crawler in crawlers.items()}
 
     def serve(self, site: Path) -> None:
@@ -225,7 +223,3 @@ class Command(ScrapyCommand):
             print()
         finally:
             self.site_server.server_close()
-
-    def fail(self, status: ExitStatus, message: str) -> None:
-        fail("demo", message)
-        self.exitcode = status

@@ -63,18 +63,18 @@ class Command(ScrapyCommand):
                 added = shared.seed(archive.known)
                 done, released = shared.settle(archive.known, lambda holder: holder.split("@", 1)[0] in ids)
         except ArchiveLocked as exc:
-            return self.fail(ExitStatus.LOCKED, f"{exc}; nothing was done, run it again when the crawl has ended")
+            return fail(self, ExitStatus.LOCKED, f"{exc}; nothing was done, run it again when the crawl has ended")
         except SharedIndexLost as exc:
-            return self.fail(ExitStatus.SHARED_INDEX_LOST, str(exc))
+            return fail(self, ExitStatus.SHARED_INDEX_LOST, str(exc))
         except OSError as exc:
-            return self.fail(
-                ExitStatus.NOT_WRITABLE, f"the archive {self.settings['FINEWS_ARCHIVE_DIR']} cannot be read: {exc}"
+            return fail(
+                self,
+                ExitStatus.NOT_WRITABLE,
+                f"the archive {self.settings['FINEWS_ARCHIVE_DIR']} cannot be read: {exc}",
             )
+        except KeyboardInterrupt:  # the locks are let go; every Redis call was one script or one batch
+            return fail(self, ExitStatus.STOPPED_EARLY, "interrupted: run it again, it is harmless")
         print(
             f"{len(archive.known)} posts in {archive.root}: {added} new to {shared.done_key}; "
             f"claims of this archive's workers: {done} marked done, {released} released"
         )
-
-    def fail(self, status: ExitStatus, message: str) -> None:
-        fail("seed_redis", message)
-        self.exitcode = int(status)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crawler import settings as defaults
-from crawler.archive import FEEDS, Archive, layout
+from crawler.archive import Archive, layout
 from crawler.archive.index import post_files
 from crawler.exitstatus import ExitStatus
 from crawler.tools.verb import Option, Verb, VerbFailed
@@ -73,16 +73,16 @@ class Build(Verb):
 
     def run(self, archive: Archive, settings: Mapping, opts: Namespace) -> ExitStatus:
         root, old_posts_dir = archive.root, archive.old_posts_dir.relative_to(archive.root).as_posix()
-        template = Path(settings.get("FINEWS_SITE_TEMPLATE") or "")
+        template = Path(settings.get("FINEWS_SITE_TEMPLATE") or "").resolve()
         if not settings.get("FINEWS_SITE_TEMPLATE") or not template.is_dir():
-            raise ToolMissing(
-                "no site template: run from a checkout of finews-crawler, or set -s FINEWS_SITE_TEMPLATE=DIR"
+            raise VerbFailed(
+                ExitStatus.USAGE,
+                "no site template: run from a checkout of finews-crawler, or set -s FINEWS_SITE_TEMPLATE=DIR",
             )
+        if opts.out is not None and not opts.out.strip():
+            raise VerbFailed(ExitStatus.USAGE, "--out needs a folder")
         out = Path(opts.out).resolve() if opts.out else root / layout.SITE_DIR
-        try:
-            refuse_output(root, out, old_posts_dir)
-        except BuildFailed as exc:
-            raise ToolMissing(str(exc)) from None  # a usage error: exit status 2
+        refuse_output(root, out, template)
         if not opts.no_search:
             pagefind_command()  # missing: said before a long build, not after
         try:
@@ -174,7 +174,7 @@ def build(
 ) -> Built:
     """Build the site of the archive at `root` into `out`; BuildFailed with the tool's own error line."""
     root, out = Path(root).resolve(), Path(out).resolve()
-    refuse_output(root, out, old_posts_dir)
+    refuse_output(root, out, template)
     with tempfile.TemporaryDirectory(prefix="finews-site-") as temp:
         staging = Path(temp) / "source"
         staging.mkdir()
@@ -217,14 +217,17 @@ def build(
     return Built(out, len(posts), jekyll_seconds, search_seconds)
 
 
-def refuse_output(root: Path, out: Path, old_posts_dir: str) -> None:
-    """Jekyll empties its output folder of what it did not build: never the archive or a folder of it."""
-    names = (layout.POSTS_DIR, old_posts_dir, *(feed.index_dir for feed in FEEDS), layout.QUARANTINE_DIR, ".git")
-    own = [root / name for name in names]
-    if root.is_relative_to(out) or any(out.is_relative_to(folder) for folder in own):
-        raise BuildFailed(
-            f"--out {out} would hold the archive or be inside its posts or pages (Jekyll empties "
-            "its output folder): give the site a folder of its own, such as <archive>/_site"
+def refuse_output(root: Path, out: Path, template: Path | None = None) -> None:
+    """Jekyll empties its output folder of what it did not build: VerbFailed(USAGE) when `out` holds the
+    archive or the template, or lies in the archive anywhere but its site folder (`_site`)."""
+    site = root / layout.SITE_DIR
+    inside = out.is_relative_to(root) and not out.is_relative_to(site)
+    held = [folder for folder in (root, template) if folder is not None and folder.is_relative_to(out)]
+    if inside or held or (template is not None and out.is_relative_to(template)):
+        raise VerbFailed(
+            ExitStatus.USAGE,
+            f"--out {out} would hold or be inside the archive or the site template (Jekyll empties its "
+            f"output folder): give the site a folder of its own, such as {site}",
         )
 
 

@@ -29,13 +29,13 @@ posts folder the build does not publish), case_collision (paths that differ in c
 unjudged_category (a page whose category no post here uses: left as it is), bad_index_page (an
 index page that cannot be read, whose front matter cannot be read or has no title line).
 
-Posts are read as every command reads them (crawler/archive/posts.py: the file's bytes as UTF-8,
+Posts are read as every command reads them (crawler/tools/posts.py: the file's bytes as UTF-8,
 its fields by the same readers). A posts or index folder that cannot be listed is an OSError
 naming it (exit status 6): no diagnosis of an archive it cannot see.
 
 --fix holds both feeds' locks, writes each file atomically, changes nothing else of any file
 (line endings, missing final newlines and every other byte stay), and never deletes: files
-are moved into QUARANTINE (inside the archive; Jekyll does not publish `_` folders).
+are moved into `_finews_quarantine/` (inside the archive; Jekyll does not publish `_` folders).
 """
 
 import json
@@ -49,20 +49,17 @@ from pathlib import Path
 
 from crawler.archive import FEEDS, Archive, layout
 from crawler.archive.feeds import feed_of_category
-from crawler.archive.files import atomic_writer
+from crawler.archive.files import atomic_writer, file_text
 from crawler.archive.frontmatter import NoFrontMatter, front_matter_text, read_front_matter
 from crawler.archive.index import post_files
-from crawler.archive.posts import file_text, post_categories, post_date, post_tags, post_title
-from crawler.archive.render import yaml_quoted, yaml_scalar
+from crawler.archive.render import has_liquid, yaml_quoted, yaml_scalar
 from crawler.exitstatus import ExitStatus
 from crawler.items import SHANGHAI, iso_beijing
+from crawler.tools.posts import post_categories, post_date, post_tags, post_title
 from crawler.tools.verb import Option, Verb, VerbFailed
 
-QUARANTINE = layout.QUARANTINE_DIR
 _TITLE_LINE = re.compile(r"^title:[ \t]*(.*?)(\r?)$", re.M)
-_LIQUID = re.compile(r"\{[{%]")
-_GUARD = re.compile(r"^render_with_liquid:[ \t]*(?:false|False|FALSE|no|No|NO|off|Off|OFF)[ \t]*\r?$", re.M)
-_DAY = re.compile(r"^(\d{4}-\d\d-\d\d)")
+_GUARD_LINE = re.compile(r"^render_with_liquid:.*?(\r?)$", re.M)
 
 
 class DoctorVerb(Verb):
@@ -201,7 +198,7 @@ class Doctor:
         for folder in self.archive.index_dirs:
             if not folder.is_dir():
                 continue
-            for path in sorted(p for p in folder.rglob("*") if p.is_file() and QUARANTINE not in p.parts):
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
                 name = path.name
                 if layout.is_temp_file(name):
                     self.add(
@@ -251,7 +248,7 @@ class Doctor:
                 return
         self.check_fields(post)
         self.check_date(post)
-        if _LIQUID.search(post.text) and not _GUARD.search(_front_text(post.text)):
+        if has_liquid(post.text) and front.get("render_with_liquid") is not False:
             self.add(
                 "liquid",
                 path,
@@ -261,7 +258,7 @@ class Doctor:
             )
 
     def check_fields(self, post: Post) -> None:
-        """Title, category and tags as every command reads them (crawler/archive/posts.py); a post with
+        """Title, category and tags as every command reads them (crawler/tools/posts.py); a post with
         an unusable one is a bad_field problem, and its category is not judged."""
         unusable: list[str] = []
         title, category, tags = (
@@ -280,17 +277,17 @@ class Doctor:
             self.add("no_title", post.path, "the front matter has no title", "report only")
 
     def check_date(self, post: Post) -> None:
-        day = _DAY.match(post.path.name)
+        day = layout.post_day(post.path.name)
         try:
             moment = post_date(post.front, post.path.name)
         except ValueError as exc:
             self.add("bad_date", post.path, str(exc), "report only")
             return
-        if day and moment.astimezone(SHANGHAI).date().isoformat() != day.group(1):
+        if day and moment.astimezone(SHANGHAI).date() != day:
             self.add(
                 "bad_date",
                 post.path,
-                f"date {iso_beijing(moment)} is not the file name's day {day.group(1)} (Beijing)",
+                f"date {iso_beijing(moment)} is not the file name's day {day} (Beijing)",
                 "report only",
             )
 
@@ -348,7 +345,7 @@ class Doctor:
             front, error = _front_matter(page_text)
             unusable: list[str] = []
             title = None if front is None else _field(post_title, front, unusable)
-            if title is None or not _TITLE_LINE.search(_front_text(page_text)):
+            if title is None or not _TITLE_LINE.search(front_matter_text(page_text)):
                 self.add(
                     "bad_index_page",
                     path,
@@ -397,7 +394,7 @@ class Doctor:
         self._leaving.add(self.rel(path))
 
         def repair() -> None:
-            target = self.root / QUARANTINE / self.rel(path)
+            target = self.root / layout.QUARANTINE_DIR / self.rel(path)
             number = 1
             while os.path.lexists(target):
                 target = target.with_name(f"{path.name}.{number}")
@@ -409,9 +406,9 @@ class Doctor:
     def repair(self) -> Diagnosis:
         """Run every repair the diagnosis found (diagnose() first), each atomic, in order; OSError
         before any when the quarantine is a symbolic link (it would carry files out of the archive)."""
-        if (self.root / QUARANTINE).is_symlink():
+        if (self.root / layout.QUARANTINE_DIR).is_symlink():
             raise OSError(
-                f"{self.root / QUARANTINE} is a symbolic link; the quarantine must be the archive's own folder"
+                f"{self.root / layout.QUARANTINE_DIR} is a symbolic link; the quarantine must be the archive's own folder"
             )
         for finding, repair in self._repairs:
             repair()
@@ -427,12 +424,9 @@ def _front_matter(text: str) -> tuple[dict | None, str]:
         return None, str(exc)
 
 
-_front_text = front_matter_text
-
-
 def _recovered_title(text: str):
     """A change that writes the title line back as valid YAML, when that makes the front matter readable."""
-    front = _front_text(text)
+    front = front_matter_text(text)
     match = _TITLE_LINE.search(front)
     if match is None:
         return None
@@ -440,21 +434,25 @@ def _recovered_title(text: str):
     title = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'" else raw
 
     def change(whole: str) -> str:
-        line = _TITLE_LINE.search(_front_text(whole))
+        line = _TITLE_LINE.search(front_matter_text(whole))
         return whole[: line.start()] + f"title: {yaml_quoted(title)}{line.group(2)}" + whole[line.end() :]
 
     return change if _front_matter(change(text))[0] is not None else None
 
 
 def _add_guard(text: str) -> str:
-    closing_at = len(front_matter_text(text))  # the closing line's start, after the last line's end
-    newline = "\r\n" if text[:closing_at].endswith("\r\n") else "\n"
-    return text[:closing_at] + f"render_with_liquid: false{newline}" + text[closing_at:]
+    """`render_with_liquid: false` in the front matter: its own line rewritten, else a line added at its end."""
+    front = front_matter_text(text)
+    line = _GUARD_LINE.search(front)
+    if line is not None:
+        return text[: line.start()] + f"render_with_liquid: false{line.group(1)}" + text[line.end() :]
+    newline = "\r\n" if front.endswith("\r\n") else "\n"
+    return front + f"render_with_liquid: false{newline}" + text[len(front) :]
 
 
 def _retitle(title: str):
     def change(text: str) -> str:
-        line = _TITLE_LINE.search(_front_text(text))
+        line = _TITLE_LINE.search(front_matter_text(text))
         return text[: line.start()] + f"title: {yaml_scalar(title)}{line.group(2)}" + text[line.end() :]
 
     return change
@@ -496,8 +494,8 @@ def _generation(post: Post) -> int:
     text = post.text
     if post.front is None:
         return 0
-    if "｜[返回首页](" in text and "+0800" in _front_text(text):
+    if "｜[返回首页](" in text and "+0800" in front_matter_text(text):
         return 4
-    if "+0800" in _front_text(text):
+    if "+0800" in front_matter_text(text):
         return 3 if "[返回" in text else 2
     return 2 if "[返回" in text else 1

@@ -1,6 +1,6 @@
 """`scrapy archive export`: every post of `_posts/` and the old-posts folder, one JSON object a line.
 
-Each line is a post's record (crawler/archive/posts.py: key, date, title, source, category,
+Each line is a post's record (crawler/tools/posts.py: key, date, title, source, category,
 path), on stdout or, with -o FILE, into FILE written atomically (never half a file). A post
 that cannot be read is named on stderr and skipped. Takes no lock: posts are written atomically.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 from crawler.archive import Archive
 from crawler.archive.files import atomic_writer
 from crawler.archive.index import post_files
-from crawler.archive.posts import post_record
 from crawler.exitstatus import ExitStatus
+from crawler.tools.posts import post_record
 from crawler.tools.verb import Option, Verb, VerbFailed
 
 

@@ -7,7 +7,7 @@ folders are written. It holds every feed's lock, so it never runs while a crawl 
 A move never passes through a symbolic link below the archive's root and never replaces a file:
 a post whose old-posts copy is there already (run `scrapy archive doctor`: duplicate_key), or
 whose way there is a link, stays where it is and is named on stderr; the others move. A post whose
-fields cannot be read (crawler/archive/posts.py) or whose category has no safe page name is named
+fields cannot be read (crawler/tools/posts.py) or whose category has no safe page name is named
 and skipped by --fix-categories.
 
 Jekyll builds every post in `_posts/`, so the archive's old scripts moved posts older than a
@@ -16,20 +16,19 @@ Index pages are rendered by the writer's own renderers, so a restored page is th
 writer would have made. The caller holds the archive's locks.
 """
 
-import os
 import sys
 from argparse import Namespace
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from crawler.archive import Archive
+from crawler.archive import Archive, layout
 from crawler.archive.feeds import feed_of_category
 from crawler.archive.index import post_files
-from crawler.archive.posts import post_record
-from crawler.archive.store import ArchiveLinked
+from crawler.archive.store import AlreadyThere, ArchiveLinked
 from crawler.exitstatus import ExitStatus
 from crawler.items import SHANGHAI
+from crawler.tools.posts import post_record
 from crawler.tools.verb import Option, Verb, VerbFailed, whole_number
 
 
@@ -85,17 +84,14 @@ def move_old_posts(archive: Archive, before: date) -> tuple[list[Path], dict[Pat
     moved, refused = [], {}
     old = archive.old_posts_dir.relative_to(archive.root).as_posix()
     for path in post_files(archive.posts_dir):
-        try:
-            day = date.fromisoformat(path.name[:10])
-        except ValueError:
-            continue
-        if day < before:
+        day = layout.post_day(path.name)
+        if day is not None and day < before:
             target = archive.old_posts_dir / path.relative_to(archive.posts_dir)
             try:
-                if os.path.lexists(archive.own_path(target)):  # never replaced (Archive.move refuses it too)
-                    refused[path] = f"already in {old}/: run scrapy archive doctor"
-                    continue
                 archive.move(path, target)
+            except AlreadyThere:  # never replaced
+                refused[path] = f"already in {old}/: run scrapy archive doctor"
+                continue
             except ArchiveLinked as exc:
                 refused[path] = str(exc)
             else:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crawler.archive import FEEDS, Archive, layout
+from crawler.archive import Archive
 from crawler.exitstatus import ExitStatus
 
 
@@ -69,14 +69,11 @@ def whole_number(value: str | None, option: str, most: int = 100_000) -> int | N
 
 
 def output_file(archive: Archive, value: str, option: str) -> Path:
-    """The file `option` names for a verb's output; VerbFailed(USAGE) when it is empty or would replace
-    what the archive holds (a post, an index page, the quarantine, git's or this project's own files)."""
+    """The file `option` names for a verb's output; VerbFailed(USAGE) when it is empty or inside the archive
+    (where it would replace a post, a page or a lock, be published by Jekyll or committed by publish)."""
     if not value.strip():
         raise VerbFailed(ExitStatus.USAGE, f"{option} needs a file name")
     path = Path(value).resolve()
-    root = archive.root
-    owned = [archive.posts_dir, archive.old_posts_dir, *(root / feed.index_dir for feed in FEEDS)]
-    owned += [root / layout.QUARANTINE_DIR, root / ".git"]
-    if path == root or any(path.is_relative_to(folder) for folder in owned) or layout.is_own_file(path.name):
-        raise VerbFailed(ExitStatus.USAGE, f"{option} {value} would replace a file of the archive: write it elsewhere")
+    if path.is_relative_to(archive.root):
+        raise VerbFailed(ExitStatus.USAGE, f"{option} {value} is inside the archive {archive.root}: write it elsewhere")
     return path

@@ -8,33 +8,21 @@ a category page: key, date (ISO 8601, +08:00), title, source, category, path.
 """
 
 import html
-import os
 import re
-import stat
 from collections.abc import Mapping
 from contextlib import suppress
 from datetime import date, datetime, time
 from pathlib import Path
 
 from crawler.archive.feeds import feed_of_category
+from crawler.archive.files import file_text
 from crawler.archive.frontmatter import read_front_matter
-from crawler.archive.layout import post_key
+from crawler.archive.layout import post_day, post_key
 from crawler.items import SHANGHAI, iso_beijing
 
 _EM_MEDIA_RE = re.compile(r'<p class="em_media">（文章来源：(.*?)）</p>')
 _TAG_RE = re.compile(r"<[^>]*>")
 _SCALARS = (str, int, float, date)  # YAML's scalars as PyYAML makes them (bool is an int, datetime a date)
-
-
-def file_text(path: Path) -> str:
-    """The text of a post or another file of the archive: its bytes as UTF-8, line ends as they are
-    (a CR-only file is what Jekyll sees). Never blocks, never follows a symbolic link: OSError naming
-    the file when it cannot be read or is no regular file (a FIFO); UnicodeDecodeError when not UTF-8."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
-    with open(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{path} is not a regular file")
-        return handle.read().decode("utf-8")
 
 
 def _scalar_text(value: object, field: str) -> str:
@@ -71,7 +59,7 @@ def post_date(front: Mapping, name: str) -> datetime:
     """The post's time, aware: a timestamp in its zone, else in Beijing time (the site's timezone; East
     Money's times are Beijing's, though Jekyll's YAML takes an unquoted one without a zone as UTC); a day
     at midnight; without `date:` the file name's day. ValueError otherwise (an empty `date:` stops Jekyll)."""
-    value = front.get("date", name[:10])
+    value = front["date"] if "date" in front else post_day(name)
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
     if isinstance(value, date):
