@@ -31,6 +31,8 @@ PRODUCTION_HOSTS = ("withounder.com", "zning.xyz")
 LOUD = re.compile(r"WARNING|ERROR")
 installed = test_install.installed  # the package installed with pip (module scope: one install here)
 
+pytestmark = pytest.mark.slow  # every test runs `scrapy demo` (a crawl, a Jekyll build) or an install
+
 
 def demo(*args: str, cwd: Path = REPO, env: dict | None = None) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "scrapy", "demo", *args]
@@ -60,7 +62,6 @@ def demo_run(tmp_path_factory):
     return archive, demo(str(archive))
 
 
-@pytest.mark.slow
 def test_a_clean_demo_crawls_both_feeds_builds_the_site_and_says_no_warning(demo_run):
     archive, process = demo_run
     assert process.returncode == ExitStatus.OK, process.stdout + process.stderr[-3000:]
@@ -90,7 +91,6 @@ class Links(HTMLParser):
         self.found += [value for name, value in attrs if name in ("href", "src") and value]
 
 
-@pytest.mark.slow
 def test_every_link_of_the_built_site_works_on_a_local_server(demo_run):
     """Served at http://127.0.0.1:PORT/: every link on 127.0.0.1 (site-relative ones, the share links)
     is a file of the site (/x/ is /x/index.html); none goes to the production hosts."""
@@ -122,7 +122,6 @@ def test_every_link_of_the_built_site_works_on_a_local_server(demo_run):
     assert (site / "emnews" / "index.html").is_file()  # the 7x24 link of every page's navigation
 
 
-@pytest.mark.slow
 def test_a_second_run_writes_nothing_new(demo_run):
     archive, first = demo_run
     assert first.returncode == ExitStatus.OK, first.stderr[-3000:]
@@ -169,7 +168,6 @@ def read_lines(stream, lines: queue.Queue) -> None:
         lines.put(line)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_serve_serves_the_site_on_loopback_until_stopped(tmp_path, stop):
     need_tool("jekyll")
@@ -202,7 +200,6 @@ def test_serve_serves_the_site_on_loopback_until_stopped(tmp_path, stop):
             process.wait(timeout=10)
 
 
-@pytest.mark.slow
 def test_scrapy_demo_from_the_installed_package(installed, tmp_path):
     """The checkout beside the installed package: scrapy.cfg, fixtures/ (the mirror) and site/ (the template)."""
     need_tool("jekyll")

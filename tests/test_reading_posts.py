@@ -24,7 +24,7 @@ from scrapy.settings import Settings
 from crawler.archive import Archive
 from crawler.archive.files import file_text
 from crawler.commands.archive import Command
-from crawler.tools.doctor import Doctor
+from crawler.tools.doctor import Checkup
 from crawler.tools.posts import post_record
 from fixtures.testing import scrapy_command
 from tests.conftest import FIXTURES, REPO, project_settings
@@ -100,7 +100,7 @@ def archive_command(root: Path, *argv: str) -> int:
 def findings(root: Path) -> dict[str, set[str]]:
     """What doctor finds in `root`: file -> kinds."""
     found: dict[str, set[str]] = {}
-    for finding in Doctor(Archive(root)).diagnose().findings:
+    for finding in Checkup(Archive(root)).diagnose().findings:
         found.setdefault(finding.file, set()).add(finding.kind)
     return found
 

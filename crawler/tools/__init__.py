@@ -14,12 +14,12 @@ Pagefind). Adding a verb is one module here with one Verb subclass, listed in VE
 """
 
 from crawler.tools.build import Build
-from crawler.tools.doctor import DoctorVerb
+from crawler.tools.doctor import Doctor
 from crawler.tools.export import Export
 from crawler.tools.maintain import Maintain
 from crawler.tools.publish import Publish
 from crawler.tools.verb import Verb, VerbFailed
 
-VERBS: dict[str, Verb] = {verb.name: verb for verb in (Export(), Maintain(), Build(), Publish(), DoctorVerb())}
+VERBS: dict[str, Verb] = {verb.name: verb for verb in (Export(), Maintain(), Build(), Publish(), Doctor())}
 
 __all__ = ["VERBS", "Verb", "VerbFailed"]

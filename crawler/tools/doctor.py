@@ -62,7 +62,7 @@ _TITLE_LINE = re.compile(r"^title:[ \t]*(.*?)(\r?)$", re.M)
 _GUARD_LINE = re.compile(r"^render_with_liquid:.*?(\r?)$", re.M)
 
 
-class DoctorVerb(Verb):
+class Doctor(Verb):
     name = "doctor"
     summary = "check every post and page for what the old scripts left behind; --fix repairs"
     options = (
@@ -75,7 +75,7 @@ class DoctorVerb(Verb):
         return opts.fix  # a diagnosis only reads, and may run beside a crawl
 
     def run(self, archive: Archive, settings: Mapping, opts: Namespace) -> ExitStatus:
-        doctor = Doctor(archive)
+        doctor = Checkup(archive)
         found = doctor.diagnose()
         if opts.fix:
             found = doctor.repair()
@@ -132,7 +132,7 @@ class Diagnosis:
         return {"posts": self.posts, "pages": self.pages, "findings": [asdict(f) for f in self.findings]}
 
 
-class Doctor:
+class Checkup:
     """Diagnose (and repair) one archive; the caller holds both feeds' locks for repair()."""
 
     def __init__(self, archive: Archive):

@@ -13,8 +13,9 @@ The archive is a git work tree (the site's repository, served by GitHub Pages or
   for good (refused by a hook, no network, credentials, a real conflict) raises PublishFailed
   with git's own reason; the commit stays, and the next publish pushes it.
 It holds every feed's lock throughout, so no half-written run is ever committed. Options:
---no-push (commit only), --remote NAME and --branch NAME (where to push). Exit status 2: not a git
-work tree, no upstream; 9: the push failed for good (the commit is kept for the next publish).
+--no-push (commit only), --remote NAME and --branch NAME (where to push). Exit status 1: git failed in
+the archive (nothing was pushed); 2: not a git work tree, no upstream; 9: the push failed for good
+(the commit is kept for the next publish).
 """
 
 import os
