@@ -237,3 +237,11 @@ def test_a_page_over_the_tag_budget_is_dropped_with_its_own_reason():
     with pytest.raises(ParseError) as error:
         parse_article(adversarial_page("<p>段落</p>" * (MAX_TAGS // 2 + 1)), SEED_URL)
     assert error.value.reason == "too_many_elements"
+
+
+@pytest.mark.parametrize(
+    "url", ["java\x0cscript:alert(1)", "http://a.com/\x01b", "https://a.com/\x7f", "ja\x1bvascript:x"]
+)
+def test_a_link_or_image_whose_url_holds_a_control_character_keeps_only_its_text(url):
+    body = f'<div id="ContentBody"><p>前<a href="{url}">链接</a>后<img src="{url}"></p></div>'
+    assert parse_article(new_template(body), SEED_URL).paragraphs == ["<p>前链接后</p>"]

@@ -148,8 +148,9 @@ class ArticleFeed(Feed):
         return render_post(item, self.category(item), share_url, site_url)
 
     def index_path(self, category: str) -> str:
-        # no file name: a separator, NUL, a leading dot, nothing, longer than a slug may be (File name too long)
-        unsafe = category != Path(category).name or category.startswith(".") or "\0" in category
+        # no file name: a separator (either), a control character, a leading dot, nothing, longer than a slug may be
+        unsafe = category != Path(category).name or category.startswith(".") or "\\" in category
+        unsafe = unsafe or any(ord(c) < 0x20 or ord(c) == 0x7F for c in category)
         if unsafe or not category or len(category.encode("utf-8", "replace")) > MAX_SLUG_BYTES:
             raise ValueError(f"unsafe category {category[:60]!r}")
         return f"{self.index_dir}/{category}.html"

@@ -51,3 +51,10 @@ def front_matter_text(text: str) -> str:
     it has no closing line): where a line-level repair looks, whether or not the YAML parses."""
     match = _FRONT_MATTER_RE.match(text)
     return text[: match.start(2)] if match else text
+
+
+def split_front_matter(text: str) -> tuple[str, str]:
+    """(the front matter with its closing line, the body) as Jekyll cuts them, whether or not its YAML
+    reads; ("", text) when it has none."""
+    match = _FRONT_MATTER_RE.match(text)
+    return (text[: match.end(2)], text[match.end(2) :]) if match else ("", text)

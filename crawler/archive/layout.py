@@ -6,6 +6,7 @@
     emnews/index.html                the 7x24 feed's index page
     _finews_quarantine/              what `scrapy archive doctor --fix` moved aside (it never deletes)
     _site/                           the built site (`scrapy archive build`'s default output)
+    <site>/.finews-site              the mark of a site folder a build made (the only kind a build empties)
     .finews.<feed>.lock              a feed's lock (and how its last crawl ended)
     .finews.<feed>.worker            a feed's worker id in a distributed crawl
     .finews-<feed>-XXXXXXXX.tmp      a write in progress (a killed run's leftover)
@@ -26,6 +27,7 @@ OWN_PREFIX = ".finews"  # every file of this project's own in the archive starts
 LOCK_GLOB = ".finews.*.lock"
 WORKER_ID_GLOB = ".finews.*.worker"
 TEMP_GLOB = ".finews-*.tmp"
+SITE_MARKER = ".finews-site"
 _POST_NAME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}-(.+)\.md")  # fullmatch; `.` stops at a newline
 
 

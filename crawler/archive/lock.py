@@ -16,6 +16,8 @@ plans), records the merged plan, and only when it finishes writes "done".
 import fcntl
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from crawler.archive.layout import lock_name
@@ -93,3 +95,21 @@ def _plan(text: str) -> dict | None:
     except ValueError:
         return None
     return plan if isinstance(plan, dict) else None
+
+
+@contextmanager
+def posts_held(root: Path, exclusive: bool) -> Iterator[None]:
+    """The lock between the verbs that move or rewrite posts (exclusive: `maintain`, `doctor --fix`) and
+    the build, which reads every post at once (shared): neither runs while the other does (ArchiveLocked).
+    Crawls only add posts and never take it: a build and crawls run side by side. It is an flock on the
+    archive's folder itself, so taking it writes nothing into the archive."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = "a site build is reading" if exclusive else "maintain or doctor --fix is changing"
+            raise ArchiveLocked(f"{holder} the posts of {root} (a lock on the folder itself)") from None
+        yield
+    finally:
+        os.close(fd)

@@ -23,6 +23,13 @@ _LINK_UNSAFE = {c: f"%{ord(c):02X}" for c in ' ()<>[]"\\%#?'}
 _LIQUID_RE = re.compile(r"\{[{%]")
 _YAML_JSON_SAFE_RE = re.compile(r"[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*")
 _HEADLINE_RE = re.compile(r"^\s*【[^】]*】\s*")
+# plain_is_string: what a plain scalar may start with, may not hold, may not be or look like.
+_PLAIN_FIRST_RE = re.compile(r"[0-9A-Za-z_(/]|[^\x00-\x7f\s]")
+_PLAIN_BREAK_RE = re.compile(r": | #|:$")
+_YAML_WORD_RE = re.compile(r"(?i)y|n|yes|no|true|false|on|off|null|~")
+_NUMBER_LIKE_RE = re.compile(
+    r"(?i)[-+]?(0[xob][0-9a-f_,]*|[0-9_,.:]+(e[-+]?[0-9_]*)?|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*)"
+)
 # Characters with which kramdown (Jekyll's GFM input) would make markup out of text: links and
 # images, attribute lists, math, code, emphasis, tables; backslash-escaped. "~" (strikethrough)
 # has no backslash escape in kramdown: written as an entity. A block marker at the start too.
@@ -50,13 +57,27 @@ def yaml_quoted(value: str) -> str:
 
 @lru_cache(maxsize=4096)  # slugs and tags repeat from post to post
 def yaml_scalar(value: str) -> str:
-    """`value` as a plain YAML scalar when it reads back unchanged (as the archive writes), else quoted."""
+    """`value` as a plain YAML scalar when it is a plain string (as the archive writes ordinary names
+    and slugs), else double-quoted: Jekyll reads exactly `value` either way."""
+    return value if plain_is_string(value) else yaml_quoted(value)
+
+
+@lru_cache(maxsize=4096)  # doctor asks for every plain value of every post
+def plain_is_string(value: str) -> bool:
+    """Whether `value`, written plain after `key: `, is read back as exactly `value` by Jekyll (Psych,
+    YAML 1.1, safe load) and by PyYAML alike: a conservative allowlist, since the two differ (`:x` is
+    a Symbol Jekyll refuses; `01:30`, `1,000` and `yEs` are numbers and booleans to Psych only).
+    Plain: printable, first character a letter, digit, `(`, `_`, `/` or non-ASCII, no space at either
+    end, no `: `, ` #` or final `:`, no YAML 1.1 word (yes, No, null, ...), nothing number- or
+    date-like (0x1F, 1e3, 1_000, 12:30, 2024-01-01...), and PyYAML reads it back unchanged."""
+    if not (_YAML_JSON_SAFE_RE.fullmatch(value) and _PLAIN_FIRST_RE.match(value)) or value[-1].isspace():
+        return False
+    if _PLAIN_BREAK_RE.search(value) or _YAML_WORD_RE.fullmatch(value) or _NUMBER_LIKE_RE.fullmatch(value):
+        return False
     try:
-        if "\n" not in value and yaml.safe_load(f"k: {value}") == {"k": value}:
-            return value
+        return yaml.safe_load(f"k: {value}") == {"k": value}
     except yaml.YAMLError:
-        pass
-    return yaml_quoted(value)
+        return False
 
 
 def category_link(site_url: str, slug: str) -> str:

@@ -15,6 +15,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler.archive import Archive, ArchiveLocked, every_feed_locked
+from crawler.archive.lock import posts_held
 from crawler.commands import (
     checked_settings,
     checkout,
@@ -92,11 +93,14 @@ class Command(ScrapyCommand):
                 value = getattr(opts, action.dest)
                 if option.writes_file and value is not None and value != "-":
                     output_file(Archive.from_settings(self.settings), value, option.flags[0])
-            if writes:
-                with every_feed_locked(self.settings) as archive:
-                    status = verb.run(archive, self.settings, opts)
-            else:
-                status = verb.run(Archive.from_settings(self.settings), self.settings, opts)
+            root, posts = Archive.from_settings(self.settings).root, verb.posts_lock(opts)
+            held = posts_held(root, exclusive=posts == "exclusive") if posts else contextlib.nullcontext()
+            with held:
+                if writes:
+                    with every_feed_locked(self.settings) as archive:
+                        status = verb.run(archive, self.settings, opts)
+                else:
+                    status = verb.run(Archive.from_settings(self.settings), self.settings, opts)
         except ArchiveLocked as exc:
             return fail(self, ExitStatus.LOCKED, f"{exc}; {verb.when_locked}, run it again when the crawl has ended")
         except VerbFailed as exc:

@@ -16,6 +16,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
+from crawler.bodyhtml import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 from crawler.parsers.selectors import (
     AUTOLINK_XPATH,
     END_TEXT,
@@ -28,36 +29,11 @@ from crawler.parsers.selectors import (
 )
 from crawler.parsers.text import clean_text
 
-ALLOWED_TAGS = {
-    "p",
-    "br",
-    "strong",
-    "b",
-    "em",
-    "i",
-    "u",
-    "sub",
-    "sup",
-    "a",
-    "img",
-    "table",
-    "caption",
-    "thead",
-    "tbody",
-    "tfoot",
-    "tr",
-    "td",
-    "th",
-    "ul",
-    "ol",
-    "li",
-}
-ALLOWED_ATTRIBUTES = {"a": {"href"}, "img": {"src", "alt"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
-
 _PARAGRAPH_TAGS = {"p", "center", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"}  # become <p>
 _CONTAINER_TAGS = {"div", "section", "article"}  # flattened into their children
 _DROPPED_TAGS = {"script", "style", "iframe", "noscript", "form", "input", "button", "object", "embed", "link", "meta"}
 _SPACE = " \t\r\n\u3000\xa0"
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _TRAILING_SPACERS = ("<br>", "&nbsp;")  # as the sanitizer writes them; with blanks, trimmed before </p>
 _SEPARATOR = "\ue000"  # a private-use character between blocks, for one sanitizer call per article
 _DROP = "finews-drop"  # the tag junk is renamed to before it is removed
@@ -311,7 +287,10 @@ class _BodyWalker:
 
 
 def _web_url(url: str | None, base_url: str) -> str:
-    """`url` made absolute, or "" unless it is http(s) (javascript:, data: and the like)."""
+    """`url` made absolute, or "" unless it is http(s) (javascript:, data: and the like), or when it holds
+    a control character (`java\\x0cscript:`: no web URL has one, and lxml refuses to write it back)."""
+    if url and _CONTROL_RE.search(url.strip()):
+        return ""
     try:
         absolute = urljoin(base_url, url.strip()) if url and url.strip() else ""
     except ValueError:  # "http://[x": not a URL at all

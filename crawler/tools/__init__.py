@@ -7,6 +7,7 @@
     doctor.py    what the old scripts left behind, found and repaired
     verb.py      what a verb is (name, options, locks, run) and how it fails
     posts.py     a post read back as a record (its fields as Jekyll reads them), for every verb
+    executable.py  what in an old post could run script, found and cleaned (doctor)
 
 Only crawler/commands imports this package; it imports the archive model (crawler/archive) and
 no Scrapy. These are the only modules of the product that run external programs (git, Jekyll,

@@ -1,23 +1,36 @@
 """`scrapy archive build`: the archive as a web site, one `jekyll build` of every post of both folders, then search.
 
 Jekyll publishes only `_posts/`, and the old-posts folder (FINEWS_OLD_POSTS_DIR) holds the older
-posts of the same archive. So the build reads a staging tree of symbolic links, in a temporary
-folder, and writes nothing into the archive but the output folder:
-- the archive's own files and folders (its `_config.yml`, layouts, pages, category pages), less
-  its posts folders, its built site, git's and this project's own files;
-- the bundled template's files (site/: config, layouts, the list-page plugins, the search page)
-  wherever the archive has no file of that name: an archive with its own theme keeps it;
+posts of the same archive. So the build reads a staging tree in a temporary folder (real folders,
+a symbolic link per file to the file's real path), and writes nothing into the archive but the
+output folder:
+- the archive's own files and folders (its layouts, pages, category pages), less its posts
+  folders, its built site, git's and this project's own files;
+- the bundled template's files (site/: layouts, the list-page plugins, the search page) wherever
+  the archive has no file of that name: an archive with its own theme keeps it;
 - one `_posts/` of every post of `_posts/` and of the old-posts folder (a name in both: the one
   in `_posts/`). A post's URL comes from its date and file name, so it stays when a post moves.
-Then Pagefind (`pagefind[extended]`, with Chinese word segmentation) indexes the built posts
-into `<out>/pagefind/` for the search page.
+No link leads outside the archive (or the template) nor into what it does not publish: a symbolic
+link to such a place, or to nothing, is skipped and named on stderr (`skipped PATH: ...`).
+Jekyll reads the template's `_config.yml`, the archive's merged over it key by key, then the keys
+of forced_config(), by which Jekyll would read or write elsewhere. A post's own `permalink:` never
+replaces a page (site/_plugins/finews_post_urls.rb). A post Jekyll cannot read is left out (`left
+out PATH: <Jekyll's line>`) and Jekyll runs again, up to MAX_LEFT_OUT times: the site holds every
+other post, and the exit status is 1. Then Pagefind (`pagefind[extended]`, with Chinese word
+segmentation) indexes the built posts into `<out>/pagefind/` for the search page.
+
+The output folder (check_output): Jekyll empties it of what it did not build, so the build only
+writes into a missing or empty folder, or a site an earlier build made (its marker file, which
+Jekyll keeps), never the archive (but its `_site`), the template, the checkout or a folder that
+holds one; symbolic links on the way are resolved and the rules apply to the real folder.
 
 Options: --out DIR (default <archive>/_site), --no-search (no Pagefind). Takes no lock: crawls may
 run meanwhile (posts are written atomically; a post written during the build is in the next one).
-Exit status 1 when Jekyll or Pagefind fails (their own error line), 2 when one is missing or
---out would hold the archive or one of its folders.
+Exit status 1 when Jekyll or Pagefind fails (their own error line) or a post was left out (after a
+complete build), 2 when one is missing or --out is refused (nothing touched).
 """
 
+import json
 import os
 import re
 import shutil
@@ -27,7 +40,7 @@ import tempfile
 import time
 from argparse import Namespace
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from crawler import settings as defaults
@@ -47,13 +60,19 @@ NOT_STAGED = {
     ".sass-cache",
 }  # and the old posts, and the archive's own files
 NOT_TEMPLATE = {"README.md", "__pycache__", layout.SITE_DIR, ".jekyll-cache"}
+CONFIG_NAMES = ("_config.yml", "_config.yaml", "_config.toml")  # the one Jekyll reads: the first there
+MAX_LEFT_OUT = 20  # posts Jekyll cannot read left out of one build (one more Jekyll run each); then it fails
+PLUGIN_WARNING = "finews:"  # how site/_plugins/ warn (Jekyll.logger.warn "finews:", ...)
+CHECKOUT_FILE = "scrapy.cfg"  # a finews-crawler checkout is the folder of one
+MARKER_TEXT = "A site `scrapy archive build` made: each build empties this folder of what it did not build.\n"
 
 
 class BuildFailed(VerbFailed):
     """Jekyll or Pagefind failed: their own error line (exit status 1)."""
 
-    def __init__(self, message: str, status: ExitStatus = ExitStatus.FAILED):
+    def __init__(self, message: str, status: ExitStatus = ExitStatus.FAILED, line: str = ""):
         super().__init__(status, message)
+        self.line = line  # the tool's own line, as it said it
 
 
 class ToolMissing(BuildFailed):
@@ -71,6 +90,9 @@ class Build(Verb):
         Option(("--no-search",), "no search index (no Pagefind)", {"action": "store_true"}),
     )
 
+    def posts_lock(self, opts: Namespace) -> str | None:
+        return "shared"  # never while maintain or doctor --fix moves or rewrites posts
+
     def run(self, archive: Archive, settings: Mapping, opts: Namespace) -> ExitStatus:
         root, old_posts_dir = archive.root, archive.old_posts_dir.relative_to(archive.root).as_posix()
         template = Path(settings.get("FINEWS_SITE_TEMPLATE") or "").resolve()
@@ -81,8 +103,7 @@ class Build(Verb):
             )
         if opts.out is not None and not opts.out.strip():
             raise VerbFailed(ExitStatus.USAGE, "--out needs a folder")
-        out = Path(opts.out).resolve() if opts.out else root / layout.SITE_DIR
-        refuse_output(root, out, template)
+        out = check_output(root, Path(opts.out).absolute() if opts.out else root / layout.SITE_DIR, template)
         if not opts.no_search:
             pagefind_command()  # missing: said before a long build, not after
         try:
@@ -91,6 +112,11 @@ class Build(Verb):
             raise VerbFailed(ExitStatus.NOT_WRITABLE, f"cannot build into {out}: {exc}") from None
         search = f", search index {built.search_seconds:.1f} s" if built.search_seconds is not None else ""
         print(f"built {built.out}: {built.posts} posts, jekyll {built.jekyll_seconds:.1f} s{search}")
+        if built.left_out:  # a complete site of every other post; the status says the archive needs a repair
+            raise BuildFailed(
+                f"jekyll build failed: {built.left_out[0][1]} (the site was built without "
+                f"{len(built.left_out)} post{'s' if len(built.left_out) > 1 else ''} Jekyll cannot read, named above)"
+            )
         return ExitStatus.OK
 
 
@@ -102,66 +128,84 @@ class Built:
     posts: int
     jekyll_seconds: float
     search_seconds: float | None  # None: no search index built
+    left_out: list[tuple[Path, str]] = field(default_factory=list)  # posts Jekyll could not read, and why
 
 
 def stage(
     root: Path, old_posts_dir: str, template: Path | None, staging: Path, out: Path | None = None
 ) -> dict[str, Path]:
-    """Lay out in `staging` the tree Jekyll builds (see the module's text), leaving out the output
-    folder `out` when it is inside the archive; returns the posts staged, by file name."""
-    old_top = Path(old_posts_dir).parts[0]
-    for entry in root.iterdir():
-        if entry.name in NOT_STAGED or entry.name == old_top or layout.is_own_file(entry.name):
-            continue
-        if out is not None and (entry.resolve() == out or out.is_relative_to(entry.resolve())):
-            continue
-        _link(entry, staging / entry.name)
+    """Lay out in `staging` the tree Jekyll builds (see the module's text): real folders, a link per file
+    to the file's real path, never to anything outside the archive (or the template), nor into what it
+    does not publish (`out` included); each link skipped is named on stderr. Returns the posts staged,
+    by file name."""
+    hidden = {root / name for name in NOT_STAGED} | {root / old_posts_dir}
+    if out is not None:
+        hidden.add(out)
+    configs = {root / name for name in CONFIG_NAMES}  # read by Jekyll from where they are (_configs)
+    _mirror(root, staging, root, hidden | configs, "the archive", (root,))
     if template is not None:
-        _merge_template(template, staging)
+        hidden_there = {template / name for name in (*NOT_TEMPLATE, *CONFIG_NAMES)}
+        _mirror(template, staging, template, hidden_there, "the template", (template,))
     posts = staging / layout.POSTS_DIR
-    posts.mkdir()
+    posts.mkdir(exist_ok=True)
+    not_posts = hidden - {root / layout.POSTS_DIR, root / old_posts_dir}
     staged: dict[str, Path] = {}
     for folder in (root / layout.POSTS_DIR, root / old_posts_dir):
         for path in post_files(folder):
-            if path.name not in staged:
-                os.symlink(path, posts / path.name)
+            if path.name in staged:
+                continue
+            real = _published(path, root, not_posts, "the archive")
+            if real is not None and real.is_file():
+                os.symlink(real, posts / path.name)
                 staged[path.name] = path
-    if old_top != old_posts_dir.strip("/") and (root / old_top).is_dir():  # old posts deeper in a folder
-        _link_except(root / old_top, staging / old_top, root / old_posts_dir)
     return staged
 
 
-def _link(source: Path, target: Path) -> None:
-    os.symlink(source.resolve(), target, target_is_directory=source.is_dir())
+def _published(path: Path, allowed: Path, hidden: set[Path], where: str) -> Path | None:
+    """The real path of `path` when the site may show it (inside `allowed`, not in a `hidden` folder,
+    no file of this project's own), else None after one line on stderr naming it. Only a path with a
+    link in it (itself, or a folder on the way) is judged: a real path's place was judged by the caller."""
+    real = path.resolve()
+    if real == path:
+        return path
+    link = "a symbolic link to" if path.is_symlink() else "a path through a symbolic link to"
+    reason = None
+    if not real.exists():
+        reason = f"{link} nothing ({os.readlink(path) if path.is_symlink() else real})"
+    elif not real.is_relative_to(allowed):
+        reason = f"{link} {real}, outside {where}"
+    elif any(real.is_relative_to(folder) for folder in hidden) or any(
+        layout.is_own_file(part) for part in real.relative_to(allowed).parts
+    ):
+        reason = f"{link} {real}, which the site does not publish"
+    if reason is not None:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+        return None
+    return real
 
 
-def _merge_template(template: Path, staging: Path) -> None:
-    """The template's files where the staged tree has none: a folder in both is merged file by file."""
-    for entry in template.iterdir():
-        if entry.name in NOT_TEMPLATE:
+def _mirror(source: Path, target: Path, allowed: Path, hidden: set[Path], where: str, inside: tuple[Path, ...]) -> None:
+    """The files of the real folder `source` linked into `target` where it has none of that name, its
+    folders made real and mirrored alike (a folder `target` has is merged file by file). `inside`: the
+    real folders being mirrored, so a link to one of them is no loop."""
+    target.mkdir(exist_ok=True)
+    for path in sorted(source.iterdir()):
+        if path in hidden or layout.is_own_file(path.name):
             continue
-        target = staging / entry.name
-        if not os.path.lexists(target):
-            _link(entry, target)
-        elif entry.is_dir() and target.is_dir():
-            if target.is_symlink():  # the archive's folder: made real, with its files linked in it
-                archive_folder = target.resolve()
-                target.unlink()
-                target.mkdir()
-                for child in archive_folder.iterdir():
-                    _link(child, target / child.name)
-            _merge_template(entry, target)
-
-
-def _link_except(source: Path, target: Path, left_out: Path) -> None:
-    target.mkdir()
-    for child in source.iterdir():
-        if child == left_out:
+        real = _published(path, allowed, hidden, where)
+        if real is None:
             continue
-        if left_out.is_relative_to(child):
-            _link_except(child, target / child.name, left_out)
+        there = target / path.name
+        if real.is_dir():
+            if real in inside:
+                print(f"skipped {path}: a symbolic link to a folder that holds it ({real})", file=sys.stderr)
+            elif not os.path.lexists(there) or (there.is_dir() and not there.is_symlink()):
+                _mirror(real, there, allowed, hidden, where, (*inside, real))
+        elif real.is_file():
+            if not os.path.lexists(there):
+                os.symlink(real, there)
         else:
-            _link(child, target / child.name)
+            print(f"skipped {path}: neither a regular file nor a folder", file=sys.stderr)
 
 
 def build(
@@ -172,16 +216,22 @@ def build(
     search: bool = True,
     jekyll: str = "jekyll",
 ) -> Built:
-    """Build the site of the archive at `root` into `out`; BuildFailed with the tool's own error line."""
-    root, out = Path(root).resolve(), Path(out).resolve()
-    refuse_output(root, out, template)
+    """Build the site of the archive at `root` into `out`; BuildFailed with the tool's own error line.
+    VerbFailed(USAGE), nothing touched, when `out` is no place for it (check_output)."""
+    root = Path(root).resolve()
+    template = Path(template).resolve() if template is not None else None
+    out = check_output(root, Path(out), template)
+    out.mkdir(parents=True, exist_ok=True)
+    marker = out / layout.SITE_MARKER
+    if not marker.is_file():
+        marker.write_text(MARKER_TEXT, encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix="finews-site-") as temp:
         staging = Path(temp) / "source"
         staging.mkdir()
         posts = stage(root, old_posts_dir, template, staging, out)
-        override = Path(temp) / "finews-override.yml"  # a `safe: true` config would skip every staged link
-        override.write_text("safe: false\n", encoding="utf-8")
-        configs = ",".join(str(p) for p in (staging / "_config.yml", override) if p.exists())
+        override = Path(temp) / "finews-override.yml"  # JSON is YAML: the keys no config may change
+        override.write_text(json.dumps(forced_config(staging, out)), encoding="utf-8")
+        configs = [*_configs(template, template, "the template"), *_configs(root, root, "the archive"), override]
         started = time.monotonic()
 
         def real_paths(line: str) -> str:  # Jekyll names the staged files: say which file of the archive
@@ -192,43 +242,113 @@ def build(
             )
             return line.replace(str(staging), str(root))
 
-        _run(
-            [
-                jekyll,
-                "build",
-                "--strict_front_matter",
-                "--config",
-                configs,
-                "--source",
-                str(staging),
-                "--destination",
-                str(out),
-            ],
-            "jekyll build",
-            cwd=staging,
-            explain=real_paths,
-        )
+        command = [jekyll, "build", "--strict_front_matter", "--config", ",".join(map(str, configs))]
+        command += ["--source", str(staging), "--destination", str(out)]
+        left_out: list[tuple[Path, str]] = []
+        while True:  # a post Jekyll cannot read is left out, and Jekyll runs again (it wrote nothing)
+            try:
+                _run(command, "jekyll build", cwd=staging, explain=real_paths)
+                break
+            except BuildFailed as failed:
+                name = _post_named(failed.line, staging / layout.POSTS_DIR, posts)
+                if name is None or len(left_out) == MAX_LEFT_OUT:
+                    raise
+                (staging / layout.POSTS_DIR / name).unlink()
+                reason = real_paths(failed.line)
+                left_out.append((posts.pop(name), reason))
+                print(f"left out {left_out[-1][0]}: {left_out[-1][1]}", file=sys.stderr)
         jekyll_seconds = time.monotonic() - started
     search_seconds = None
     if search:
         started = time.monotonic()
         _run([*pagefind_command(), "--site", str(out)], "pagefind", cwd=out)
         search_seconds = time.monotonic() - started
-    return Built(out, len(posts), jekyll_seconds, search_seconds)
+    return Built(out, len(posts), jekyll_seconds, search_seconds, left_out)
 
 
-def refuse_output(root: Path, out: Path, template: Path | None = None) -> None:
-    """Jekyll empties its output folder of what it did not build: VerbFailed(USAGE) when `out` holds the
-    archive or the template, or lies in the archive anywhere but its site folder (`_site`)."""
+def _post_named(line: str, staged: Path, posts: dict[str, Path]) -> str | None:
+    """The staged post a line of Jekyll's names, if any."""
+    match = re.search(re.escape(str(staged)) + r"/([^\s:/]+)", line)
+    return match[1] if match and match[1] in posts else None
+
+
+def forced_config(staging: Path, out: Path) -> dict:
+    """The config keys the build sets whatever the template's and the archive's configs say: every key
+    by which Jekyll would read or write outside the staging tree and the output folder (a cache, its
+    .gitignore, plugins, layouts, includes, data, collections from elsewhere), the links it must follow
+    (safe mode would skip them), and the marker the output folder keeps (check_output)."""
+    return {
+        "source": str(staging),
+        "destination": str(out),
+        "safe": False,  # safe mode would skip every staged link and the list-page plugins
+        "cache_dir": ".jekyll-cache",  # in the temporary staging folder (never staged from the archive)
+        "disable_disk_cache": True,
+        "incremental": False,  # no .jekyll-metadata
+        "plugins_dir": "_plugins",
+        "layouts_dir": "_layouts",
+        "includes_dir": "_includes",
+        "data_dir": "_data",
+        "collections_dir": "",
+        "sass": {"sass_dir": "_sass", "load_paths": []},
+        "keep_files": [".git", ".svn", layout.SITE_MARKER],
+        "strict_front_matter": True,
+    }
+
+
+def _configs(folder: Path, allowed: Path, where: str) -> list[Path]:
+    """The config file of a site folder, as Jekyll picks it (the first of _config.yml, .yaml, .toml), when
+    it is a regular file inside `allowed` (a link elsewhere is named on stderr and left out)."""
+    for name in CONFIG_NAMES:
+        path = folder / name
+        if os.path.lexists(path):
+            real = _published(path, allowed, set(), where)
+            return [real] if real is not None and real.is_file() else []
+    return []
+
+
+def check_output(root: Path, out: Path, template: Path | None = None) -> Path:
+    """The real folder `out` names (every symbolic link on the way resolved, the rules applied to the
+    folder itself), when the build may empty it: VerbFailed(USAGE), one line, when it holds or lies in
+    the archive (but for the archive's own `_site`), the template or the finews-crawler checkout, or
+    is neither missing, nor empty, nor a site an earlier build made (its marker file)."""
+    root, real = root.resolve(), out.resolve()
     site = root / layout.SITE_DIR
-    inside = out.is_relative_to(root) and not out.is_relative_to(site)
-    held = [folder for folder in (root, template) if folder is not None and folder.is_relative_to(out)]
-    if inside or held or (template is not None and out.is_relative_to(template)):
+    own_site = real.is_relative_to(site)
+    places = [(root, own_site), (template, False), *((folder, own_site) for folder in checkouts(template))]
+    for folder, allowed_inside in places:
+        if folder is not None and (folder.is_relative_to(real) or (real.is_relative_to(folder) and not allowed_inside)):
+            raise VerbFailed(
+                ExitStatus.USAGE,
+                f"--out {out} would hold or be inside the archive or the site template or the checkout "
+                f"{folder} (Jekyll empties its output folder): give the site a folder of its own, such as {site}",
+            )
+    if os.path.lexists(real) and not real.is_dir():
+        raise VerbFailed(ExitStatus.USAGE, f"--out {out} is not a folder: give the site a folder of its own")
+    if real.is_dir() and not _marked(real) and any(real.iterdir()):
         raise VerbFailed(
             ExitStatus.USAGE,
-            f"--out {out} would hold or be inside the archive or the site template (Jekyll empties its "
-            f"output folder): give the site a folder of its own, such as {site}",
+            f"--out {out} holds files and no {layout.SITE_MARKER} (the mark of a site `scrapy archive build` made), "
+            "and Jekyll would delete them: give a new or empty folder (nothing was changed)",
         )
+    return real
+
+
+def _marked(folder: Path) -> bool:
+    marker = folder / layout.SITE_MARKER
+    return marker.is_file() and not marker.is_symlink()
+
+
+def checkouts(template: Path | None) -> list[Path]:
+    """The finews-crawler checkouts a build runs from: the folder of the scrapy.cfg nearest the working
+    folder (as Scrapy finds it), and the template's parent when it holds one."""
+    found = []
+    nearest = Path.cwd().resolve()
+    while not (nearest / CHECKOUT_FILE).is_file() and nearest != nearest.parent:
+        nearest = nearest.parent
+    for folder in (nearest, *([template.parent] if template is not None else [])):
+        if (folder / CHECKOUT_FILE).is_file() and folder not in found:
+            found.append(folder)
+    return found
 
 
 def pagefind_command() -> list[str]:
@@ -243,11 +363,17 @@ def pagefind_command() -> list[str]:
 
 
 def _run(command: list[str], name: str, cwd: Path, explain=lambda line: line) -> None:
+    """Run a tool; BuildFailed with its error line when it fails, else its warnings of this project's
+    plugins (`finews:`, a post left as it asked not to be) each on a line of stderr."""
     if shutil.which(command[0]) is None and not Path(command[0]).is_file():
         raise ToolMissing(f"{name}: {command[0]} is not installed (Debian: apt-get install jekyll)")
     process = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
     if process.returncode != 0:
-        raise BuildFailed(f"{name} failed: {explain(_error_line(process.stdout + process.stderr))}")
+        line = _error_line(process.stdout + process.stderr)
+        raise BuildFailed(f"{name} failed: {explain(line)}", line=line)
+    for line in _ANSI_RE.sub("", process.stdout + process.stderr).splitlines():
+        if line.strip().startswith(PLUGIN_WARNING):
+            print(explain(line.strip()), file=sys.stderr)
 
 
 def _error_line(output: str) -> str:

@@ -19,6 +19,18 @@ a *note* when a person must judge (report only). Problems (kind: what --fix does
   written as the crawler writes it, titled from the category's posts' `tags`.
 - wrong_category_title: a category page is titled otherwise than `<source>新闻` of its posts' tags
   (another media's name, or the early `slug.title()` form): its `title:` line is rewritten.
+- yaml_not_string: a plain value of a string field (title, categories, tags, category, layout,
+  permalink) of a post or page that Jekyll's YAML (Psych) may read as no string (`:x` is a Symbol
+  that stops the build; yes, 12:30, 2024-01-01): the value is written quoted.
+- executable_content: a post's or index page's body holds what could run script once kramdown and a
+  browser read it (executable_content(): elements, event handlers, non-web URLs in any spelling,
+  data-pagefind-*, Markdown links and references, kramdown attribute lists and extensions outside
+  raw HTML blocks): the original moved byte for byte to the quarantine, and in its place its front
+  matter and its body through the crawled bodies' sanitizer (cleaned_body()).
+Repairs run in phases (_in_phases): moves to the quarantine first, so a file is quarantined as it
+was; a file that leaves gets no other repair. A post with a UTF-8 BOM is read without it (Jekyll
+reads posts "bom|utf-8"); a rewrite keeps it. A category with a slash or a control character is
+a bad_field: it never becomes a path.
 Problems a person must repair (--fix leaves them; exit status 1):
 - unreadable: a post that cannot be read (no read permission): Jekyll could not build it either.
 - bad_field: a title, categories or tags that is no scalar or flat list of scalars (never expanded:
@@ -50,16 +62,22 @@ from pathlib import Path
 from crawler.archive import FEEDS, Archive, layout
 from crawler.archive.feeds import feed_of_category
 from crawler.archive.files import atomic_writer, file_text
-from crawler.archive.frontmatter import NoFrontMatter, front_matter_text, read_front_matter
+from crawler.archive.frontmatter import NoFrontMatter, front_matter_text, read_front_matter, split_front_matter
 from crawler.archive.index import post_files
-from crawler.archive.render import has_liquid, yaml_quoted, yaml_scalar
+from crawler.archive.render import has_liquid, plain_is_string, yaml_quoted, yaml_scalar
 from crawler.exitstatus import ExitStatus
 from crawler.items import SHANGHAI, iso_beijing
+from crawler.tools.executable import cleaned_body, executable_content
 from crawler.tools.posts import post_categories, post_date, post_tags, post_title
 from crawler.tools.verb import Option, Verb, VerbFailed
 
 _TITLE_LINE = re.compile(r"^title:[ \t]*(.*?)(\r?)$", re.M)
 _GUARD_LINE = re.compile(r"^render_with_liquid:.*?(\r?)$", re.M)
+# A one-line plain value of a string field of a post or page (not quoted, no collection, block scalar,
+# anchor, alias, tag or comment), its trailing comment and spaces left out: yaml_not_string.
+_PLAIN_FIELD_LINE = re.compile(
+    r"^(layout|title|categories|tags|category|permalink):[ \t]+(?![\"'\[{|>&*!#])(\S.*?)(?:[ \t]+#.*?)?[ \t]*\r?$", re.M
+)
 
 
 class Doctor(Verb):
@@ -73,6 +91,9 @@ class Doctor(Verb):
 
     def needs_locks(self, opts: Namespace) -> bool:
         return opts.fix  # a diagnosis only reads, and may run beside a crawl
+
+    def posts_lock(self, opts: Namespace) -> str | None:
+        return "exclusive" if opts.fix else None
 
     def run(self, archive: Archive, settings: Mapping, opts: Namespace) -> ExitStatus:
         doctor = Checkup(archive)
@@ -178,11 +199,13 @@ class Checkup:
                 self.check_duplicate(key, copies)
         self.check_index_pages([p for p in posts if p.category and not self.quarantined(p.path)])
         self.check_case_collisions()
+        self.check_yaml_strings(posts)
+        self.check_executable_pages()
         return self.found
 
     def read(self, path: Path) -> Post:
         try:
-            text = file_text(path)
+            _, text = without_bom(file_text(path))  # as Jekyll reads a post ("bom|utf-8")
         except UnicodeDecodeError as exc:
             return Post(path, "", None, f"not UTF-8: {exc}")
         except OSError as exc:  # no read permission (or no longer a regular file)
@@ -256,6 +279,7 @@ class Checkup:
                 "render_with_liquid: false added",
                 self.rewrite(path, _add_guard),
             )
+        self.check_executable(path, post.text)
 
     def check_fields(self, post: Post) -> None:
         """Title, category and tags as every command reads them (crawler/tools/posts.py); a post with
@@ -269,12 +293,52 @@ class Checkup:
                 feed_of_category(category).index_path(category)
             except ValueError as exc:
                 unusable.append(f"categories: {exc}")
+            if not unusable and _unsafe_name(category):
+                unusable.append(f"categories: unsafe category {category[:60]!r}")
         if unusable:
             self.add("bad_field", post.path, "; ".join(unusable), "none here: fix the front matter by hand", note=False)
         else:
             post.category, post.tags = category or None, tags
         if title is not None and not title.strip():
             self.add("no_title", post.path, "the front matter has no title", "report only")
+
+    def check_executable(self, path: Path, text: str) -> None:
+        """executable_content: the body of a post or page holds what could run script on the site."""
+        found = executable_content(split_front_matter(text)[1])
+        if found:
+            self.add(
+                "executable_content",
+                path,
+                "; ".join(dict.fromkeys(found)),
+                "the body rewritten through the crawled bodies' sanitizer; the original kept in the quarantine",
+                self.sanitize(path),
+            )
+
+    def check_executable_pages(self) -> None:
+        for page in (page for feed in FEEDS for page in _pages_in(self.root / feed.index_dir)):
+            try:
+                text = file_text(page)  # a page is read as Jekyll reads it: a BOM makes it a static file
+            except (OSError, UnicodeDecodeError):
+                continue  # bad_index_page, when its category is judged
+            if not self.quarantined(page):
+                self.check_executable(page, text)
+
+    def sanitize(self, path: Path) -> Callable[[], None]:
+        """The repair of executable_content: the file moved as it is to the quarantine, then its front
+        matter (byte for byte) and its body through cleaned_body() written in its place."""
+        leaving = self.quarantined(path)
+        move = self.quarantine(path)
+        if not leaving:
+            self._leaving.discard(self.rel(path))  # a copy stays: the other repairs apply to it
+
+        def repair() -> None:
+            bom, text = without_bom(file_text(path))
+            front, body = split_front_matter(text)
+            move()
+            self.archive.write(path, bom + front + cleaned_body(body))
+
+        repair.phase, repair.path = 1, self.rel(path)  # after the moves, before every rewrite
+        return repair
 
     def check_date(self, post: Post) -> None:
         day = layout.post_day(post.path.name)
@@ -380,11 +444,34 @@ class Checkup:
                     )
                 seen.setdefault(lower, path)
 
+    def check_yaml_strings(self, posts: list[Post]) -> None:
+        """yaml_not_string: a plain value of a string field of a post or an index page that Jekyll
+        (Psych) may read as no string (a Symbol it refuses, a date, number, boolean or null), by
+        render.plain_is_string's rule; --fix writes the value quoted, as the crawler now does."""
+        files = [(post.path, post.text) for post in posts if post.front is not None]
+        for page in (page for feed in FEEDS for page in _pages_in(self.root / feed.index_dir)):
+            try:
+                files.append((page, file_text(page)))
+            except (OSError, UnicodeDecodeError):
+                continue  # bad_index_page, when its category is judged
+        for path, text in files:
+            values = _not_plain_strings(text)
+            if not values or self.quarantined(path) or _front_matter(text)[0] is None:
+                continue
+            detail = "; ".join(f"{key}: {value}" for key, value in values) + ": Jekyll reads no such string"
+            fixed = _front_matter(_quote_values(text))[0]
+            if fixed is not None and all(fixed.get(key) == value for key, value in values):
+                self.add("yaml_not_string", path, detail, "the value written quoted", self.rewrite(path, _quote_values))
+            else:
+                self.add("yaml_not_string", path, detail, "none here: fix the front matter by hand", note=False)
+
     # --- repairs ----------------------------------------------------------------------------------
     def rewrite(self, path: Path, change: Callable[[str], str]) -> Callable[[], None]:
         def repair() -> None:
-            self.archive.write(path, change(file_text(path)))  # every other byte as it was
+            bom, text = without_bom(file_text(path))
+            self.archive.write(path, bom + change(text))  # every other byte as it was
 
+        repair.path = self.rel(path)  # not run when the file leaves for the quarantine (repair())
         return repair
 
     def write(self, path: Path, text: str) -> Callable[[], None]:
@@ -401,6 +488,7 @@ class Checkup:
                 number += 1
             self.archive.move(path, target)  # never through a link, which would carry it out of the archive
 
+        repair.phase = 0  # before any repair changes a file: it is quarantined as it was
         return repair
 
     def repair(self) -> Diagnosis:
@@ -410,8 +498,9 @@ class Checkup:
             raise OSError(
                 f"{self.root / layout.QUARANTINE_DIR} is a symbolic link; the quarantine must be the archive's own folder"
             )
-        for finding, repair in self._repairs:
-            repair()
+        for finding, repair in _in_phases(self._repairs):
+            if getattr(repair, "path", None) not in self._leaving:  # repairs apply to the kept copy only
+                repair()
             finding.fixed = True
         return self.found
 
@@ -458,6 +547,25 @@ def _retitle(title: str):
     return change
 
 
+def _not_plain_strings(text: str) -> list[tuple[str, str]]:
+    """(field, value) of each plain one-line value of a string field that is no plain string for Jekyll."""
+    lines = _PLAIN_FIELD_LINE.finditer(front_matter_text(text))
+    return [(line.group(1), line.group(2)) for line in lines if not plain_is_string(line.group(2))]
+
+
+def _quote_values(text: str) -> str:
+    """`text` with each value _not_plain_strings names written quoted; every other byte as it was."""
+    front = front_matter_text(text)
+
+    def quoted(line: re.Match) -> str:
+        if plain_is_string(line.group(2)):
+            return line.group(0)
+        start, end = line.start(2) - line.start(), line.end(2) - line.start()
+        return line.group(0)[:start] + yaml_quoted(line.group(2)) + line.group(0)[end:]
+
+    return _PLAIN_FIELD_LINE.sub(quoted, front) + text[len(front) :]
+
+
 def _field(read: Callable[[dict], str], front: dict, unusable: list[str]) -> str | None:
     """A field as every command reads it; None (and the reason in `unusable`) when it is unusable."""
     try:
@@ -499,3 +607,19 @@ def _generation(post: Post) -> int:
     if "+0800" in front_matter_text(text):
         return 3 if "[返回" in text else 2
     return 2 if "[返回" in text else 1
+
+
+def without_bom(text: str) -> tuple[str, str]:
+    """(the UTF-8 byte order mark or "", the text after it): Jekyll reads a post with "bom|utf-8"."""
+    return ("\ufeff", text[1:]) if text.startswith("\ufeff") else ("", text)
+
+
+def _in_phases(repairs: list) -> list:
+    """The repairs in the order they must run: moves to the quarantine (phase 0: a file is quarantined
+    as it was), then sanitized copies (1: the original kept), then every rewrite and write (2)."""
+    return sorted(repairs, key=lambda pair: getattr(pair[1], "phase", 2))
+
+
+def _unsafe_name(category: str) -> bool:
+    """A category that must never become a path: a separator or a control character (a newline) in it."""
+    return "/" in category or "\\" in category or any(ord(c) < 0x20 or ord(c) == 0x7F for c in category)

@@ -43,6 +43,9 @@ class Maintain(Verb):
     )
     holds_locks = True
 
+    def posts_lock(self, opts: Namespace) -> str | None:
+        return "exclusive"
+
     def check(self, opts: Namespace) -> None:
         if opts.move_older_than is None and not opts.fix_categories:
             raise VerbFailed(ExitStatus.USAGE, "maintain needs --move-older-than DAYS, --fix-categories or both")

@@ -54,6 +54,11 @@ class Verb:
         """Whether this run of the verb holds every feed's lock (holds_locks, unless a verb says otherwise)."""
         return self.holds_locks
 
+    def posts_lock(self, opts: Namespace) -> str | None:
+        """How this run holds the posts lock (crawler/archive/lock.py posts_held): "exclusive" when it moves
+        or rewrites posts, "shared" when it reads them all at once (a build), None when it does neither."""
+        return None
+
     def run(self, archive: Archive, settings: Mapping, opts: Namespace) -> ExitStatus:
         """Do the work on `archive` (under every feed's lock when holds_locks); print what was done."""
         raise NotImplementedError

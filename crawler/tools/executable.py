@@ -1,0 +1,198 @@
+"""What in an old post or page could run script in a reader's browser, found and cleaned (`archive doctor`).
+
+Crawled bodies are clean (crawler/parsers/body.py and crawler/bodyhtml.py); the archive we continue is
+not: old and hand-edited posts hold `<script>`, event handlers, `javascript:` links in any spelling,
+Markdown links and kramdown attribute lists or extensions that kramdown turns into the same. A body is
+read as a browser would read it after Jekyll (kramdown) did (executable_content), and cleaned through
+the crawled bodies' allowlist with its Markdown links, references and kramdown marks neutralized
+(cleaned_body).
+"""
+
+import html
+import re
+from collections.abc import Callable
+from html.parser import HTMLParser
+
+import nh3
+
+from crawler.bodyhtml import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
+
+# The crawled bodies' sanitizer allowlist (crawler/bodyhtml.py), plus the class of the crawler's own
+# `<p class="em_media">` source line.
+_LINE_CLASS = {"p": {"class"}}
+_BAD_ELEMENTS = {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "svg", "math", "base", "form",
+                 "meta", "link", "portal"}  # fmt: skip
+_URL_ATTRIBUTES = {"href", "src", "action", "formaction", "background", "poster", "data", "xlink:href", "srcset",
+                   "lowsrc", "dynsrc", "cite", "longdesc", "usemap", "codebase", "manifest", "ping", "content"}  # fmt: skip
+_SAFE_SCHEMES = {"http", "https", "mailto", "ftp", "ftps"}
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+_INERT_BLOCKS = {"p", "table", "ul", "ol"}  # an HTML block kramdown leaves raw (the crawler's blocks)
+_URL_IGNORED = re.compile(r"[\x00-\x20\x7f-\x9f`'\"<\u00ad\u200b-\u200f\u2028\u2029\u2060\ufeff]+")
+_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
+_BAD_TAG_TEXT = re.compile(r"<\s*/?\s*(?:" + "|".join(sorted(_BAD_ELEMENTS)) + r")\b", re.I)
+_MD_LINK = re.compile(r"(?<!\\)\]([ \t]*)\((\s*[^)\n]*)")  # inline link or image: `](url` (not `\](`)
+_MD_REFERENCE = re.compile(r"^([ \t]*)\[(?=(?:[^\]\n\\]|\\.)*\]:\s*(.*)$)", re.M)  # `[x]: url`
+_KRAMDOWN_MARK = re.compile(r"(?<!\\)\{:")  # an attribute list or extension: {: ...}, {::nomarkdown}, {::options}
+_AUTOLINK = re.compile(r"<https?://[^\s<>\"]+>")
+_QUOTE_MARKS = re.compile(r"^[ ]{0,3}(?:>[ ]?)+", re.M)
+_PLACEHOLDER = "\ue001"
+# A line of the crawler's paragraphs as its sanitizer writes them (inline markup, web links and images
+# only): a raw HTML block to kramdown, nothing in it acts. Such lines are not tokenized (speed).
+_SAFE_INLINE = r'(?:[^<>\n]|<br>|</?(?:strong|b|em|i|u|sub|sup)>|</a>|<a href="https?://[^"<>\n]*">|<img src="https?://[^"<>\n]*"(?: alt="[^"<>\n]*")?>)*'  # fmt: skip
+_SAFE_BLOCK_LINES = re.compile(rf'^(?:<p(?: class="em_media")?>{_SAFE_INLINE}</p>)+[ \t\r]*$', re.M)
+
+
+def _unsafe_url(value: str) -> bool:
+    """Whether a URL (an attribute's value or a Markdown link's target) has a scheme that is not a web
+    one, in any spelling: entities (twice), case, blanks and control characters inside it."""
+    text = _URL_IGNORED.sub("", html.unescape(html.unescape(value))).lower()
+    match = _SCHEME.match(text)
+    return match is not None and match.group(1) not in _SAFE_SCHEMES
+
+
+class _Scanner(HTMLParser):
+    """Reads a body as a browser tokenizes it, collecting what could run script; the text outside
+    the HTML blocks kramdown leaves raw is collected (entities as written) for the Markdown checks."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=False)
+        self.found: list[str] = []
+        self.markdown: list[str] = []
+        self._open: list[str] = []  # the elements open in the current top-level element
+        self._held: list[str] = []  # its text, kept until it is known whether kramdown reads it
+        self._inert = False
+        self._chain_at = -1
+        self._source = ""
+
+    def scan(self, text: str) -> list[str]:
+        self._source = text
+        self._lines = [0, *(m.end() for m in re.finditer("\n", text))]
+        self.feed(text)
+        self.close()
+        self.markdown.extend(self._held)  # an element never closed: its text is Markdown too
+        markdown = "".join(self.markdown)
+        for match in _MD_LINK.finditer(markdown):
+            if _unsafe_url(match.group(2).strip()):
+                self.found.append(f"a Markdown link to {match.group(2).strip()[:40]!r}")
+        for match in _MD_REFERENCE.finditer(markdown):
+            if _unsafe_url(match.group(2).strip()):
+                self.found.append(f"a Markdown reference to {match.group(2).strip()[:40]!r}")
+        if _KRAMDOWN_MARK.search(markdown):
+            self.found.append("a kramdown attribute list or extension ({: or {::)")
+        return self.found
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in _BAD_ELEMENTS or _unsafe_url(tag):
+            self.found.append(f"<{tag}>")
+        elif _BAD_TAG_TEXT.search((self.get_starttag_text() or "")[1:]):  # `<scr<script>`: kramdown sees <script>
+            self.found.append(f"an element that runs script inside <{tag[:20]}>")
+        for name, value in attrs:
+            value = value or ""
+            if name.startswith("on") or name.startswith("data-pagefind") or name in ("markdown", "srcdoc"):
+                self.found.append(f"<{tag} {name}=>")
+            elif name in _URL_ATTRIBUTES and any(_unsafe_url(part) for part in [value, *value.split(",")[1:]]):
+                self.found.append(f"<{tag} {name}={value[:40]!r}>")
+            elif name == "style" and re.search(r"javascript|vbscript|expression\s*\(", html.unescape(value), re.I):
+                self.found.append(f"<{tag} style=>")
+        if tag in _VOID or ":" in tag:
+            return
+        if not self._open:
+            line_start = self._source.rfind("\n", 0, self._offset()) + 1
+            chained = self._offset() == self._chain_at  # right after a raw block on its line (em_media)
+            self._inert = tag in _INERT_BLOCKS and (chained or not self._source[line_start : self._offset()].strip(" "))
+        self._open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID and ":" not in tag and self._open and self._open[-1] == tag:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self._open:
+            return
+        while self._open.pop() != tag:
+            pass
+        if not self._open:
+            end = self._source.find("\n", self._offset())
+            rest = self._source[self._offset() : len(self._source) if end < 0 else end]
+            after = rest.find(">") + 1
+            rest = rest[after:]
+            next_block = re.match(r"[ ]*<(?:p|table|ul|ol)[\s>]", rest)
+            if self._inert and (not rest.strip() or next_block):  # raw: the line ends with raw blocks
+                self._chain_at = self._offset() + after + len(rest) - len(rest.lstrip(" ")) if next_block else -1
+            else:
+                self.markdown.extend(self._held)
+            self._held = []
+
+    def handle_data(self, data: str) -> None:
+        if _BAD_TAG_TEXT.search(data):  # a tag the tokenizer left as text (unfinished): suspect
+            self.found.append("an unfinished element that runs script")
+        (self._held if self._open else self.markdown).append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self.handle_data(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self.handle_data(f"&#{name};")
+
+    def handle_comment(self, data: str) -> None:
+        if _BAD_TAG_TEXT.search(data):
+            self.found.append("an element that runs script inside a comment")
+
+    def unknown_decl(self, data: str) -> None:
+        self.handle_comment(data)
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self._lines[line - 1] + column
+
+
+def executable_content(body: str) -> list[str]:
+    """What in a post's or page's body could run script once Jekyll (kramdown) and a browser read it:
+    elements and attributes (event handlers, non-web URLs, data-pagefind-*, markdown=, srcdoc), and
+    Markdown links, references and kramdown attribute lists or extensions outside raw HTML blocks."""
+    try:
+        return _Scanner().scan(_SAFE_BLOCK_LINES.sub("", body))  # the crawler's own lines: nothing to read
+    except Exception as exc:  # the tokenizer never should; if it does, the body is suspect
+        return [f"cannot be read as HTML: {exc}"]
+
+
+def cleaned_body(body: str) -> str:
+    """`body` through the crawled bodies' sanitizer (nh3, the same allowlist), its Markdown links,
+    references and kramdown marks neutralized; every line as text when something still acts."""
+    protected: list[str] = []
+
+    def protect(match: re.Match) -> str:
+        before = match.string[: match.start()]
+        if before.rfind("<") > before.rfind(">"):  # inside a tag: left to the sanitizer
+            return match.group(0)
+        protected.append(match.group(0))
+        return f"{_PLACEHOLDER}{len(protected) - 1}{_PLACEHOLDER}"
+
+    text = body if _PLACEHOLDER in body else _QUOTE_MARKS.sub(protect, _AUTOLINK.sub(protect, body))
+    text = nh3.clean(
+        text,
+        tags=ALLOWED_TAGS,
+        attributes={**ALLOWED_ATTRIBUTES, **_LINE_CLASS},
+        url_schemes={"http", "https"},
+        link_rel=None,
+        strip_comments=True,
+        attribute_filter=lambda _, name, value: None if name in _URL_ATTRIBUTES and _unsafe_url(value) else value,
+    )  # the filter: a URL an old browser would read as a script's (a control character in its scheme)
+    text = _MD_LINK.sub(_unlinked(lambda m: f"]{m.group(1)}&#40;{m.group(2)}"), text)  # `](` no more
+    text = _MD_REFERENCE.sub(_unlinked(lambda m: f"{m.group(1)}&#91;"), text)  # `[x]:` no more
+    text = text.replace("{:", "&#123;:").replace("$$", "&#36;&#36;")
+    text = re.sub(f"{_PLACEHOLDER}([0-9]+){_PLACEHOLDER}", lambda m: protected[int(m.group(1))], text)
+    if executable_content(text):  # never expected: then nothing of it acts
+        text = "\n\n".join(f"<p>{_as_text(line)}</p>" for line in body.splitlines() if line.strip())
+    return text
+
+
+def _unlinked(neutral: Callable[[re.Match], str]) -> Callable[[re.Match], str]:
+    """A substitution that writes a link or reference whose target is unsafe (group 2) as `neutral`."""
+    return lambda match: neutral(match) if _unsafe_url(match.group(2).strip()) else match.group(0)
+
+
+def _as_text(line: str) -> str:
+    """A line as literal text inside an HTML element, in an HTML block or a Markdown line alike."""
+    return re.sub(r"[\\`*_{}\[\]|$~:()]", lambda m: f"&#{ord(m.group(0))};", html.escape(line, quote=True))

@@ -1,0 +1,459 @@
+"""`scrapy archive build` touches nothing but its own output, publishes nothing from outside the archive,
+and lets no post replace a page of the site.
+
+A. --out only ever replaces a site an earlier build made (its marker file) or an empty or missing
+   folder, never the archive (but its _site), the template, the checkout or a parent of one; links
+   on the way are resolved and the same rules apply to the real folder.
+B. The archive's _config.yml is merged over the template's; the keys by which Jekyll would write or
+   read elsewhere (cache_dir, destination, plugins_dir, ...) are the build's own.
+C. A link to anything outside the archive (at the top, in assets/, deeper, a post) or to nothing is
+   skipped and named on stderr; the rest is published.
+D. A post's own permalink never replaces a page, a static file or a list page: it gets the usual URL.
+
+Real Jekyll on archives written in the crawler's format (fixtures.testing.synthesize_archive).
+"""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fixtures.testing import scrapy_command, synthesize_archive
+from tests.conftest import REPO, need_tool
+
+pytestmark = pytest.mark.slow  # real `scrapy archive build` (Jekyll)
+
+MARKER = ".finews-site"
+SECRET = "绝密-OUTSIDE-THE-ARCHIVE-4242"
+
+
+def archive_build(root, *options: str, status: int = 0, **settings) -> subprocess.CompletedProcess:
+    command = scrapy_command(
+        "archive", "build", "--no-search", *options, settings={"FINEWS_ARCHIVE_DIR": root, **settings}
+    )
+    process = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert process.returncode == status, process.stdout + process.stderr[-3000:]
+    return process
+
+
+def snapshot(folder: Path) -> dict:
+    """Every path below `folder` (dotfiles and links included) with its bytes or link target."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink():
+            found[path.relative_to(folder)] = ("link", os.readlink(path))
+        elif path.is_file():
+            found[path.relative_to(folder)] = path.read_bytes()
+        else:
+            found[path.relative_to(folder)] = "folder"
+    return found
+
+
+def site_text(site: Path) -> str:
+    return "\n".join(p.read_bytes().decode("utf-8", "replace") for p in site.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def archive(tmp_path):
+    need_tool("jekyll")
+    root = tmp_path / "archive"
+    synthesize_archive(root, 8, sources=2)
+    return root
+
+
+def the_only_line(process) -> str:
+    lines = process.stderr.strip().splitlines()
+    assert len(lines) == 1, process.stderr
+    return lines[0]
+
+
+# A. The output folder
+
+
+@pytest.mark.parametrize("held", [["keep.txt"], [".dotfile"], [".git/config"], ["deep/inside/notes.md", ".env"]])
+def test_a_folder_with_other_files_is_refused_and_left_as_it_is(archive, tmp_path, held):
+    out = tmp_path / "www"
+    for name in held:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text("mine", encoding="utf-8")
+    before, archived = snapshot(out), snapshot(archive)
+    process = archive_build(archive, "--out", str(out), status=2)
+    assert MARKER in the_only_line(process) and "nothing was changed" in process.stderr
+    assert snapshot(out) == before and snapshot(archive) == archived
+
+
+@pytest.mark.parametrize("held", ["index.html", ".hidden"])
+def test_a_site_folder_that_links_to_a_folder_with_other_files_is_refused(archive, tmp_path, held):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / held).write_text("not a site", encoding="utf-8")
+    (archive / "_site").symlink_to(elsewhere)
+    before = snapshot(elsewhere)
+    process = archive_build(archive, status=2)
+    assert MARKER in the_only_line(process)
+    assert snapshot(elsewhere) == before and (archive / "_site").is_symlink()
+
+
+def test_a_parent_that_is_a_link_is_resolved_and_judged_as_the_real_folder(archive, tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "data.txt").write_text("keep", encoding="utf-8")
+    (tmp_path / "via").symlink_to(tmp_path / "real")
+    archive_build(archive, "--out", str(tmp_path / "via"), status=2)
+    assert sorted(os.listdir(tmp_path / "real")) == ["data.txt"]
+    archive_build(archive, "--out", str(tmp_path / "via" / "site"))  # a new folder in it: fine
+    assert (tmp_path / "real" / "site" / MARKER).is_file() and (tmp_path / "real" / "data.txt").is_file()
+
+
+@pytest.mark.parametrize("out", ["new", "new/deeper", "empty"])
+def test_a_new_or_empty_folder_gets_the_site_and_its_marker_and_is_rebuilt_again(archive, tmp_path, out):
+    (tmp_path / "empty").mkdir()
+    site = tmp_path / out
+    archive_build(archive, "--out", str(site))
+    assert (site / MARKER).is_file() and (site / "index.html").is_file()
+    (site / "stale.html").write_text("from an old build", encoding="utf-8")
+    archive_build(archive, "--out", str(site))  # our own site: replaced, the marker kept
+    assert (site / MARKER).is_file() and (site / "index.html").is_file() and not (site / "stale.html").exists()
+
+
+def test_the_archive_site_folder_is_rebuilt_and_keeps_its_marker(archive):
+    archive_build(archive)
+    archive_build(archive)
+    assert (archive / "_site" / MARKER).is_file() and (archive / "_site" / "sources.html").is_file()
+
+
+def test_an_unmarked_site_folder_of_the_archive_that_holds_files_is_refused(archive):
+    (archive / "_site").mkdir()
+    (archive / "_site" / "CNAME").write_text("news.example\n", encoding="utf-8")
+    archive_build(archive, status=2)
+    assert os.listdir(archive / "_site") == ["CNAME"]
+
+
+def test_a_marker_that_is_a_link_or_a_folder_is_no_marker(archive, tmp_path):
+    out = tmp_path / "www"
+    out.mkdir()
+    (out / "mine.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "m").write_text("", encoding="utf-8")
+    (out / MARKER).symlink_to(tmp_path / "m")
+    archive_build(archive, "--out", str(out), status=2)
+    (out / MARKER).unlink()
+    (out / MARKER).mkdir()
+    archive_build(archive, "--out", str(out), status=2)
+    assert sorted(os.listdir(out)) == sorted([MARKER, "mine.txt"])
+
+
+@pytest.mark.parametrize("out", [".", "..", "site", "site/_layouts", "finews-test-out-never-made", "fixtures"])
+def test_the_checkout_a_folder_in_it_or_a_parent_is_refused(archive, out):
+    target = (REPO / out).resolve()
+    existed = target.exists()
+    process = archive_build(archive, "--out", str(target), status=2)
+    assert "would hold or be inside" in the_only_line(process)
+    assert target.exists() == existed
+
+
+def test_a_file_is_refused(archive, tmp_path):
+    (tmp_path / "file.html").write_text("x", encoding="utf-8")
+    archive_build(archive, "--out", str(tmp_path / "file.html"), status=2)
+    assert (tmp_path / "file.html").read_text(encoding="utf-8") == "x"
+
+
+def test_the_python_build_refuses_the_same_folders(archive, tmp_path):
+    from crawler.exitstatus import ExitStatus
+    from crawler.tools.build import build
+    from crawler.tools.verb import VerbFailed
+
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / ".profile").write_text("x", encoding="utf-8")
+    with pytest.raises(VerbFailed) as refused:
+        build(archive, tmp_path / "www", template=REPO / "site", search=False)
+    assert refused.value.status == ExitStatus.USAGE and os.listdir(tmp_path / "www") == [".profile"]
+    built = build(archive, archive / "_site", template=REPO / "site", search=False)
+    assert built.posts == 8 and (archive / "_site" / MARKER).is_file()
+
+
+# B. The archive's config
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        "cache_dir: category\n",
+        "cache_dir: assets\ndisable_disk_cache: false\n",
+        "incremental: true\n",
+        "destination: category\n",
+        "source: /\n",
+        "collections_dir: category\nlayouts_dir: ../../\nplugins_dir: [/tmp]\n",
+    ],
+)
+def test_the_archive_config_writes_nothing_into_the_archive(archive, tmp_path, config):
+    (archive / "_config.yml").write_text(config, encoding="utf-8")
+    before = snapshot(archive)
+    archive_build(archive, "--out", str(tmp_path / "out"))
+    assert snapshot(archive) == before
+    assert (tmp_path / "out" / "sources.html").is_file() and len(list((tmp_path / "out").glob("20*/*/*/*.html"))) == 8
+
+
+@pytest.mark.parametrize("config", ["baseurl: /news\n", "title: 我的存档\n", "finews:\n  per_page: 3\n"])
+def test_the_archive_config_is_merged_over_the_template(archive, config):
+    (archive / "_config.yml").write_text(config, encoding="utf-8")
+    archive_build(archive)
+    site = archive / "_site"
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert ("我的存档" if "title" in config else "财经新闻存档") in home  # the template's title unless replaced
+    post = next(site.glob("20*/*/*/*.html")).read_text(encoding="utf-8")
+    assert "+0800" in post  # the template's timezone: Beijing time
+    if "per_page" in config:  # the template's finews.newest is kept beside it
+        assert (site / "category").is_dir() and any((site / "category").glob("*/page2.html"))
+
+
+def test_a_config_that_links_outside_is_skipped_and_named(archive, tmp_path):
+    (tmp_path / "evil.yml").write_text("title: 不该出现\n", encoding="utf-8")
+    (archive / "_config.yml").symlink_to(tmp_path / "evil.yml")
+    process = archive_build(archive)
+    assert str(archive / "_config.yml") in process.stderr
+    assert "不该出现" not in (archive / "_site" / "index.html").read_text(encoding="utf-8")
+
+
+# C. Links
+
+
+@pytest.fixture
+def outside(tmp_path):
+    folder = tmp_path / "outside"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("secret.txt", "secret.css", "sub/page.html"):
+        (folder / name).write_text(f"---\n---\n{SECRET} {name}\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("link", "to"),
+    [
+        ("leak", "."),
+        ("secret.txt", "secret.txt"),
+        ("assets/x.css", "secret.css"),
+        ("assets/deep/er/y.txt", "secret.txt"),
+        ("category/evil.html", "sub/page.html"),
+        ("assets/folder", "sub"),
+        ("news/.well-known", "sub"),
+    ],
+)
+def test_a_link_outside_the_archive_is_skipped_and_named(archive, outside, link, to):
+    path = archive / link
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.symlink_to(outside / to)
+    (archive / "assets").mkdir(exist_ok=True)
+    (archive / "assets" / "mine.css").write_text("body{}", encoding="utf-8")
+    process = archive_build(archive)
+    assert f"skipped {path}: a symbolic link to {(outside / to).resolve()}, outside the archive" in process.stderr
+    site = archive / "_site"
+    assert SECRET not in site_text(site)
+    assert (site / "assets" / "mine.css").read_text(encoding="utf-8") == "body{}"  # the rest is published
+    assert (site / "assets" / "style.css").is_file()  # and the template's
+
+
+def test_a_system_file_is_never_published(archive):
+    (archive / "hostname").symlink_to("/etc/hostname")
+    (archive / "assets").mkdir()
+    (archive / "assets" / "passwd").symlink_to("/etc/passwd")
+    (archive / "etc").symlink_to("/etc")
+    process = archive_build(archive)
+    assert process.stderr.count("skipped ") == 3
+    site = archive / "_site"
+    assert (
+        not (site / "hostname").exists() and not (site / "assets" / "passwd").exists() and not (site / "etc").exists()
+    )
+
+
+@pytest.mark.parametrize("link", ["gone.html", "assets/gone.css", "category/deeper/gone"])
+def test_a_dangling_link_is_skipped_and_named_and_the_build_goes_on(archive, link):
+    path = archive / link
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.symlink_to(archive / "no-such-file")
+    process = archive_build(archive)
+    assert f"skipped {path}: a symbolic link to nothing" in process.stderr
+    assert (archive / "_site" / "index.html").is_file()
+
+
+def test_links_inside_the_archive_are_published_and_links_into_what_it_hides_are_not(archive):
+    (archive / "assets").mkdir()
+    (archive / "shared").mkdir()
+    (archive / "shared" / "logo.css").write_text("a{}", encoding="utf-8")
+    (archive / "assets" / "logo.css").symlink_to(archive / "shared" / "logo.css")
+    (archive / "assets" / "more").symlink_to(archive / "shared")
+    (archive / ".git").mkdir()
+    (archive / ".git" / "config").write_text(f"[remote] url = https://token:{SECRET}@example\n", encoding="utf-8")
+    (archive / "gitconfig").symlink_to(archive / ".git" / "config")
+    (archive / "loop").symlink_to(archive)
+    (archive / "assets" / "up").symlink_to(archive / "assets")
+    (archive / "raw-post.md").symlink_to(next((archive / "_posts").iterdir()))
+    process = archive_build(archive)
+    site = archive / "_site"
+    assert (site / "assets" / "logo.css").read_text(encoding="utf-8") == "a{}"
+    assert (site / "assets" / "more" / "logo.css").is_file()
+    assert SECRET not in site_text(site) and not (site / "gitconfig").exists()
+    for name in ("gitconfig", "loop", "assets/up", "raw-post.md"):
+        assert f"skipped {archive / name}" in process.stderr
+
+
+@pytest.mark.parametrize("folder", ["_posts", "old_post", "_posts/2022"])
+def test_a_post_that_links_outside_is_not_published_and_the_others_are(archive, outside, folder):
+    """A link is no post for any verb (crawler/archive/index.py reads no link): not counted, not staged."""
+    post = archive / folder / "2022-01-09-NW202201090000000099.md"
+    post.parent.mkdir(exist_ok=True)
+    (outside / "post.md").write_text(f"---\nlayout: post\ntitle: {SECRET}\n---\n{SECRET}\n", encoding="utf-8")
+    post.symlink_to(outside / "post.md")
+    process = archive_build(archive)
+    assert "8 posts" in process.stdout
+    assert SECRET not in site_text(archive / "_site")
+
+
+# D. Permalinks
+
+
+@pytest.mark.parametrize(
+    ("permalink", "page"),
+    [
+        ("/index.html", "index.html"),
+        ("/", "index.html"),
+        ("/search.html", "search.html"),
+        ("/sources.html", "sources.html"),
+        ("/sources", "sources.html"),
+        ("/assets/style.css", "assets/style.css"),
+        ("/archive/", "archive/index.html"),
+        ("/category/{slug}.html", "category/{slug}.html"),
+        ("/emnews/", "emnews/index.html"),
+    ],
+)
+def test_a_post_permalink_never_replaces_a_page(tmp_path, permalink, page):
+    need_tool("jekyll")
+    root = tmp_path / "archive"
+    by_slug = synthesize_archive(root, 8, sources=2)
+    slug = next(iter(by_slug))
+    post = by_slug[slug][0]
+    text = post.read_text(encoding="utf-8")
+    post.write_text(text.replace("\n---\n", f"\npermalink: {permalink.format(slug=slug)}\n---\n", 1), encoding="utf-8")
+    if page.startswith("emnews"):
+        (root / "emnews").mkdir()
+        (root / "emnews" / "index.html").write_text("---\nlayout: category\ntitle: 滚动新闻\ncategory: emnews\n---\n")
+    process = archive_build(root)
+    site = root / "_site"
+    assert f"{post}: its permalink" in process.stderr
+    year, month, day, name = post.name.split("-", 3)
+    usual = site / year / month / day / name.replace(".md", ".html")
+    assert usual.is_file()  # the post, at its usual URL
+    written = (site / page.format(slug=slug)).read_text(encoding="utf-8")
+    assert "data-pagefind-body" not in written  # the page, not the post
+    if page == "assets/style.css":
+        assert written == (REPO / "site" / "assets" / "style.css").read_text(encoding="utf-8")
+
+
+def test_a_post_permalink_that_takes_no_page_is_kept(archive):
+    post = sorted((archive / "_posts").iterdir())[0]
+    text = post.read_text(encoding="utf-8")
+    post.write_text(text.replace("\n---\n", "\npermalink: /special/one.html\n---\n", 1), encoding="utf-8")
+    process = archive_build(archive)
+    assert (archive / "_site" / "special" / "one.html").is_file() and "its permalink" not in process.stderr
+
+
+# E. A post Jekyll cannot read
+
+BROKEN = {
+    "yaml": '---\nlayout: post\ntitle: "他说"你好""\n---\n正文'.encode(),
+    "utf8": b"---\nlayout: post\ntitle: ok\n---\n\xff\xfe bad \xc3\x28 body",
+    "bom": '\ufeff---\nlayout: post\ntitle: "他说"你好""\n---\n正文'.encode(),
+    "list": b"---\n- a\n- b\n---\nbody",
+    "liquid": b"---\nlayout: post\ntitle: x\n---\n{% no_such_tag %}",
+}
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [["yaml"], ["utf8"], ["bom"], ["list"], ["liquid"], ["yaml", "utf8", "bom"]],
+)
+def test_a_post_jekyll_cannot_read_is_one_missing_page_and_exit_status_1(tmp_path, broken):
+    need_tool("jekyll")
+    root = tmp_path / "archive"
+    by_slug = synthesize_archive(root, 10, sources=2)
+    good = [p for paths in by_slug.values() for p in paths]
+    bad = []
+    for number, kind in enumerate(broken):
+        folder = root / ("old_post" if number % 2 else "_posts")
+        bad.append(folder / f"2022-01-0{number + 3}-NW20220103000000{number:04d}.md")
+        bad[-1].write_bytes(BROKEN[kind])
+    process = archive_build(root, status=1)
+    lines = process.stderr.strip().splitlines()
+    assert sorted(line.split(": ", 1)[0] for line in lines[:-1]) == sorted(f"left out {path}" for path in bad)
+    assert lines[-1].startswith("scrapy archive: jekyll build failed:") and f"without {len(bad)} post" in lines[-1]
+    assert f"{len(good)} posts" in process.stdout
+    site = root / "_site"
+    for post in good:
+        year, month, day, name = post.name.split("-", 3)
+        assert (site / year / month / day / name.replace(".md", ".html")).is_file()
+    assert (site / "index.html").is_file() and (site / "sources.html").is_file()
+
+
+def test_a_page_jekyll_cannot_build_fails_the_build_and_the_site_stays(archive):
+    archive_build(archive)
+    before = snapshot(archive / "_site")
+    (archive / "about.html").write_text("---\n---\n{% no_such_tag %}\n", encoding="utf-8")
+    process = archive_build(archive, status=1)
+    assert "jekyll build failed" in the_only_line(process) and "about.html" in process.stderr
+    assert snapshot(archive / "_site") == before
+
+
+def test_a_post_permalink_never_moves_another_post_and_two_alike_get_one_url(archive):
+    posts = sorted((archive / "_posts").iterdir())
+    first, second, third = posts[0], posts[1], posts[-1]
+    year, month, day, name = third.name.split("-", 3)
+    taken = f"/{year}/{month}/{day}/{name.replace('.md', '.html')}"  # the newest post's usual URL
+    for post, permalink in ((first, taken), (second, "/same.html"), (posts[2], "/same.html")):
+        text = post.read_text(encoding="utf-8")
+        post.write_text(text.replace("\n---\n", f"\npermalink: {permalink}\n---\n", 1), encoding="utf-8")
+    process = archive_build(archive)
+    site = archive / "_site"
+    assert f"{first}: its permalink" in process.stderr and f"{posts[2]}: its permalink" in process.stderr
+    assert f"{second}: its permalink" not in process.stderr and (site / "same.html").is_file()
+    assert third.read_text(encoding="utf-8").split("title: ", 1)[1].split("\n")[0].strip('"') in (
+        site / taken.lstrip("/")
+    ).read_text(encoding="utf-8")
+
+
+def test_a_fifo_is_skipped_and_named_not_read(archive):
+    (archive / "assets").mkdir()
+    os.mkfifo(archive / "assets" / "pipe.css")
+    process = archive_build(archive)
+    assert f"skipped {archive / 'assets' / 'pipe.css'}: neither a regular file nor a folder" in process.stderr
+    assert (archive / "_site" / "index.html").is_file()
+
+
+@pytest.mark.parametrize("name", ["_config.yml", "_config.yaml", "_config.toml"])
+def test_the_archive_config_under_each_name_jekyll_reads_is_merged(archive, name):
+    line = 'title = "我的存档"\n' if name.endswith("toml") else "title: 我的存档\n"
+    (archive / name).write_text(line, encoding="utf-8")
+    archive_build(archive)
+    home = (archive / "_site" / "index.html").read_text(encoding="utf-8")
+    assert (
+        "我的存档" in home
+        and "最新新闻" in home
+        and "+0800" in next((archive / "_site").glob("20*/*/*/*.html")).read_text()
+    )
+
+
+def test_a_posts_folder_that_links_outside_publishes_none_of_its_posts(archive, outside):
+    post = outside / "2022-01-09-NW202201090000000099.md"
+    post.write_text(f"---\nlayout: post\ntitle: {SECRET}\n---\n{SECRET}\n", encoding="utf-8")
+    shutil.rmtree(archive / "old_post")
+    (archive / "old_post").symlink_to(outside)
+    process = archive_build(archive)
+    assert f"skipped {archive / 'old_post' / post.name}: a path through a symbolic link to {post}" in process.stderr
+    assert "6 posts" in process.stdout and SECRET not in site_text(archive / "_site")
+
+
+def test_a_posts_folder_that_links_inside_the_archive_is_published(archive):
+    (archive / "data").mkdir()
+    (archive / "_posts").rename(archive / "data" / "posts")
+    (archive / "_posts").symlink_to(archive / "data" / "posts")
+    process = archive_build(archive)
+    assert "8 posts" in process.stdout and "skipped" not in process.stderr
