@@ -1,5 +1,6 @@
 """Shared paths, fixtures and helpers of the offline test suite."""
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -7,7 +8,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from scrapy.settings import Settings
 
+from crawler.commands.archive import Command
 from crawler.items import SHANGHAI, Article
 
 REPO = Path(__file__).resolve().parent.parent
@@ -98,3 +101,15 @@ def large_mirror_archive(large_mirror, tmp_path_factory):
     archive = tmp_path_factory.mktemp("large-clean") / "archive"
     scrapy_crawl(large_mirror[1], archive, *LARGE_MIRROR_ARGS)
     return archive_files(archive)
+
+
+def archive_command(root: Path, *argv: str) -> int:
+    """`scrapy archive <argv>` run in this process on the archive `root` (its usage errors raised); its exit status."""
+    command = Command()
+    command.settings = Settings(project_settings(FINEWS_ARCHIVE_DIR=str(root)))
+    parser = argparse.ArgumentParser()
+    command.add_options(parser)
+    opts, args = parser.parse_known_args(list(argv))
+    command.process_options(args, opts)
+    command.run(args, opts)
+    return command.exitcode

@@ -1,6 +1,5 @@
 """`scrapy archive export|maintain`: the archive's posts as JSON Lines; old posts moved, index pages restored."""
 
-import argparse
 import json
 import os
 import re
@@ -10,15 +9,13 @@ from datetime import datetime, timedelta
 
 import pytest
 from scrapy.exceptions import UsageError
-from scrapy.settings import Settings
 
 from crawler.archive import Archive
 from crawler.archive.render import render_fast_feed_index, render_post
 from crawler.archive.slugs import category_slug
-from crawler.commands.archive import Command
 from crawler.items import SHANGHAI
 from fixtures.testing import FIXTURE_SITE, scrapy_command, serve, synthesize
-from tests.conftest import FIXTURES, REFERENCE, REPO, make_article, project_settings
+from tests.conftest import FIXTURES, REFERENCE, REPO, archive_command, make_article
 from tests.crawl import archive_files, scrapy_crawl
 
 EXPECTED = FIXTURES / "expected"  # what a first crawl of the mirror writes
@@ -39,18 +36,6 @@ def archive(tmp_path):
     post = render_post(today, category_slug(today.source), "{info_code}", "//s")
     Archive(root).add_post(today.published_at, TODAY_KEY, post)
     return root
-
-
-def archive_command(root, *argv) -> int:
-    """Run `scrapy archive <argv>` in this process on the archive `root`; its exit status."""
-    command = Command()
-    command.settings = Settings(project_settings(FINEWS_ARCHIVE_DIR=str(root)))
-    parser = argparse.ArgumentParser()
-    command.add_options(parser)
-    opts, args = parser.parse_known_args(list(argv))
-    command.process_options(args, opts)
-    command.run(args, opts)
-    return command.exitcode
 
 
 def scrapy_archive(root, *argv) -> subprocess.CompletedProcess:

@@ -10,7 +10,6 @@
   named by maintain, reported by doctor, and every other page is still written.
 """
 
-import argparse
 import json
 import os
 import shutil
@@ -19,14 +18,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from scrapy.settings import Settings
 
 from crawler.archive import ARTICLES, Archive
 from crawler.archive.slugs import MAX_SLUG_BYTES
 from crawler.archive.store import ArchiveLinked
-from crawler.commands.archive import Command
 from fixtures.testing import scrapy_command
-from tests.conftest import FIXTURES, REPO, project_settings
+from tests.conftest import FIXTURES, REPO, archive_command
 
 EXPECTED = FIXTURES / "expected"
 OF_2018 = sorted(p.name for p in (EXPECTED / "_posts").glob("2018-*.md"))  # 4 posts
@@ -45,21 +42,6 @@ def outside(tmp_path) -> Path:
     folder = tmp_path / "outside"
     folder.mkdir()
     return folder
-
-
-def archive_command(root: Path, *argv: str) -> int:
-    """`scrapy archive <argv>` in this process on the archive `root`; its exit status."""
-    command, stdout = Command(), sys.stdout
-    command.settings = Settings(project_settings(FINEWS_ARCHIVE_DIR=str(root)))
-    parser = argparse.ArgumentParser()
-    command.add_options(parser)
-    opts, args = parser.parse_known_args(list(argv))
-    command.process_options(args, opts)
-    try:
-        command.run(args, opts)
-    finally:
-        sys.stdout = stdout  # run() wraps it for the verbs that report (one command a process, outside tests)
-    return command.exitcode
 
 
 def files_of(folder: Path) -> dict[str, bytes]:

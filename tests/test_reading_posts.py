@@ -8,7 +8,6 @@ never expanded: an alias bomb is refused at once. A post that cannot be read is 
 folder that cannot be read is an error (exit status 6), never "0 posts".
 """
 
-import argparse
 import errno
 import json
 import os
@@ -19,15 +18,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from scrapy.settings import Settings
 
 from crawler.archive import Archive
 from crawler.archive.files import file_text
-from crawler.commands.archive import Command
 from crawler.tools.doctor import Checkup
 from crawler.tools.posts import post_record
 from fixtures.testing import scrapy_command
-from tests.conftest import FIXTURES, REPO, project_settings
+from tests.conftest import FIXTURES, REPO, archive_command
 
 EXPECTED = FIXTURES / "expected"
 DAY = "2018-01-03"
@@ -80,21 +77,6 @@ def archive(tmp_path) -> Path:
     root = tmp_path / "archive"
     (root / "_posts").mkdir(parents=True)
     return root
-
-
-def archive_command(root: Path, *argv: str) -> int:
-    """`scrapy archive <argv>` in this process on the archive `root`; its exit status."""
-    command, stdout = Command(), sys.stdout
-    command.settings = Settings(project_settings(FINEWS_ARCHIVE_DIR=str(root)))
-    parser = argparse.ArgumentParser()
-    command.add_options(parser)
-    opts, args = parser.parse_known_args(list(argv))
-    command.process_options(args, opts)
-    try:
-        command.run(args, opts)
-    finally:
-        sys.stdout = stdout  # run() wraps it for the verbs that report (one command a process, outside tests)
-    return command.exitcode
 
 
 def findings(root: Path) -> dict[str, set[str]]:
