@@ -44,6 +44,7 @@ READ_ALIKE = {
     "a time in UTC": ("date: 2018-01-03T02:00:00Z", ("t", "zz", "zz", f"{DAY}T10:00:00+08:00")),
     "a time in another zone": ("date: 2018-01-02 21:00:00 -05:00", ("t", "zz", "zz", f"{DAY}T10:00:00+08:00")),
     "no date: the file name's day": ("date:", ("t", "zz", "zz", f"{DAY}T00:00:00+08:00")),
+    "a byte order mark first": ("\ufeff", ("t", "zz", "zz", f"{DAY}T10:00:00+08:00")),  # Jekyll: "bom|utf-8"
 }
 DEFAULTS = {"title": "title: t", "date": "date: 2018-01-03 10:00:00 +0800", "categories": "categories: zz",
             "tags": "tags: zz新闻"}  # fmt: skip
@@ -91,7 +92,7 @@ def findings(root: Path) -> dict[str, set[str]]:
 @pytest.mark.parametrize(("line", "read"), READ_ALIKE.values(), ids=READ_ALIKE.keys())
 def test_what_jekyll_reads_every_command_reads_alike(archive, line, read, capsys):
     path = archive / "_posts" / name_of(1)
-    path.write_text(front(line), encoding="utf-8")
+    path.write_text("\ufeff" + front() if line == "\ufeff" else front(line), encoding="utf-8")
     record = post_record(path, archive)
     assert (record["title"], record["category"], record["source"], record["date"]) == read
     category = read[1]

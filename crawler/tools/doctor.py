@@ -68,7 +68,7 @@ from crawler.archive.render import has_liquid, plain_is_string, yaml_quoted, yam
 from crawler.exitstatus import ExitStatus
 from crawler.items import SHANGHAI, iso_beijing
 from crawler.tools.executable import cleaned_body, executable_content
-from crawler.tools.posts import post_categories, post_date, post_tags, post_title
+from crawler.tools.posts import post_categories, post_date, post_tags, post_title, without_bom
 from crawler.tools.verb import Option, Verb, VerbFailed
 
 _TITLE_LINE = re.compile(r"^title:[ \t]*(.*?)(\r?)$", re.M)
@@ -607,11 +607,6 @@ def _generation(post: Post) -> int:
     if "+0800" in front_matter_text(text):
         return 3 if "[返回" in text else 2
     return 2 if "[返回" in text else 1
-
-
-def without_bom(text: str) -> tuple[str, str]:
-    """(the UTF-8 byte order mark or "", the text after it): Jekyll reads a post with "bom|utf-8"."""
-    return ("\ufeff", text[1:]) if text.startswith("\ufeff") else ("", text)
 
 
 def _in_phases(repairs: list) -> list:

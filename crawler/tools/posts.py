@@ -72,9 +72,14 @@ def post_date(front: Mapping, name: str) -> datetime:
     raise ValueError(f"date: {text[:40]!r} is not a date")
 
 
+def without_bom(text: str) -> tuple[str, str]:
+    """(the UTF-8 byte order mark or "", the text after it): Jekyll reads a post with "bom|utf-8"."""
+    return ("\ufeff", text[1:]) if text.startswith("\ufeff") else ("", text)
+
+
 def post_record(path: Path, root: Path) -> dict:
     """The record of the post file `path` in the archive `root`; ValueError when unusable, OSError when unreadable."""
-    text = file_text(path)
+    _, text = without_bom(file_text(path))  # as Jekyll reads a post
     read = read_front_matter(text)  # NoFrontMatter is a ValueError
     front = read.fields
     if front.get("title") is None or front.get("categories") is None:
