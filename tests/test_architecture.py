@@ -231,3 +231,15 @@ SCRAPY_HOOKS = {
     "spider_closed", "spider_idle", "item_scraped", "item_dropped", "item_error", "run", "syntax", "short_desc",
     "add_options", "process_options", "start", "filter", "long_desc",
 }  # fmt: skip
+
+
+def test_the_formatter_owns_the_product_code():
+    """No `# fmt: skip` in crawler/ or pipelines/: ruff format decides line length and layout."""
+    skipped = [
+        f"{path.relative_to(REPO)}:{number}"
+        for package in PACKAGES
+        for path in sorted((REPO / package).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "fmt: skip" in line or "fmt: off" in line
+    ]
+    assert skipped == []

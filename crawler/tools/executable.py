@@ -20,10 +20,29 @@ from crawler.bodyhtml import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 # The crawled bodies' sanitizer allowlist (crawler/bodyhtml.py), plus the class of the crawler's own
 # `<p class="em_media">` source line.
 _LINE_CLASS = {"p": {"class"}}
-_BAD_ELEMENTS = {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "svg", "math", "base", "form",
-                 "meta", "link", "portal"}  # fmt: skip
-_URL_ATTRIBUTES = {"href", "src", "action", "formaction", "background", "poster", "data", "xlink:href", "srcset",
-                   "lowsrc", "dynsrc", "cite", "longdesc", "usemap", "codebase", "manifest", "ping", "content"}  # fmt: skip
+# Elements that act in a page: scripts, frames, plug-ins, forms, and style (a stylesheet from anywhere).
+_BAD_ELEMENTS = {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "svg", "math", "base", "form"}
+_BAD_ELEMENTS |= {"meta", "link", "portal", "style"}
+_URL_ATTRIBUTES = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "background",
+    "poster",
+    "data",
+    "xlink:href",
+    "srcset",
+    "lowsrc",
+    "dynsrc",
+    "cite",
+    "longdesc",
+    "usemap",
+    "codebase",
+    "manifest",
+    "ping",
+    "content",
+}
 _SAFE_SCHEMES = {"http", "https", "mailto", "ftp", "ftps"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 _INERT_BLOCKS = {"p", "table", "ul", "ol"}  # an HTML block kramdown leaves raw (the crawler's blocks)
@@ -38,7 +57,7 @@ _QUOTE_MARKS = re.compile(r"^[ ]{0,3}(?:>[ ]?)+", re.M)
 _PLACEHOLDER = "\ue001"
 # A line of the crawler's paragraphs as its sanitizer writes them (inline markup, web links and images
 # only): a raw HTML block to kramdown, nothing in it acts. Such lines are not tokenized (speed).
-_SAFE_INLINE = r'(?:[^<>\n]|<br>|</?(?:strong|b|em|i|u|sub|sup)>|</a>|<a href="https?://[^"<>\n]*">|<img src="https?://[^"<>\n]*"(?: alt="[^"<>\n]*")?>)*'  # fmt: skip
+_SAFE_INLINE = r'(?:[^<>\n]|<br>|</?(?:strong|b|em|i|u|sub|sup)>|</a>|<a href="https?://[^"<>\n]*">|<img src="https?://[^"<>\n]*"(?: alt="[^"<>\n]*")?>)*'
 _SAFE_BLOCK_LINES = re.compile(rf'^(?:<p(?: class="em_media")?>{_SAFE_INLINE}</p>)+[ \t\r]*$', re.M)
 
 
