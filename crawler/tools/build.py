@@ -114,8 +114,8 @@ class Build(Verb):
         print(f"built {built.out}: {built.posts} posts, jekyll {built.jekyll_seconds:.1f} s{search}")
         if built.left_out:  # a complete site of every other post; the status says the archive needs a repair
             raise BuildFailed(
-                f"jekyll build failed: {built.left_out[0][1]} (the site was built without "
-                f"{len(built.left_out)} post{'s' if len(built.left_out) > 1 else ''} Jekyll cannot read, named above)"
+                f"the site was built without {len(built.left_out)} post{'s' if len(built.left_out) > 1 else ''} "
+                f"Jekyll cannot read (named above; scrapy archive doctor says more): {built.left_out[0][1]}"
             )
         return ExitStatus.OK
 
