@@ -14,12 +14,14 @@ Real Jekyll on archives written in the crawler's format (fixtures.testing.synthe
 """
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from crawler.archive import layout
 from fixtures.testing import scrapy_command, synthesize_archive
 from tests.conftest import REPO, need_tool
 
@@ -457,3 +459,60 @@ def test_a_posts_folder_that_links_inside_the_archive_is_published(archive):
     (archive / "_posts").symlink_to(archive / "data" / "posts")
     process = archive_build(archive)
     assert "8 posts" in process.stdout and "skipped" not in process.stderr
+
+
+# F. What an attack on the build found next: the archive's code, git's files, odd category names, links
+
+
+@pytest.mark.parametrize("name", ["evil.rb", "finews_post_urls.rb", "deep/er.rb"])
+def test_no_ruby_file_of_the_archive_ever_runs(archive, tmp_path, name):
+    canary = tmp_path / "ran"
+    plugin = archive / "_plugins" / name
+    plugin.parent.mkdir(parents=True)
+    plugin.write_text(f'File.write("{canary}", "ran")\n', encoding="utf-8")
+    archive_build(archive)
+    assert not canary.exists()
+
+
+@pytest.mark.parametrize("permalink", ["/.git/config", "/.git/hooks/post-checkout", "/.svn/entries", "/.finews-site"])
+def test_no_page_or_post_is_written_where_the_site_folder_keeps_what_is_not_the_site(archive, tmp_path, permalink):
+    out = tmp_path / "www"
+    out.mkdir()
+    (out / layout.SITE_MARKER).write_text("", encoding="utf-8")
+    (out / ".git").mkdir()
+    (out / ".git" / "config").write_text("[core]\n", encoding="utf-8")
+    (archive / "page.md").write_text(f"---\npermalink: {permalink}\nlayout: null\n---\nX\n", encoding="utf-8")
+    post = sorted((archive / "_posts").glob("*.md"))[0]
+    post.write_text(post.read_text(encoding="utf-8").replace("---\n", f"---\npermalink: {permalink}x\n", 1))
+    process = archive_build(archive, "--out", str(out))
+    assert (out / ".git" / "config").read_text(encoding="utf-8") == "[core]\n"
+    assert not [p for p in out.rglob("*") if p.is_file() and p.read_bytes().strip() == b"X"]
+    assert (out / layout.SITE_MARKER).read_text(encoding="utf-8") == ""
+    assert "left out" in process.stderr or permalink == "/.finews-site"  # a dotfile Jekyll never writes anyway
+
+
+@pytest.mark.parametrize("category", ["01:30", "12:30", "a:b", "x#y", "50%"])
+def test_a_category_no_page_can_be_named_after_leaves_the_site_standing(archive, category):
+    post = sorted((archive / "_posts").glob("*.md"))[0]
+    text = post.read_text(encoding="utf-8")
+    post.write_text(re.sub(r"^categories: .*$", f'categories: "{category}"', text, count=1, flags=re.M))
+    process = archive_build(archive)
+    assert "gets no page" in process.stderr and (archive / "_site" / "index.html").is_file()
+
+
+def test_the_built_site_holds_files_not_links_into_the_archive_or_the_template(archive):
+    (archive / "assets").mkdir()
+    (archive / "assets" / "mine.css").write_text("p{}", encoding="utf-8")
+    archive_build(archive)
+    links = [p for p in (archive / "_site").rglob("*") if p.is_symlink()]
+    assert links == [] and (archive / "_site" / "assets" / "mine.css").read_text(encoding="utf-8") == "p{}"
+
+
+def test_a_link_inside_the_site_folder_is_refused_and_nothing_is_written_through_it(archive, tmp_path):
+    archive_build(archive)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    shutil.rmtree(archive / "_site" / "category")
+    (archive / "_site" / "category").symlink_to(victim)
+    process = archive_build(archive, status=2)
+    assert "holds a symbolic link" in the_only_line(process) and list(victim.iterdir()) == []

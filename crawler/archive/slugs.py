@@ -13,7 +13,7 @@ from xpinyin import Pinyin
 _PINYIN = Pinyin()
 # Separators and controls, and what breaks a URL or Jekyll's build in a page name (":" makes it a
 # URI scheme): none of them is in a real media name's slug (fixtures/reference/slugs.tsv).
-_PATH_UNSAFE_RE = re.compile(r'[/\\\x00-\x1f\x7f:*?"<>|#%{}]')
+UNSAFE_IN_SLUG = re.compile(r'[/\\\x00-\x1f\x7f:*?"<>|#%{}]')
 MAX_SLUG_BYTES = 200  # `<slug>.html` stays well under the 255 bytes a file name may have (no real slug is near)
 
 
@@ -22,5 +22,5 @@ def category_slug(media_name: str) -> str:
     """The archive's slug for a media name; a valid file name: no separators, NUL or leading dots,
     at most MAX_SLUG_BYTES of UTF-8 (cut at a character; two names that meet there share a slug,
     which the write pipeline reports)."""
-    slug = _PATH_UNSAFE_RE.sub("", _PINYIN.get_pinyin(media_name).replace("-", "")).strip().lstrip(".")
+    slug = UNSAFE_IN_SLUG.sub("", _PINYIN.get_pinyin(media_name).replace("-", "")).strip().lstrip(".")
     return slug.encode()[:MAX_SLUG_BYTES].decode("utf-8", "ignore").rstrip()

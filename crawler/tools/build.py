@@ -54,6 +54,7 @@ NOT_STAGED = {
     layout.SITE_DIR,
     layout.POSTS_DIR,
     layout.QUARANTINE_DIR,
+    "_plugins",  # Ruby code: only the template's plugins run, never a file of the archive
     ".git",
     ".jekyll-cache",
     ".jekyll-metadata",
@@ -247,7 +248,13 @@ def build(
         left_out: list[tuple[Path, str]] = []
         while True:  # a post Jekyll cannot read is left out, and Jekyll runs again (it wrote nothing)
             try:
-                _run(command, "jekyll build", cwd=staging, explain=real_paths)
+                _run(
+                    command,
+                    "jekyll build",
+                    cwd=staging,
+                    explain=real_paths,
+                    env={**os.environ, "JEKYLL_ENV": "production"},
+                )  # it copies files, not the staging tree's links
                 break
             except BuildFailed as failed:
                 name = _post_named(failed.line, staging / layout.POSTS_DIR, posts)
@@ -330,6 +337,14 @@ def check_output(root: Path, out: Path, template: Path | None = None) -> Path:
             f"--out {out} holds files and no {layout.SITE_MARKER} (the mark of a site `scrapy archive build` made), "
             "and Jekyll would delete them: give a new or empty folder (nothing was changed)",
         )
+    for folder, names, files in os.walk(real) if real.is_dir() else ():  # a build makes no link: one is foreign
+        for name in names + files:
+            if (Path(folder) / name).is_symlink():
+                raise VerbFailed(
+                    ExitStatus.USAGE,
+                    f"--out {out} holds a symbolic link {Path(folder) / name}: a build never writes through "
+                    "one (remove it; nothing was changed)",
+                )
     return real
 
 
@@ -362,12 +377,12 @@ def pagefind_command() -> list[str]:
     return [sys.executable, "-m", "pagefind"]
 
 
-def _run(command: list[str], name: str, cwd: Path, explain=lambda line: line) -> None:
+def _run(command: list[str], name: str, cwd: Path, explain=lambda line: line, env: dict | None = None) -> None:
     """Run a tool; BuildFailed with its error line when it fails, else its warnings of this project's
     plugins (`finews:`, a post left as it asked not to be) each on a line of stderr."""
     if shutil.which(command[0]) is None and not Path(command[0]).is_file():
         raise ToolMissing(f"{name}: {command[0]} is not installed (Debian: apt-get install jekyll)")
-    process = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    process = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
     if process.returncode != 0:
         line = _error_line(process.stdout + process.stderr)
         raise BuildFailed(f"{name} failed: {explain(line)}", line=line)

@@ -65,6 +65,7 @@ from crawler.archive.files import atomic_writer, file_text
 from crawler.archive.frontmatter import NoFrontMatter, front_matter_text, read_front_matter, split_front_matter
 from crawler.archive.index import post_files
 from crawler.archive.render import has_liquid, plain_is_string, yaml_quoted, yaml_scalar
+from crawler.archive.slugs import UNSAFE_IN_SLUG
 from crawler.exitstatus import ExitStatus
 from crawler.items import SHANGHAI, iso_beijing
 from crawler.tools.executable import cleaned_body, executable_content
@@ -616,5 +617,6 @@ def _in_phases(repairs: list) -> list:
 
 
 def _unsafe_name(category: str) -> bool:
-    """A category that must never become a path: a separator or a control character (a newline) in it."""
-    return "/" in category or "\\" in category or any(ord(c) < 0x20 or ord(c) == 0x7F for c in category)
+    """A category that must never become a path or a page: a character a crawled slug never holds (a
+    separator, a control character, `:` that a URL reads as a scheme; crawler/archive/slugs.py), a leading dot."""
+    return bool(UNSAFE_IN_SLUG.search(category)) or category.startswith(".")

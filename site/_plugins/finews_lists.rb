@@ -22,12 +22,22 @@ module Finews
     safe true
     priority :lowest
 
+    # What a crawled category slug never holds (crawler/archive/slugs.py): a page of such a name would
+    # not be a file or would stop the build (`01:30` reads as a URL scheme).
+    UNSAFE_CATEGORY = %r![/\\\x00-\x1f\x7f:*?"<>|#%{}]|\A\.!.freeze
+
     def generate(site)
       @site = site
       @per_page = setting(site, "per_page", 500)
       @taken = site.pages.map(&:url).to_h { |url| [url, true] } # the archive's own pages are never replaced
       posts = site.posts.docs.reverse.map { |post| entry(post) } # Jekyll sorts posts oldest first
-      by_category = posts.group_by { |post| post["category"] }
+      by_category = posts.group_by { |post| post["category"] }.reject do |category, listed|
+        next false unless UNSAFE_CATEGORY.match?(category) # no page of a name no path or URL can take
+
+        Jekyll.logger.warn "finews:", "category #{category.inspect} (#{listed.size} posts) gets no page: " \
+                                      "its name cannot be a file name (scrapy archive doctor reports it)"
+        true
+      end
       index_pages = site.pages.select { |page| page.data["layout"] == "category" && page.data["category"] }
                                 .to_h { |page| [page.data["category"].to_s.split.join(" "), page] }
       sources = by_category.map { |category, listed| paged_category(category, listed, index_pages[category]) }

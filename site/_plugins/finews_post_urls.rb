@@ -14,7 +14,11 @@ module Finews
     # Where finews_lists.rb and Pagefind write: no post of its own permalink goes there.
     RESERVED = %r!\A(?:sources\.html\z|archive/|category/|emnews/|pagefind/)!.freeze
 
+    # What Jekyll keeps in the site folder (keep_files) and never writes: git's, Subversion's, the build's mark.
+    KEPT = %r!\A(?:\.git|\.svn)(?:/|\z)|\A\.finews-site\z!.freeze
+
     def generate(site)
+      leave_out_kept(site)
       taken = {}
       (site.pages + site.static_files).each { |file| taken[target(site, file)] = true }
       own, usual = site.posts.docs.partition { |post| post.data["permalink"] }
@@ -37,6 +41,20 @@ module Finews
     end
 
     private
+
+    # No page, post, document or static file is written where the site folder keeps what is not the
+    # site's (a page with `permalink: /.git/config` would set a command for the next git run there).
+    def leave_out_kept(site)
+      lists = [site.pages, site.static_files, *site.collections.values.map(&:docs)]
+      lists.each do |files|
+        files.reject! do |file|
+          next false unless KEPT.match?(target(site, file))
+
+          Jekyll.logger.warn "finews:", "#{file.relative_path}: left out, it would be written to #{target(site, file)}"
+          true
+        end
+      end
+    end
 
     def collides?(site, post, taken)
       path = target(site, post)
