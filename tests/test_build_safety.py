@@ -396,13 +396,79 @@ def test_a_post_jekyll_cannot_read_is_one_missing_page_and_exit_status_1(tmp_pat
     assert (site / "index.html").is_file() and (site / "sources.html").is_file()
 
 
-def test_a_page_jekyll_cannot_build_fails_the_build_and_the_site_stays(archive):
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("about.html", b"---\n---\n{% no_such_tag %}\n"),  # a Liquid error
+        ("about.md", b"---\ntitle: [oops\n---\nhi\n"),  # broken YAML
+        ("notes/bad.html", b"---\ntitle: x\n---\n\xff\xfe\n"),  # invalid UTF-8, in a folder
+        ("list.md", b"---\n- a\n---\n"),  # a front matter that is no mapping
+    ],
+)
+def test_a_page_jekyll_cannot_read_is_one_missing_page_and_exit_status_1(archive, name, data):
+    (archive / name).parent.mkdir(exist_ok=True)
+    (archive / name).write_bytes(data)
+    (archive / "good.md").write_text("---\ntitle: 好页面\n---\n好页面\n", encoding="utf-8")
+    process = archive_build(archive, status=1)
+    lines = process.stderr.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith(f"left out {archive / name}: "), process.stderr
+    assert lines[1].startswith("scrapy archive: the site was built without 1 file of the archive Jekyll cannot read")
+    site = archive / "_site"
+    assert "好页面" in (site / "good.html").read_text(encoding="utf-8") and "8 posts" in process.stdout
+    assert (site / "index.html").is_file() and not (site / name).with_suffix(".html").exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["index.html", "_layouts/post.html", "_layouts/default.html", "_includes/pager.html", "search.html"]
+)
+def test_a_broken_page_or_layout_of_the_archive_gives_way_to_the_templates(archive, name):
+    (archive / name).parent.mkdir(exist_ok=True)
+    (archive / name).write_text("---\n---\n{% if %}\n" if "/" not in name else "{% if %}\n", encoding="utf-8")
+    process = archive_build(archive, status=1)
+    assert f"left out {archive / name}: Liquid Exception" in process.stderr
+    assert f"(the template's {name} in its place)" in process.stderr
+    site = archive / "_site"
+    assert "最新新闻" in (site / "index.html").read_text(encoding="utf-8")
+    assert len(list(site.glob("20*/*/*/*.html"))) == 8
+
+
+def test_a_broken_layout_the_template_has_not_fails_the_build_and_the_site_stays(archive):
     archive_build(archive)
     before = snapshot(archive / "_site")
-    (archive / "about.html").write_text("---\n---\n{% no_such_tag %}\n", encoding="utf-8")
+    (archive / "_layouts").mkdir()
+    (archive / "_layouts" / "mine.html").write_text("{% if %}\n", encoding="utf-8")
+    (archive / "about.html").write_text("---\nlayout: mine\n---\nabout\n", encoding="utf-8")
     process = archive_build(archive, status=1)
-    assert "jekyll build failed" in the_only_line(process) and "about.html" in process.stderr
+    assert "jekyll build failed" in the_only_line(process) and "mine.html" in process.stderr
     assert snapshot(archive / "_site") == before
+
+
+def test_more_broken_files_than_a_build_leaves_out_fail_it(archive):
+    for number in range(21):
+        (archive / f"bad{number:02d}.md").write_text("---\ntitle: [x\n---\n", encoding="utf-8")
+    process = archive_build(archive, status=1)
+    assert process.stderr.count("left out ") == 20 and "jekyll build failed: YAML Exception" in process.stderr
+
+
+def test_a_gemfile_a_gem_theme_or_gem_plugins_of_the_archive_never_stop_the_build(archive):
+    (archive / "Gemfile").write_text(
+        'source "https://rubygems.org"\ngem "github-pages", group: :jekyll_plugins\nraise "ran"\n', encoding="utf-8"
+    )
+    (archive / "_config.yml").write_text("theme: minima\nplugins: [jekyll-no-such-gem]\ntitle: 我的存档\n")
+    process = archive_build(archive)
+    assert "我的存档" in (archive / "_site" / "index.html").read_text(encoding="utf-8")
+    assert not (archive / "_site" / "Gemfile").exists() and process.stderr == ""
+
+
+def test_the_post_count_is_of_the_posts_written(archive):
+    posts = sorted((archive / "_posts").iterdir())
+    text = posts[0].read_text(encoding="utf-8")  # its own permalink and usual URL both a page's: left out
+    posts[0].write_text(text.replace("\n---\n", "\npermalink: /index.html\n---\n", 1), encoding="utf-8")
+    year, month, day, name = posts[0].name.split("-", 3)
+    (archive / year / month / day).mkdir(parents=True)
+    (archive / year / month / day / name.replace(".md", ".html")).write_text("a page", encoding="utf-8")
+    process = archive_build(archive)
+    assert f"{posts[0]}: left out" in process.stderr and "7 posts" in process.stdout
 
 
 def test_a_post_permalink_never_moves_another_post_and_two_alike_get_one_url(archive):

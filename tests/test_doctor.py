@@ -46,7 +46,7 @@ def test_every_defect_is_found_and_named(old):
         by_kind.setdefault(finding["kind"], set()).add(finding["file"])
         assert finding["fixed"] is False
     assert by_kind == expected_findings()
-    assert "10 posts, 9 index pages: 9 problems, 3 notes" in process.stdout
+    assert "10 posts, 9 pages: 9 problems, 3 notes" in process.stdout
     assert files_of(old) == files_of(make_old_archive(old.parent / "again"))  # a check changes nothing
 
 
@@ -109,21 +109,25 @@ def test_the_build_of_the_unrepaired_archive_fails_on_the_broken_title(old):
 
 
 def test_pages_and_posts_doctor_cannot_judge_are_named_not_touched(old):
-    odd = {
-        "category/cailianshe.html": b"---\nlayout: category\n---",  # no title line
-        "category/zhengquanshibao.html": "---\nlayout: category\ntitle: 证券时报新闻\ncategory: zhengquanshibao\n---".encode(
-            "gbk"
-        ),
-    }
+    odd = {"category/cailianshe.html": b"---\nlayout: category\n---"}  # no title line: Jekyll reads it
     for name, data in odd.items():
         (old / name).write_bytes(data)
     (old / "_posts" / "notes.txt").write_text("not a post")
     process = doctor(old, "--fix", status=0)
     assert "note     bad_index_page        category/cailianshe.html" in process.stdout
-    assert "note     bad_index_page        category/zhengquanshibao.html: not UTF-8" in process.stdout
     assert "note     skipped_name          _posts/notes.txt" in process.stdout
     assert {name: (old / name).read_bytes() for name in odd} == odd
     assert "Traceback" not in process.stderr
+
+
+def test_an_index_page_jekyll_cannot_read_is_written_again_and_kept_in_the_quarantine(old):
+    page = old / "category" / "zhengquanshibao.html"
+    original = "---\nlayout: category\ntitle: 证券时报新闻\ncategory: zhengquanshibao\n---".encode("gbk")
+    page.write_bytes(original)  # an old script's encoding: Jekyll stops at it ("invalid byte sequence")
+    process = doctor(old, "--fix", status=0)
+    assert "fixed    unreadable_page       category/zhengquanshibao.html: not UTF-8" in process.stdout
+    assert (old / QUARANTINE / "category" / "zhengquanshibao.html").read_bytes() == original
+    assert page.read_text(encoding="utf-8").startswith("---\nlayout: category\ntitle: 证券时报新闻\n")
 
 
 def test_a_symlinked_quarantine_is_refused(old, tmp_path):

@@ -223,7 +223,7 @@ def test_an_unreadable_post_is_a_finding_of_doctor_and_named_by_export(expected,
     assert archive_command(expected, "doctor") == 1  # a diagnosis: not "the archive is not writable"
     out = capsys.readouterr().out
     assert f"problem  unreadable            _posts/{post.name}: cannot be read: Permission denied" in out
-    assert "60 posts, 22 index pages: 1 problems" in out
+    assert "60 posts, 22 pages: 1 problems" in out
     assert archive_command(expected, "export") == 0
     out, err = capsys.readouterr()
     assert len(out.splitlines()) == 59 and f"skipped {post}: " in err and "Permission denied" in err

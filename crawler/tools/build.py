@@ -43,26 +43,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from crawler import settings as defaults
 from crawler.archive import Archive, layout
 from crawler.archive.index import post_files
 from crawler.exitstatus import ExitStatus
+from crawler.tools.sitefiles import NOT_STAGED
 from crawler.tools.verb import Option, Verb, VerbFailed
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-NOT_STAGED = {
-    layout.SITE_DIR,
-    layout.POSTS_DIR,
-    layout.QUARANTINE_DIR,
-    "_plugins",  # Ruby code: only the template's plugins run, never a file of the archive
-    ".git",
-    ".jekyll-cache",
-    ".jekyll-metadata",
-    ".sass-cache",
-}  # and the old posts, and the archive's own files
+_HEADING_RE = re.compile(r"ERROR: YOUR SITE COULD NOT BE BUILT:|-+")
 NOT_TEMPLATE = {"README.md", "__pycache__", layout.SITE_DIR, ".jekyll-cache"}
 CONFIG_NAMES = ("_config.yml", "_config.yaml", "_config.toml")  # the one Jekyll reads: the first there
-MAX_LEFT_OUT = 20  # posts Jekyll cannot read left out of one build (one more Jekyll run each); then it fails
+MAX_LEFT_OUT = 20  # files Jekyll cannot read left out of one build (one more Jekyll run each); then it fails
 PLUGIN_WARNING = "finews:"  # how site/_plugins/ warn (Jekyll.logger.warn "finews:", ...)
 CHECKOUT_FILE = "scrapy.cfg"  # a finews-crawler checkout is the folder of one
 MARKER_TEXT = "A site `scrapy archive build` made: each build empties this folder of what it did not build.\n"
@@ -113,10 +107,12 @@ class Build(Verb):
             raise VerbFailed(ExitStatus.NOT_WRITABLE, f"cannot build into {out}: {exc}") from None
         search = f", search index {built.search_seconds:.1f} s" if built.search_seconds is not None else ""
         print(f"built {built.out}: {built.posts} posts, jekyll {built.jekyll_seconds:.1f} s{search}")
-        if built.left_out:  # a complete site of every other post; the status says the archive needs a repair
+        if built.left_out:  # a complete site of every other file; the status says the archive needs a repair
+            posts = sum(gone.is_post for gone in built.left_out)
+            counts = [_count(posts, "post"), _count(len(built.left_out) - posts, "other file" if posts else "file")]
             raise BuildFailed(
-                f"the site was built without {len(built.left_out)} post{'s' if len(built.left_out) > 1 else ''} "
-                f"Jekyll cannot read (named above; scrapy archive doctor says more): {built.left_out[0][1]}"
+                f"the site was built without {' and '.join(c for c in counts if c)} of the archive Jekyll cannot "
+                f"read (named above; scrapy archive doctor says more): {built.left_out[0].reason}"
             )
         return ExitStatus.OK
 
@@ -129,7 +125,7 @@ class Built:
     posts: int
     jekyll_seconds: float
     search_seconds: float | None  # None: no search index built
-    left_out: list[tuple[Path, str]] = field(default_factory=list)  # posts Jekyll could not read, and why
+    left_out: list["LeftOut"] = field(default_factory=list)  # files Jekyll could not read, and why
 
 
 def stage(
@@ -230,60 +226,101 @@ def build(
         staging = Path(temp) / "source"
         staging.mkdir()
         posts = stage(root, old_posts_dir, template, staging, out)
+        report = Path(temp) / "built.json"  # what site/_plugins/finews_report.rb says was written
         override = Path(temp) / "finews-override.yml"  # JSON is YAML: the keys no config may change
-        override.write_text(json.dumps(forced_config(staging, out)), encoding="utf-8")
+        override.write_text(json.dumps(forced_config(staging, out, template, report)), encoding="utf-8")
         configs = [*_configs(template, template, "the template"), *_configs(root, root, "the archive"), override]
         started = time.monotonic()
 
+        def archive_path(staged: Path) -> Path:  # the file of the archive (or template) a staged file is
+            if staged.parent == staging / layout.POSTS_DIR and staged.name in posts:
+                return posts[staged.name]
+            return Path(os.readlink(staged)) if staged.is_symlink() else root / staged.relative_to(staging)
+
         def real_paths(line: str) -> str:  # Jekyll names the staged files: say which file of the archive
-            line = re.sub(
-                re.escape(str(staging / layout.POSTS_DIR)) + r"/([^\s:]+)",
-                lambda m: str(posts.get(m.group(1), root / layout.POSTS_DIR / m.group(1))),
-                line,
-            )
-            return line.replace(str(staging), str(root))
+            found = re.sub(re.escape(str(staging)) + r"/([^\s:]+)", lambda m: str(archive_path(staging / m[1])), line)
+            return found.replace(str(staging), str(root))
 
         command = [jekyll, "build", "--strict_front_matter", "--config", ",".join(map(str, configs))]
         command += ["--source", str(staging), "--destination", str(out)]
-        left_out: list[tuple[Path, str]] = []
-        while True:  # a post Jekyll cannot read is left out, and Jekyll runs again (it wrote nothing)
+        env = {name: value for name, value in os.environ.items() if name != "BUNDLE_GEMFILE"}
+        env |= {"JEKYLL_ENV": "production", "JEKYLL_NO_BUNDLER_REQUIRE": "true"}  # no Gemfile is read
+        left_out: list[LeftOut] = []
+        while True:  # a file of the archive Jekyll cannot read is left out, and Jekyll runs again (it wrote nothing)
             try:
-                _run(
-                    command,
-                    "jekyll build",
-                    cwd=staging,
-                    explain=real_paths,
-                    env={**os.environ, "JEKYLL_ENV": "production"},
-                )  # it copies files, not the staging tree's links
+                _run(command, "jekyll build", cwd=staging, explain=real_paths, env=env)  # it copies, not links
                 break
             except BuildFailed as failed:
-                name = _post_named(failed.line, staging / layout.POSTS_DIR, posts)
-                if name is None or len(left_out) == MAX_LEFT_OUT:
+                staged = _staged_file_named(failed.line, staging)
+                if staged is None or len(left_out) == MAX_LEFT_OUT:
                     raise
-                (staging / layout.POSTS_DIR / name).unlink()
-                reason = real_paths(failed.line)
-                left_out.append((posts.pop(name), reason))
-                print(f"left out {left_out[-1][0]}: {left_out[-1][1]}", file=sys.stderr)
+                gone = LeftOut(archive_path(staged), real_paths(failed.line), staged.parent.name == layout.POSTS_DIR)
+                instead = _leave_out(staged, staging, template)
+                if instead is None:
+                    raise
+                if gone.is_post:
+                    posts.pop(staged.name)
+                left_out.append(gone)
+                print(f"left out {gone.path}: {gone.reason}{instead}", file=sys.stderr)
         jekyll_seconds = time.monotonic() - started
+        written = json.loads(report.read_text(encoding="utf-8")) if report.is_file() else {}
     search_seconds = None
     if search:
         started = time.monotonic()
         _run([*pagefind_command(), "--site", str(out)], "pagefind", cwd=out)
         search_seconds = time.monotonic() - started
-    return Built(out, len(posts), jekyll_seconds, search_seconds, left_out)
+    return Built(out, written.get("posts", len(posts)), jekyll_seconds, search_seconds, left_out)
 
 
-def _post_named(line: str, staged: Path, posts: dict[str, Path]) -> str | None:
-    """The staged post a line of Jekyll's names, if any."""
-    match = re.search(re.escape(str(staged)) + r"/([^\s:/]+)", line)
-    return match[1] if match and match[1] in posts else None
+@dataclass
+class LeftOut:
+    """A file of the archive a build left out: Jekyll could not read it (its line says why)."""
+
+    path: Path
+    reason: str
+    is_post: bool
 
 
-def forced_config(staging: Path, out: Path) -> dict:
+def _staged_file_named(line: str, staging: Path) -> Path | None:
+    """The staged file a line of Jekyll's names, by its path or relative to the source (`... in about.html`)."""
+    named = re.findall(re.escape(str(staging)) + r"/(\S+)", line) + re.findall(r" in (\S+)\s*$", line)
+    for name in named:
+        for candidate in (name, name.rstrip(".:,")):
+            path = Path(os.path.normpath(staging / candidate))
+            if path.is_relative_to(staging) and path.is_symlink():  # every file staged is a link to its real path
+                return path
+    return None
+
+
+def _leave_out(staged: Path, staging: Path, template: Path | None) -> str | None:
+    """Take a file of the archive Jekyll cannot read out of the staging tree: the template's file of that
+    name takes its place (a home page, a layout), else a post or page goes. Returns what stands in its
+    place ("" for nothing); None when it is no file of the archive's, or a theme file the template has
+    no stand-in for (then the build fails)."""
+    real = Path(os.readlink(staged))
+    if template is not None and real.is_relative_to(template):
+        return None  # the template's own: a defect of this project, or of the archive's config
+    relative = staged.relative_to(staging)
+    is_post = relative.parts[0] == layout.POSTS_DIR
+    stand_in = template / relative if template is not None and not is_post else None
+    if stand_in is not None and stand_in.is_file() and not stand_in.is_symlink():
+        staged.unlink()
+        os.symlink(stand_in, staged)
+        return f" (the template's {relative.as_posix()} in its place)"
+    if is_post or not relative.parts[0].startswith(("_", ".")):
+        staged.unlink()
+        return ""
+    return None
+
+
+def forced_config(staging: Path, out: Path, template: Path | None = None, report: Path | None = None) -> dict:
     """The config keys the build sets whatever the template's and the archive's configs say: every key
     by which Jekyll would read or write outside the staging tree and the output folder (a cache, its
     .gitignore, plugins, layouts, includes, data, collections from elsewhere), the links it must follow
-    (safe mode would skip them), and the marker the output folder keeps (check_output)."""
+    (safe mode would skip them), the gems it loads (the template's only: a gem the machine lacks would
+    stop every build, and a gem is code), the marker the output folder keeps (check_output) and where
+    site/_plugins/finews_report.rb says what was written."""
+    named = _template_config(template)
     return {
         "source": str(staging),
         "destination": str(out),
@@ -298,8 +335,22 @@ def forced_config(staging: Path, out: Path) -> dict:
         "collections_dir": "",
         "sass": {"sass_dir": "_sass", "load_paths": []},
         "keep_files": [".git", ".svn", layout.SITE_MARKER],
+        "plugins": named.get("plugins") or [],
+        "theme": named.get("theme"),
+        "finews_report": str(report) if report is not None else "",
         "strict_front_matter": True,
     }
+
+
+def _template_config(template: Path | None) -> dict:
+    """The template's own config (this project's site/, or the one FINEWS_SITE_TEMPLATE names)."""
+    path = next((template / name for name in CONFIG_NAMES[:2] if template and (template / name).is_file()), None)
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) if path is not None else None
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _count(number: int, noun: str) -> str:
+    return "" if not number else f"{number} {noun}{'s' if number > 1 else ''}"
 
 
 def _configs(folder: Path, allowed: Path, where: str) -> list[Path]:
@@ -394,6 +445,7 @@ def _run(command: list[str], name: str, cwd: Path, explain=lambda line: line, en
 def _error_line(output: str) -> str:
     """The line of a tool's output that says what went wrong (else its last line), without colours."""
     lines = [line.strip() for line in _ANSI_RE.sub("", output).splitlines() if line.strip()]
+    lines = [line for line in lines if not _HEADING_RE.fullmatch(line)]  # Jekyll's heading: the next line says
     for line in lines:
         if "error" in line.lower() or "exception" in line.lower():
             return line

@@ -68,8 +68,9 @@ from crawler.archive.render import has_liquid, plain_is_string, yaml_quoted, yam
 from crawler.archive.slugs import UNSAFE_IN_SLUG
 from crawler.exitstatus import ExitStatus
 from crawler.items import SHANGHAI, iso_beijing
-from crawler.tools.executable import cleaned_body, executable_content
+from crawler.tools.executable import cleaned_body, executable_content, scripts_in_document
 from crawler.tools.posts import post_categories, post_date, post_tags, post_title, without_bom
+from crawler.tools.sitefiles import is_document, is_page, is_theme, site_files
 from crawler.tools.verb import Option, Verb, VerbFailed
 
 _TITLE_LINE = re.compile(r"^title:[ \t]*(.*?)(\r?)$", re.M)
@@ -106,9 +107,7 @@ class Doctor(Verb):
             print(f"{state:8} {finding.kind:21} {finding.file}: {finding.detail} -> {finding.fix}")
         notes, fixed = sum(f.note for f in found.findings), sum(f.fixed for f in found.findings)
         fixed_text = f", {fixed} fixed" if opts.fix else ""
-        print(
-            f"{found.posts} posts, {found.pages} index pages: {len(found.problems)} problems{fixed_text}, {notes} notes"
-        )
+        print(f"{found.posts} posts, {found.pages} pages: {len(found.problems)} problems{fixed_text}, {notes} notes")
         if opts.report:
             try:
                 with atomic_writer(Path(opts.report), f".{Path(opts.report).name}-") as out:
@@ -163,6 +162,7 @@ class Checkup:
         self.found = Diagnosis()
         self._repairs: list = []  # (finding, function) to run on repair()
         self._leaving: set[str] = set()  # files the repairs move to the quarantine
+        self._judged: set[Path] = set()  # pages already found unreadable (index pages, by their posts)
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -200,8 +200,8 @@ class Checkup:
                 self.check_duplicate(key, copies)
         self.check_index_pages([p for p in posts if p.category and not self.quarantined(p.path)])
         self.check_case_collisions()
-        self.check_yaml_strings(posts)
-        self.check_executable_pages()
+        pages = self.check_site_files()
+        self.check_yaml_strings([(post.path, post.text) for post in posts if post.front is not None] + pages)
         return self.found
 
     def read(self, path: Path) -> Post:
@@ -315,14 +315,49 @@ class Checkup:
                 self.sanitize(path),
             )
 
-    def check_executable_pages(self) -> None:
-        for page in (page for feed in FEEDS for page in _pages_in(self.root / feed.index_dir)):
+    def check_site_files(self) -> list[tuple[Path, str]]:
+        """Every page, theme file and static document of the site (crawler/tools/sitefiles.py): a page
+        Jekyll cannot read (unreadable_page, a problem: the build leaves it out), executable content in
+        a page (repaired like a post's), in a static document (a problem: moved to the quarantine, as a
+        static file is published byte for byte) or in the theme (theme_script, a note: the layouts and
+        includes are the archive owner's code). Returns the pages read, with their text."""
+        pages: list[tuple[Path, str]] = []
+        for path in site_files(self.root, self.archive.old_posts_dir.relative_to(self.root).as_posix()):
+            if self.quarantined(path) or path in self._judged:
+                continue
             try:
-                text = file_text(page)  # a page is read as Jekyll reads it: a BOM makes it a static file
-            except (OSError, UnicodeDecodeError):
-                continue  # bad_index_page, when its category is judged
-            if not self.quarantined(page):
-                self.check_executable(page, text)
+                page = is_page(path, self.root)
+                text = file_text(path) if page or is_theme(path, self.root) or is_document(path) else None
+            except UnicodeDecodeError as exc:
+                if page:  # a static file is copied as it is, whatever its bytes
+                    self.add("unreadable_page", path, f"not UTF-8: {exc}", "none here: fix it by hand", note=False)
+                continue
+            except OSError as exc:
+                self.add("unreadable_page", path, f"cannot be read: {exc.strerror or exc}", "none here", note=False)
+                continue
+            if text is None:
+                continue
+            if page:
+                front, error = _front_matter(text)
+                if front is None:
+                    self.add("unreadable_page", path, error, "none here: fix its front matter by hand", note=False)
+                    continue
+                self.check_executable(path, text)
+                pages.append((path, text))
+            elif is_theme(path, self.root):
+                found = scripts_in_document(text)
+                if found:
+                    self.add("theme_script", path, "; ".join(dict.fromkeys(found)), "report only: the theme's own code")
+            elif found := scripts_in_document(text):
+                self.add(
+                    "executable_content",
+                    path,
+                    "; ".join(dict.fromkeys(found)) + " (a static file: published byte for byte)",
+                    "moved to the quarantine",
+                    self.quarantine(path),
+                )
+        self.found.pages = len(pages)
+        return pages
 
     def sanitize(self, path: Path) -> Callable[[], None]:
         """The repair of executable_content: the file moved as it is to the quarantine, then its front
@@ -373,7 +408,6 @@ class Checkup:
         for post in posts:
             sources[post.category][feed_of_category(post.category).source_of_post(post.tags, "")] += 1
         pages = {page: feed for feed in FEEDS for page in _pages_in(self.root / feed.index_dir)}
-        self.found.pages = len(pages)
         for category, counts in sorted(sources.items()):
             feed = feed_of_category(category)
             try:
@@ -399,22 +433,28 @@ class Checkup:
             wanted = _page_title_of(text)
             try:
                 page_text = file_text(path)
-            except UnicodeDecodeError:
-                self.add(
-                    "bad_index_page", path, "not UTF-8", "report only: rewrite it as UTF-8 (or delete it and --fix)"
-                )
-                continue
+                front, error = _front_matter(page_text)
+            except UnicodeDecodeError as exc:
+                front, error = None, f"not UTF-8: {exc}"
             except OSError as exc:
-                self.add("bad_index_page", path, f"cannot be read: {exc.strerror or exc}", "report only")
+                front, error = None, f"cannot be read: {exc.strerror or exc}"
+            if front is None:  # Jekyll cannot read it either: the crawler's page in its place
+                self.add(
+                    "unreadable_page",
+                    path,
+                    error,
+                    "moved to the quarantine and written as the crawler writes it",
+                    self.replace(path, text),
+                )
+                self._judged.add(path)
                 continue
-            front, error = _front_matter(page_text)
             unusable: list[str] = []
-            title = None if front is None else _field(post_title, front, unusable)
+            title = _field(post_title, front, unusable)
             if title is None or not _TITLE_LINE.search(front_matter_text(page_text)):
                 self.add(
                     "bad_index_page",
                     path,
-                    error or "; ".join(unusable) or "no title: line",
+                    "; ".join(unusable) or "no title: line",
                     "report only: fix its front matter by hand (or delete it and --fix)",
                 )
                 continue
@@ -445,16 +485,10 @@ class Checkup:
                     )
                 seen.setdefault(lower, path)
 
-    def check_yaml_strings(self, posts: list[Post]) -> None:
-        """yaml_not_string: a plain value of a string field of a post or an index page that Jekyll
-        (Psych) may read as no string (a Symbol it refuses, a date, number, boolean or null), by
+    def check_yaml_strings(self, files: list[tuple[Path, str]]) -> None:
+        """yaml_not_string: a plain value of a string field of a post or a page that Jekyll (Psych) may
+        read as no string (a Symbol it refuses, a date, number, boolean or null), by
         render.plain_is_string's rule; --fix writes the value quoted, as the crawler now does."""
-        files = [(post.path, post.text) for post in posts if post.front is not None]
-        for page in (page for feed in FEEDS for page in _pages_in(self.root / feed.index_dir)):
-            try:
-                files.append((page, file_text(page)))
-            except (OSError, UnicodeDecodeError):
-                continue  # bad_index_page, when its category is judged
         for path, text in files:
             values = _not_plain_strings(text)
             if not values or self.quarantined(path) or _front_matter(text)[0] is None:
@@ -477,6 +511,17 @@ class Checkup:
 
     def write(self, path: Path, text: str) -> Callable[[], None]:
         return lambda: self.archive.write(path, text)
+
+    def replace(self, path: Path, text: str) -> Callable[[], None]:
+        """The file moved as it is to the quarantine, and `text` written in its place."""
+        move = self.quarantine(path)
+
+        def repair() -> None:
+            move()
+            self.archive.write(path, text)
+
+        repair.phase = 0  # a move: before any other repair
+        return repair
 
     def quarantine(self, path: Path) -> Callable[[], None]:
         self._leaving.add(self.rel(path))

@@ -23,6 +23,9 @@ _LINE_CLASS = {"p": {"class"}}
 # Elements that act in a page: scripts, frames, plug-ins, forms, and style (a stylesheet from anywhere).
 _BAD_ELEMENTS = {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "svg", "math", "base", "form"}
 _BAD_ELEMENTS |= {"meta", "link", "portal", "style"}
+# Of those, what acts in a whole document too (a static page, a layout): a document has its own head
+# (meta, link, style) and may draw (svg, math); script, frames, plug-ins, forms and a base URL act.
+_ACTING_ELEMENTS = _BAD_ELEMENTS - {"meta", "link", "style", "svg", "math"}
 _URL_ATTRIBUTES = {
     "href",
     "src",
@@ -48,7 +51,6 @@ _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "me
 _INERT_BLOCKS = {"p", "table", "ul", "ol"}  # an HTML block kramdown leaves raw (the crawler's blocks)
 _URL_IGNORED = re.compile(r"[\x00-\x20\x7f-\x9f`'\"<\u00ad\u200b-\u200f\u2028\u2029\u2060\ufeff]+")
 _SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
-_BAD_TAG_TEXT = re.compile(r"<\s*/?\s*(?:" + "|".join(sorted(_BAD_ELEMENTS)) + r")\b", re.I)
 _MD_LINK = re.compile(r"(?<!\\)\]([ \t]*)\((\s*[^)\n]*)")  # inline link or image: `](url` (not `\](`)
 _MD_REFERENCE = re.compile(r"^([ \t]*)\[(?=(?:[^\]\n\\]|\\.)*\]:\s*(.*)$)", re.M)  # `[x]: url`
 _KRAMDOWN_MARK = re.compile(r"(?<!\\)\{:")  # an attribute list or extension: {: ...}, {::nomarkdown}, {::options}
@@ -73,8 +75,10 @@ class _Scanner(HTMLParser):
     """Reads a body as a browser tokenizes it, collecting what could run script; the text outside
     the HTML blocks kramdown leaves raw is collected (entities as written) for the Markdown checks."""
 
-    def __init__(self):
+    def __init__(self, bad_elements: set[str] = _BAD_ELEMENTS, markdown: bool = True):
         super().__init__(convert_charrefs=False)
+        self.bad_elements, self.reads_markdown = bad_elements, markdown
+        self.bad_tag_text = re.compile(r"<\s*/?\s*(?:" + "|".join(sorted(bad_elements)) + r")\b", re.I)
         self.found: list[str] = []
         self.markdown: list[str] = []
         self._open: list[str] = []  # the elements open in the current top-level element
@@ -89,7 +93,7 @@ class _Scanner(HTMLParser):
         self.feed(text)
         self.close()
         self.markdown.extend(self._held)  # an element never closed: its text is Markdown too
-        markdown = "".join(self.markdown)
+        markdown = "".join(self.markdown) if self.reads_markdown else ""
         for match in _MD_LINK.finditer(markdown):
             if _unsafe_url(match.group(2).strip()):
                 self.found.append(f"a Markdown link to {match.group(2).strip()[:40]!r}")
@@ -101,9 +105,9 @@ class _Scanner(HTMLParser):
         return self.found
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in _BAD_ELEMENTS or _unsafe_url(tag):
+        if tag in self.bad_elements or _unsafe_url(tag):
             self.found.append(f"<{tag}>")
-        elif _BAD_TAG_TEXT.search((self.get_starttag_text() or "")[1:]):  # `<scr<script>`: kramdown sees <script>
+        elif self.bad_tag_text.search((self.get_starttag_text() or "")[1:]):  # `<scr<script>`: kramdown sees <script>
             self.found.append(f"an element that runs script inside <{tag[:20]}>")
         for name, value in attrs:
             value = value or ""
@@ -144,7 +148,7 @@ class _Scanner(HTMLParser):
             self._held = []
 
     def handle_data(self, data: str) -> None:
-        if _BAD_TAG_TEXT.search(data):  # a tag the tokenizer left as text (unfinished): suspect
+        if self.bad_tag_text.search(data):  # a tag the tokenizer left as text (unfinished): suspect
             self.found.append("an unfinished element that runs script")
         (self._held if self._open else self.markdown).append(data)
 
@@ -155,7 +159,7 @@ class _Scanner(HTMLParser):
         self.handle_data(f"&#{name};")
 
     def handle_comment(self, data: str) -> None:
-        if _BAD_TAG_TEXT.search(data):
+        if self.bad_tag_text.search(data):
             self.found.append("an element that runs script inside a comment")
 
     def unknown_decl(self, data: str) -> None:
@@ -173,6 +177,15 @@ def executable_content(body: str) -> list[str]:
     try:
         return _Scanner().scan(_SAFE_BLOCK_LINES.sub("", body))  # the crawler's own lines: nothing to read
     except Exception as exc:  # the tokenizer never should; if it does, the body is suspect
+        return [f"cannot be read as HTML: {exc}"]
+
+
+def scripts_in_document(text: str) -> list[str]:
+    """What in a whole document a browser opens as it is (a static HTML or SVG file, a layout) runs
+    script: scripts, frames, plug-ins, forms, a base URL, event handlers, non-web URLs (no Markdown)."""
+    try:
+        return _Scanner(_ACTING_ELEMENTS, markdown=False).scan(text)
+    except Exception as exc:  # as executable_content
         return [f"cannot be read as HTML: {exc}"]
 
 
