@@ -20,7 +20,7 @@ import pytest
 
 from crawler.archive.frontmatter import split_front_matter
 from crawler.archive.render import render_category_page
-from crawler.tools.executable import cleaned_body, executable_content
+from crawler.tools.executable import cleaned_body, executable_content, scripts_in_document
 from fixtures.testing import scrapy_command
 from tests.conftest import REPO, need_tool
 
@@ -142,6 +142,34 @@ def test_crawler_written_bodies_are_clean():
         "> 摘要 \\{: x\\} \\[x\\](javascript:1)\n\n[返回证券时报新闻](https://x.example/category/a.html)｜[返回首页](/)"
     )
     assert executable_content(body) == []
+
+
+DOCUMENTS_THAT_ACT = [
+    "<html><body><script>alert(1)</script></body></html>",
+    '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><circle r="4"/></svg>',
+    '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    '<?xml version="1.0"?><x:script xmlns:x="http://www.w3.org/1999/xhtml">alert(1)</x:script>',
+    '<html><head><meta http-equiv="refresh" content="0;url=JaVa&#x09;script:alert(1)"></head></html>',
+    '<html><body><iframe src="https://xss.example/"></iframe></body></html>',
+    '<html><head><base href="https://xss.example/"></head></html>',
+    '<svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>',
+]
+QUIET_DOCUMENTS = [
+    '<html><head><meta charset="utf-8"><link rel="stylesheet" href="/assets/style.css">'
+    "<style>p { color: red }</style></head><body><p>关于本站</p></body></html>",
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><path d="M0 0h8v8z"/></svg>',
+    '<?xml version="1.0"?><rss><channel><link>https://x.example/</link></channel></rss>',
+]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS_THAT_ACT)
+def test_a_static_document_that_runs_script_is_found(document):
+    assert scripts_in_document(document), document
+
+
+@pytest.mark.parametrize("document", QUIET_DOCUMENTS)
+def test_a_static_document_with_a_head_styles_and_drawings_is_quiet(document):
+    assert scripts_in_document(document) == []
 
 
 # --- `scrapy archive doctor` on an archive -----------------------------------------------------------
@@ -278,3 +306,46 @@ def test_after_fix_no_built_page_can_run_script(tmp_path):
     assert unsafe_pages(build(root)) == {}
     _, again = doctor(root, status=0)
     assert of_kind(again, "executable_content") == set()
+
+
+@pytest.mark.slow
+def test_every_page_and_static_document_is_checked_and_after_fix_none_can_run_script(tmp_path):
+    """Pages anywhere (a front matter line first), static documents (HTML, SVG, XML a browser opens as
+    they are) and the theme (its owner's code: a note); a page Jekyll cannot read is a problem."""
+    need_tool("jekyll")
+    root = tmp_path / "archive"
+    make_archive(root, ["<p>甲</p>"], pages=False)
+    acting = {
+        "about.md": "---\ntitle: 关于\n---\n关于本站\n\n[联系](javascript:alert(1))\n",
+        "notes/old.html": "---\nlayout: default\n---\n<p>旧页</p><img src=x onerror=alert(1)>\n",
+        "Notes.HTM": "---\n---\n<p>大写</p><SCRIPT>alert(1)</SCRIPT>\n",
+    }
+    static = {
+        "assets/logo.svg": DOCUMENTS_THAT_ACT[1],
+        "legacy.html": DOCUMENTS_THAT_ACT[0],
+        "feed/x.xml": DOCUMENTS_THAT_ACT[3],
+        "bom.html": "\ufeff---\ntitle: x\n---\n<script>alert(1)</script>\n",  # a BOM: Jekyll copies it as it is
+    }
+    quiet = {"assets/icon.svg": QUIET_DOCUMENTS[1], "help.md": "---\ntitle: 帮助\n---\n<p>帮助</p>\n"}
+    theme = {"_includes/analytics.html": "<script async src='https://stats.example/s.js'></script>"}
+    hidden = {"_drafts/x.html": "<script>alert(1)</script>", "node_modules/x/index.html": "<script>1</script>"}
+    for name, text in {**acting, **static, **quiet, **theme, **hidden}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    (root / "broken.md").write_text("---\ntitle: [x\n---\n", encoding="utf-8")
+    before = files_of(root)
+    _, found = doctor(root, status=1)
+    assert of_kind(found, "executable_content") == set(acting) | set(static)
+    assert of_kind(found, "theme_script") == set(theme) and of_kind(found, "unreadable_page") == {"broken.md"}
+    process, _ = doctor(root, "--fix", status=1)  # the unreadable page is a person's to fix
+    after = files_of(root)
+    for name in acting:  # the original byte for byte in the quarantine, its front matter kept
+        assert after[f"{QUARANTINE}/{name}"] == before[name]
+        assert after[name].startswith(split_front_matter(before[name].decode("utf-8"))[0].encode("utf-8"))
+    for name in static:
+        assert after[f"{QUARANTINE}/{name}"] == before[name] and name not in after
+    assert all(after[name] == before[name] for name in (*quiet, *theme, *hidden, "broken.md"))
+    (root / "broken.md").unlink()
+    site = build(root)
+    assert unsafe_pages(site) == {} and {p.name for p in site.rglob("*.svg")} == {"icon.svg"}
+    assert "关于本站" in (site / "about.html").read_text(encoding="utf-8")

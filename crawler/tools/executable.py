@@ -50,6 +50,7 @@ _SAFE_SCHEMES = {"http", "https", "mailto", "ftp", "ftps"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 _INERT_BLOCKS = {"p", "table", "ul", "ol"}  # an HTML block kramdown leaves raw (the crawler's blocks)
 _URL_IGNORED = re.compile(r"[\x00-\x20\x7f-\x9f`'\"<\u00ad\u200b-\u200f\u2028\u2029\u2060\ufeff]+")
+_REFRESH_DELAY = re.compile(r"^[\s\d.]*[;,]?\s*(?:url\s*=\s*)?['\"]?", re.I)
 _SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
 _MD_LINK = re.compile(r"(?<!\\)\]([ \t]*)\((\s*[^)\n]*)")  # inline link or image: `](url` (not `\](`)
 _MD_REFERENCE = re.compile(r"^([ \t]*)\[(?=(?:[^\]\n\\]|\\.)*\]:\s*(.*)$)", re.M)  # `[x]: url`
@@ -69,6 +70,13 @@ def _unsafe_url(value: str) -> bool:
     text = _URL_IGNORED.sub("", html.unescape(html.unescape(value))).lower()
     match = _SCHEME.match(text)
     return match is not None and match.group(1) not in _SAFE_SCHEMES
+
+
+def _urls_in(name: str, value: str) -> list[str]:
+    """The URLs an attribute's value may hold: itself, each candidate of a srcset, a refresh's target."""
+    if name == "content":  # <meta http-equiv="refresh" content="0; url=...">
+        return [value, _REFRESH_DELAY.sub("", html.unescape(value), count=1)]
+    return [value, *value.split(",")[1:]]
 
 
 class _Scanner(HTMLParser):
@@ -113,7 +121,7 @@ class _Scanner(HTMLParser):
             value = value or ""
             if name.startswith("on") or name.startswith("data-pagefind") or name in ("markdown", "srcdoc"):
                 self.found.append(f"<{tag} {name}=>")
-            elif name in _URL_ATTRIBUTES and any(_unsafe_url(part) for part in [value, *value.split(",")[1:]]):
+            elif name in _URL_ATTRIBUTES and any(_unsafe_url(part) for part in _urls_in(name, value)):
                 self.found.append(f"<{tag} {name}={value[:40]!r}>")
             elif name == "style" and re.search(r"javascript|vbscript|expression\s*\(", html.unescape(value), re.I):
                 self.found.append(f"<{tag} style=>")
