@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.archive.render import render_category_page
 from fixtures.old_archive import expected_findings, make_old_archive
 from fixtures.testing import scrapy_command
 from tests.conftest import REPO, need_tool
@@ -127,7 +128,7 @@ def test_an_index_page_jekyll_cannot_read_is_written_again_and_kept_in_the_quara
     process = doctor(old, "--fix", status=0)
     assert "fixed    unreadable_page       category/zhengquanshibao.html: not UTF-8" in process.stdout
     assert (old / QUARANTINE / "category" / "zhengquanshibao.html").read_bytes() == original
-    assert page.read_text(encoding="utf-8").startswith("---\nlayout: category\ntitle: 证券时报新闻\n")
+    assert page.read_text(encoding="utf-8") == render_category_page("证券时报", "zhengquanshibao")
 
 
 def test_a_symlinked_quarantine_is_refused(old, tmp_path):

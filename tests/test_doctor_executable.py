@@ -332,7 +332,7 @@ def test_every_page_and_static_document_is_checked_and_after_fix_none_can_run_sc
     for name, text in {**acting, **static, **quiet, **theme, **hidden}.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
-    (root / "broken.md").write_text("---\ntitle: [x\n---\n", encoding="utf-8")
+    (root / "broken.md").write_text("---\nlinks: [x\n---\n", encoding="utf-8")  # not a line doctor can repair
     before = files_of(root)
     _, found = doctor(root, status=1)
     assert of_kind(found, "executable_content") == set(acting) | set(static)

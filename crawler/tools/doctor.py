@@ -75,11 +75,12 @@ from crawler.tools.verb import Option, Verb, VerbFailed
 
 _TITLE_LINE = re.compile(r"^title:[ \t]*(.*?)(\r?)$", re.M)
 _GUARD_LINE = re.compile(r"^render_with_liquid:.*?(\r?)$", re.M)
-# A one-line plain value of a string field of a post or page (not quoted, no collection, block scalar,
-# anchor, alias, tag or comment), its trailing comment and spaces left out: yaml_not_string.
-_PLAIN_FIELD_LINE = re.compile(
-    r"^(layout|title|categories|tags|category|permalink):[ \t]+(?![\"'\[{|>&*!#])(\S.*?)(?:[ \t]+#.*?)?[ \t]*\r?$", re.M
+# A one-line value of a string field of a post or page (not quoted, no flow collection), its trailing
+# comment and spaces left out: yaml_not_string (_strings_to_quote).
+_FIELD_LINE = re.compile(
+    r"^(layout|title|categories|tags|category|permalink):[ \t]+(?![\"'\[{])(\S.*?)(?:[ \t]+#.*?)?[ \t]*\r?$", re.M
 )
+_INDICATORS = "|>!&*#%@`"
 
 
 class Doctor(Verb):
@@ -254,22 +255,11 @@ class Checkup:
             self.add("unreadable", path, post.error, "none here: make it readable (its permissions)", note=False)
             return
         if front is None:
-            recovered = _recovered_title(post.text) if post.text else None
-            if recovered is not None:
-                self.add(
-                    "bad_front_matter",
-                    path,
-                    post.error,
-                    "the title line written as valid YAML",
-                    self.rewrite(path, recovered),
-                )
-                post.text, post.front = recovered(post.text), _front_matter(recovered(post.text))[0]
-                front = post.front
-            else:
-                self.add(
-                    "bad_front_matter", path, post.error, "none here: not the title line; fix it by hand", note=False
-                )
+            recovered = self.recover(path, post.text, post.error, "none here: not the title line; fix it by hand")
+            if recovered is None:
                 return
+            post.text, post.front = recovered
+            front = post.front
         self.check_fields(post)
         self.check_date(post)
         if has_liquid(post.text) and front.get("render_with_liquid") is not False:
@@ -281,6 +271,25 @@ class Checkup:
                 self.rewrite(path, _add_guard),
             )
         self.check_executable(path, post.text)
+
+    def recover(
+        self, path: Path, text: str, error: str, otherwise: str, kind: str = "bad_front_matter"
+    ) -> tuple[str, dict] | None:
+        """A front matter Jekyll cannot read, repaired when one line is what breaks it: the title written
+        as valid YAML (bad_front_matter), or values an old script wrote as they came written quoted
+        (yaml_not_string); else a problem a person must repair (`otherwise` says so). Returns the text
+        and fields the repair makes."""
+        values = _strings_to_quote(text, None) if text else []
+        for found, change, fix in (
+            ("bad_front_matter", _recovered_title(text) if text else None, "the title line written as valid YAML"),
+            ("yaml_not_string", _quoting(text, values), "the value written quoted"),
+        ):
+            if change is not None:
+                detail = error if found == "bad_front_matter" else _not_string_detail(values)
+                self.add(found, path, detail, fix, self.rewrite(path, change))
+                return change(text), _front_matter(change(text))[0]
+        self.add(kind, path, error, otherwise, note=False)
+        return None
 
     def check_fields(self, post: Post) -> None:
         """Title, category and tags as every command reads them (crawler/tools/posts.py); a post with
@@ -340,8 +349,12 @@ class Checkup:
             if page:
                 front, error = _front_matter(text)
                 if front is None:
-                    self.add("unreadable_page", path, error, "none here: fix its front matter by hand", note=False)
-                    continue
+                    recovered = self.recover(
+                        path, text, error, "none here: fix its front matter by hand", "unreadable_page"
+                    )
+                    if recovered is None:
+                        continue
+                    text = recovered[0]
                 self.check_executable(path, text)
                 pages.append((path, text))
             elif is_theme(path, self.root):
@@ -490,15 +503,27 @@ class Checkup:
         read as no string (a Symbol it refuses, a date, number, boolean or null), by
         render.plain_is_string's rule; --fix writes the value quoted, as the crawler now does."""
         for path, text in files:
-            values = _not_plain_strings(text)
-            if not values or self.quarantined(path) or _front_matter(text)[0] is None:
+            front = _front_matter(text)[0]
+            values = _strings_to_quote(text, front)
+            if not values or self.quarantined(path) or front is None:
                 continue
-            detail = "; ".join(f"{key}: {value}" for key, value in values) + ": Jekyll reads no such string"
-            fixed = _front_matter(_quote_values(text))[0]
-            if fixed is not None and all(fixed.get(key) == value for key, value in values):
-                self.add("yaml_not_string", path, detail, "the value written quoted", self.rewrite(path, _quote_values))
+            change = _quoting(text, values)
+            if change is not None:
+                self.add(
+                    "yaml_not_string",
+                    path,
+                    _not_string_detail(values),
+                    "the value written quoted",
+                    self.rewrite(path, change),
+                )
             else:
-                self.add("yaml_not_string", path, detail, "none here: fix the front matter by hand", note=False)
+                self.add(
+                    "yaml_not_string",
+                    path,
+                    _not_string_detail(values),
+                    "none here: fix the front matter by hand",
+                    note=False,
+                )
 
     # --- repairs ----------------------------------------------------------------------------------
     def rewrite(self, path: Path, change: Callable[[str], str]) -> Callable[[], None]:
@@ -593,23 +618,47 @@ def _retitle(title: str):
     return change
 
 
-def _not_plain_strings(text: str) -> list[tuple[str, str]]:
-    """(field, value) of each plain one-line value of a string field that is no plain string for Jekyll."""
-    lines = _PLAIN_FIELD_LINE.finditer(front_matter_text(text))
-    return [(line.group(1), line.group(2)) for line in lines if not plain_is_string(line.group(2))]
+def _strings_to_quote(text: str, front: dict | None) -> list[tuple[str, str]]:
+    """(field, value) of each one-line value of a string field that Jekyll reads as no string or as
+    another text than it says: a plain value plain_is_string refuses, or one that begins with a YAML
+    indicator (`| > ! & * # % @` or a backtick) and reads as null or "" or stops the reading (old scripts
+    wrote titles and media names as they came). A value that reads as text (`|` with its lines, `&a x`)
+    was written as YAML: left as it is. `front`: the fields as read (None: they cannot be)."""
+    found = []
+    for line in _FIELD_LINE.finditer(front_matter_text(text)):
+        key, value = line.group(1), line.group(2)
+        if plain_is_string(value):
+            continue
+        if value[0] in _INDICATORS and front is not None and front.get(key) not in (None, ""):
+            continue
+        found.append((key, value))
+    return found
 
 
-def _quote_values(text: str) -> str:
-    """`text` with each value _not_plain_strings names written quoted; every other byte as it was."""
-    front = front_matter_text(text)
+def _quoting(text: str, values: list[tuple[str, str]]) -> Callable[[str], str] | None:
+    """A change that writes each of `values` quoted (every other byte as it was), when that makes the
+    front matter readable with each field reading exactly its value; else None."""
+    if not values:
+        return None
+    wanted = set(values)
 
-    def quoted(line: re.Match) -> str:
-        if plain_is_string(line.group(2)):
-            return line.group(0)
-        start, end = line.start(2) - line.start(), line.end(2) - line.start()
-        return line.group(0)[:start] + yaml_quoted(line.group(2)) + line.group(0)[end:]
+    def change(whole: str) -> str:
+        front = front_matter_text(whole)
 
-    return _PLAIN_FIELD_LINE.sub(quoted, front) + text[len(front) :]
+        def quoted(line: re.Match) -> str:
+            if (line.group(1), line.group(2)) not in wanted:
+                return line.group(0)
+            start, end = line.start(2) - line.start(), line.end(2) - line.start()
+            return line.group(0)[:start] + yaml_quoted(line.group(2)) + line.group(0)[end:]
+
+        return _FIELD_LINE.sub(quoted, front) + whole[len(front) :]
+
+    fixed = _front_matter(change(text))[0]
+    return change if fixed is not None and all(fixed.get(key) == value for key, value in values) else None
+
+
+def _not_string_detail(values: list[tuple[str, str]]) -> str:
+    return "; ".join(f"{key}: {value}" for key, value in values) + ": Jekyll reads no such string"
 
 
 def _field(read: Callable[[dict], str], front: dict, unusable: list[str]) -> str | None:
