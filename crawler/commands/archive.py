@@ -73,7 +73,7 @@ class Command(ScrapyCommand):
             raise UsageError(str(exc)) from None
         checked_settings(self.settings)
         existing_archive(self.settings)
-        here = checkout()
+        here = opts.checkout = checkout()  # what a verb must never touch (archive build's --out)
         if not self.settings.get("FINEWS_SITE_TEMPLATE") and here and (here / "site" / "_config.yml").is_file():
             self.settings.set("FINEWS_SITE_TEMPLATE", str(here / "site"), priority="project")  # the bundled template
 

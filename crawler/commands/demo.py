@@ -102,7 +102,7 @@ class Command(ScrapyCommand):
             raise UsageError("--port goes with --serve")
         if opts.port is not None and not 0 <= opts.port <= 65535:
             raise UsageError(f"--port must be from 0 to 65535, not {opts.port}")
-        here = checkout()
+        here = self.checkout = checkout()
         self.testing = load_testing_module(here)
         if self.testing is None:
             refuse(
@@ -182,7 +182,9 @@ class Command(ScrapyCommand):
         print(f"Building the site into {site}", flush=True)
         try:
             old_posts_dir = self.settings["FINEWS_OLD_POSTS_DIR"]
-            built = build(self.root, self.root / layout.SITE_DIR, old_posts_dir, self.template, search)
+            built = build(
+                self.root, self.root / layout.SITE_DIR, old_posts_dir, self.template, search, checkout=self.checkout
+            )
         except VerbFailed as exc:
             return fail(self, exc.status, str(exc))
         except OSError as exc:

@@ -98,11 +98,12 @@ class Build(Verb):
             )
         if opts.out is not None and not opts.out.strip():
             raise VerbFailed(ExitStatus.USAGE, "--out needs a folder")
-        out = check_output(root, Path(opts.out).absolute() if opts.out else root / layout.SITE_DIR, template)
+        checkout = getattr(opts, "checkout", None)  # the folder of the scrapy.cfg the command runs under
+        out = check_output(root, Path(opts.out).absolute() if opts.out else root / layout.SITE_DIR, template, checkout)
         if not opts.no_search:
             pagefind_command()  # missing: said before a long build, not after
         try:
-            built = build(root, out, old_posts_dir, template, search=not opts.no_search)
+            built = build(root, out, old_posts_dir, template, search=not opts.no_search, checkout=checkout)
         except OSError as exc:
             raise VerbFailed(ExitStatus.NOT_WRITABLE, f"cannot build into {out}: {exc}") from None
         search = f", search index {built.search_seconds:.1f} s" if built.search_seconds is not None else ""
@@ -212,12 +213,13 @@ def build(
     template: Path | None = None,
     search: bool = True,
     jekyll: str = "jekyll",
+    checkout: Path | None = None,
 ) -> Built:
     """Build the site of the archive at `root` into `out`; BuildFailed with the tool's own error line.
     VerbFailed(USAGE), nothing touched, when `out` is no place for it (check_output)."""
     root = Path(root).resolve()
     template = Path(template).resolve() if template is not None else None
-    out = check_output(root, Path(out), template)
+    out = check_output(root, Path(out), template, checkout)
     out.mkdir(parents=True, exist_ok=True)
     marker = out / layout.SITE_MARKER
     if not marker.is_file():
@@ -364,7 +366,7 @@ def _configs(folder: Path, allowed: Path, where: str) -> list[Path]:
     return []
 
 
-def check_output(root: Path, out: Path, template: Path | None = None) -> Path:
+def check_output(root: Path, out: Path, template: Path | None = None, checkout: Path | None = None) -> Path:
     """The real folder `out` names (every symbolic link on the way resolved, the rules applied to the
     folder itself), when the build may empty it: VerbFailed(USAGE), one line, when it holds or lies in
     the archive (but for the archive's own `_site`), the template or the finews-crawler checkout, or
@@ -372,7 +374,7 @@ def check_output(root: Path, out: Path, template: Path | None = None) -> Path:
     root, real = root.resolve(), out.resolve()
     site = root / layout.SITE_DIR
     own_site = real.is_relative_to(site)
-    places = [(root, own_site), (template, False), *((folder, own_site) for folder in checkouts(template))]
+    places = [(root, own_site), (template, False), *((folder, own_site) for folder in checkouts(template, checkout))]
     for folder, allowed_inside in places:
         if folder is not None and (folder.is_relative_to(real) or (real.is_relative_to(folder) and not allowed_inside)):
             raise VerbFailed(
@@ -404,16 +406,12 @@ def _marked(folder: Path) -> bool:
     return marker.is_file() and not marker.is_symlink()
 
 
-def checkouts(template: Path | None) -> list[Path]:
-    """The finews-crawler checkouts a build runs from: the folder of the scrapy.cfg nearest the working
-    folder (as Scrapy finds it), and the template's parent when it holds one."""
-    found = []
-    nearest = Path.cwd().resolve()
-    while not (nearest / CHECKOUT_FILE).is_file() and nearest != nearest.parent:
-        nearest = nearest.parent
-    for folder in (nearest, *([template.parent] if template is not None else [])):
-        if (folder / CHECKOUT_FILE).is_file() and folder not in found:
-            found.append(folder)
+def checkouts(template: Path | None, checkout: Path | None) -> list[Path]:
+    """The finews-crawler checkouts a build must never empty: the one the command runs in (the folder of
+    the scrapy.cfg Scrapy found), and the template's parent when it holds a scrapy.cfg (a bundled site/)."""
+    found = [checkout.resolve()] if checkout is not None else []
+    if template is not None and (template.parent / CHECKOUT_FILE).is_file() and template.parent not in found:
+        found.append(template.parent)
     return found
 
 
