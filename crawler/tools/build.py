@@ -4,8 +4,9 @@ Jekyll publishes only `_posts/`, and the old-posts folder (FINEWS_OLD_POSTS_DIR)
 posts of the same archive. So the build reads a staging tree in a temporary folder (real folders,
 a symbolic link per file to the file's real path), and writes nothing into the archive but the
 output folder:
-- the archive's own files and folders (its layouts, pages, category pages), less its posts
-  folders, its built site, git's and this project's own files;
+- the archive's own files and folders (its layouts, pages, category pages), less what
+  crawler/tools/sitefiles.py NOT_STAGED names (its posts folders, its built site, its plugins and
+  Gemfile, git's files), the old-posts folder and this project's own files;
 - the bundled template's files (site/: layouts, the list-page plugins, the search page) wherever
   the archive has no file of that name: an archive with its own theme keeps it;
 - one `_posts/` of every post of `_posts/` and of the old-posts folder (a name in both: the one
@@ -13,21 +14,24 @@ output folder:
 No link leads outside the archive (or the template) nor into what it does not publish: a symbolic
 link to such a place, or to nothing, is skipped and named on stderr (`skipped PATH: ...`).
 Jekyll reads the template's `_config.yml`, the archive's merged over it key by key, then the keys
-of forced_config(), by which Jekyll would read or write elsewhere. A post's own `permalink:` never
-replaces a page (site/_plugins/finews_post_urls.rb). A post Jekyll cannot read is left out (`left
-out PATH: <Jekyll's line>`) and Jekyll runs again, up to MAX_LEFT_OUT times: the site holds every
-other post, and the exit status is 1. Then Pagefind (`pagefind[extended]`, with Chinese word
-segmentation) indexes the built posts into `<out>/pagefind/` for the search page.
+of forced_config(), by which Jekyll would read or write elsewhere or load a gem; the archive's
+Gemfile is neither staged nor read. A post's own `permalink:` never replaces a page
+(site/_plugins/finews_post_urls.rb). A post, page, layout or include of the archive Jekyll cannot
+read is left out (`left out PATH: <Jekyll's line>`), the template's file of that name in its place
+when it has one, and Jekyll runs again, up to MAX_LEFT_OUT times: the site holds every other file,
+and the exit status is 1. Then Pagefind (`pagefind[extended]`, with Chinese word segmentation)
+indexes the built posts into `<out>/pagefind/` for the search page.
 
 The output folder (check_output): Jekyll empties it of what it did not build, so the build only
 writes into a missing or empty folder, or a site an earlier build made (its marker file, which
 Jekyll keeps), never the archive (but its `_site`), the template, the checkout or a folder that
 holds one; symbolic links on the way are resolved and the rules apply to the real folder.
 
-Options: --out DIR (default <archive>/_site), --no-search (no Pagefind). Takes no lock: crawls may
-run meanwhile (posts are written atomically; a post written during the build is in the next one).
-Exit status 1 when Jekyll or Pagefind fails (their own error line) or a post was left out (after a
-complete build), 2 when one is missing or --out is refused (nothing touched).
+Options: --out DIR (default <archive>/_site), --no-search (no Pagefind). Crawls may run meanwhile
+(posts are written atomically; a post written during the build is in the next one); maintain and
+doctor --fix may not (posts_lock: a shared lock on the archive folder). Exit status 1 when Jekyll or
+Pagefind fails (their own error line) or a file was left out (after a complete build), 2 when one
+is missing or --out is refused (nothing touched).
 """
 
 import json

@@ -3,8 +3,9 @@
 Options: --fix (repair what can be repaired, under every feed's lock), --report FILE (the findings
 as JSON). Exit status 0: no problem (notes aside); 1: problems found, or left after --fix.
 
-One pass reads every post of `_posts/` and of the old-posts folder, every index page and every
-file Jekyll would skip, and lists findings. A finding is a *problem* when there is a repair, or
+One pass reads every post of `_posts/` and of the old-posts folder, every file Jekyll would skip
+there, and every page, static document and theme file the site is made of (crawler/tools/sitefiles.py),
+and lists findings. A finding is a *problem* when there is a repair, or
 a *note* when a person must judge (report only). Problems (kind: what --fix does):
 - bad_front_matter: the front matter is not YAML as Jekyll (Psych, YAML 1.1) reads it. When the
   `title:` line is what breaks it (a `"` or `\\` written inside "..."), the title's text is
@@ -21,12 +22,19 @@ a *note* when a person must judge (report only). Problems (kind: what --fix does
   (another media's name, or the early `slug.title()` form): its `title:` line is rewritten.
 - yaml_not_string: a plain value of a string field (title, categories, tags, category, layout,
   permalink) of a post or page that Jekyll's YAML (Psych) may read as no string (`:x` is a Symbol
-  that stops the build; yes, 12:30, 2024-01-01): the value is written quoted.
-- executable_content: a post's or index page's body holds what could run script once kramdown and a
+  that stops the build; yes, 12:30, 2024-01-01), or that begins with a YAML indicator and reads as
+  null, "" or a refusal (`title: |`, `title: !x`; _strings_to_quote): the value is written quoted,
+  also when it is what makes the whole front matter unreadable.
+- executable_content: a post's or page's body holds what could run script once kramdown and a
   browser read it (executable_content(): elements, event handlers, non-web URLs in any spelling,
   data-pagefind-*, Markdown links and references, kramdown attribute lists and extensions outside
   raw HTML blocks): the original moved byte for byte to the quarantine, and in its place its front
-  matter and its body through the crawled bodies' sanitizer (cleaned_body()).
+  matter and its body through the crawled bodies' sanitizer (cleaned_body()). A static document
+  (HTML, SVG, XML without front matter) that runs script (scripts_in_document()) is moved to the
+  quarantine: it is published byte for byte.
+- unreadable_page: a page Jekyll cannot read (the build leaves it out): an index page of a category
+  with posts is moved to the quarantine and written as the crawler writes it; another page is
+  repaired as a post's front matter is, or left to a person.
 Repairs run in phases (_in_phases): moves to the quarantine first, so a file is quarantined as it
 was; a file that leaves gets no other repair. A post with a UTF-8 BOM is read without it (Jekyll
 reads posts "bom|utf-8"); a rewrite keeps it. A category with a slash or a control character is
@@ -39,7 +47,8 @@ Problems a person must repair (--fix leaves them; exit status 1):
 Notes: no_title, bad_date (invalid, or not the file name's Beijing day), skipped_name (a file of a
 posts folder the build does not publish), case_collision (paths that differ in case only),
 unjudged_category (a page whose category no post here uses: left as it is), bad_index_page (an
-index page that cannot be read, whose front matter cannot be read or has no title line).
+index page with no usable title line), theme_script (script in the archive's layouts or includes:
+the owner's code, never rewritten).
 
 Posts are read as every command reads them (crawler/tools/posts.py: the file's bytes as UTF-8,
 its fields by the same readers). A posts or index folder that cannot be listed is an OSError
