@@ -432,15 +432,69 @@ def test_a_broken_page_or_layout_of_the_archive_gives_way_to_the_templates(archi
     assert len(list(site.glob("20*/*/*/*.html"))) == 8
 
 
-def test_a_broken_layout_the_template_has_not_fails_the_build_and_the_site_stays(archive):
-    archive_build(archive)
-    before = snapshot(archive / "_site")
-    (archive / "_layouts").mkdir()
-    (archive / "_layouts" / "mine.html").write_text("{% if %}\n", encoding="utf-8")
-    (archive / "about.html").write_text("---\nlayout: mine\n---\nabout\n", encoding="utf-8")
+@pytest.mark.parametrize(
+    "broken, user",
+    [
+        ("_layouts/mine.html", "---\nlayout: mine\n---\nabout\n"),  # a layout the template has not
+        ("_includes/mine.html", "---\n---\n{% include mine.html %}about\n"),  # an include a page uses
+    ],
+)
+def test_a_broken_theme_or_data_file_the_template_has_not_is_left_out_and_so_is_what_needs_it(archive, broken, user):
+    (archive / broken).parent.mkdir()
+    (archive / broken).write_text("{% if %}\n" if broken.endswith("html") else "a: [b\n", encoding="utf-8")
+    (archive / "about.html").write_text(user, encoding="utf-8")
     process = archive_build(archive, status=1)
-    assert "jekyll build failed" in the_only_line(process) and "mine.html" in process.stderr
-    assert snapshot(archive / "_site") == before
+    assert f"left out {archive / broken}: " in process.stderr, process.stderr
+    site = archive / "_site"
+    assert "最新新闻" in (site / "index.html").read_text(encoding="utf-8") and "8 posts" in process.stdout
+
+
+@pytest.mark.parametrize("name, data", [("mine.yml", "a: [b\n"), ("x.json", '{"a": '), ("t.yaml", "a: *nothing\n")])
+def test_a_data_file_jekyll_cannot_read_is_skipped_and_named(archive, name, data):
+    (archive / "_data").mkdir()
+    (archive / "_data" / name).write_text(data, encoding="utf-8")
+    (archive / "about.html").write_text("---\n---\n{{ site.data.mine }}about\n", encoding="utf-8")
+    process = archive_build(archive)
+    assert the_only_line(process).startswith(f"skipped {archive / '_data' / name}: Jekyll cannot read it as data")
+    assert "about" in (archive / "_site" / "about.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["ab out.html", "dir one/a:b.html", "é 页面.md"])
+def test_a_broken_page_whose_name_holds_spaces_or_colons_is_left_out(archive, name):
+    (archive / name).parent.mkdir(exist_ok=True)
+    (archive / name).write_text("---\n---\n{% if %}\n", encoding="utf-8")
+    process = archive_build(archive, status=1)
+    assert f"left out {archive / name}: " in process.stderr, process.stderr
+    assert (archive / "_site" / "index.html").is_file()
+
+
+def test_a_hard_link_in_the_site_folder_is_refused_and_the_file_it_shares_untouched(archive):
+    archive_build(archive)
+    post = next((archive / "_posts").iterdir())
+    before = post.read_bytes()
+    (archive / "_site" / "index.html").unlink()
+    os.link(post, archive / "_site" / "index.html")
+    process = archive_build(archive, status=2)
+    assert "holds a hard link" in the_only_line(process) and post.read_bytes() == before
+
+
+def test_a_stylesheet_that_loads_a_file_outside_the_site_is_skipped(archive, outside):
+    (archive / "assets").mkdir()
+    for name, target in (("leak.scss", outside / "secret"), ("up.scss", "../../../../../../../../etc/hostname")):
+        (archive / "assets" / name).write_text(f'---\n---\n@import "{target}";\n', encoding="utf-8")
+    (archive / "assets" / "fine.scss").write_text("---\n---\n$w: 4px;\np { width: $w; }\n", encoding="utf-8")
+    process = archive_build(archive)
+    assert process.stderr.count("outside the site (Sass would publish it)") == 2, process.stderr
+    assert SECRET not in site_text(archive / "_site") and (archive / "_site" / "assets" / "fine.css").is_file()
+
+
+def test_a_link_into_a_folder_jekyll_does_not_publish_is_skipped(archive):
+    (archive / "_stuff").mkdir()
+    (archive / "_stuff" / "e.html").write_text(f"<script>{SECRET}</script>", encoding="utf-8")
+    (archive / "linked.html").symlink_to(archive / "_stuff" / "e.html")
+    process = archive_build(archive)
+    assert f"skipped {archive / 'linked.html'}: " in process.stderr and "Jekyll does not publish" in process.stderr
+    assert SECRET not in site_text(archive / "_site")
 
 
 def test_more_broken_files_than_a_build_leaves_out_fail_it(archive):
@@ -458,6 +512,40 @@ def test_a_gemfile_a_gem_theme_or_gem_plugins_of_the_archive_never_stop_the_buil
     process = archive_build(archive)
     assert "我的存档" in (archive / "_site" / "index.html").read_text(encoding="utf-8")
     assert not (archive / "_site" / "Gemfile").exists() and process.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        "include: [_stuff, .well-known]\n",  # publishes folders doctor never reads
+        "collections: {things: {output: true}}\n",
+        "kramdown: {parse_block_html: true}\n",  # turns the crawler's inert HTML blocks into Markdown
+        "markdown: nothing\n",  # no such converter: every build would stop
+        "liquid: {strict_variables: true, error_mode: strict}\n",
+        "encoding: utf-16\n",
+        "defaults: [{scope: {path: ''}, values: {layout: nothing, render_with_liquid: true}}]\n",
+        "finews: {per_page: 0, newest: x}\n",
+        "title: [a, b]\ntimezone: 8\n",
+    ],
+)
+def test_only_the_config_keys_the_site_honours_are_read(archive, config):
+    for folder in ("_stuff", "_things", ".well-known"):
+        (archive / folder).mkdir()
+        (archive / folder / "x.html").write_text(f"---\n---\n<p>{SECRET}</p>\n", encoding="utf-8")
+    (archive / "_config.yml").write_text(f"description: 我的描述\n{config}", encoding="utf-8")
+    post = next((archive / "_posts").iterdir())
+    post.write_text(post.read_text(encoding="utf-8") + "\n<p>[x](javascript:alert(1))</p>\n", encoding="utf-8")
+    process = archive_build(archive)
+    site = archive / "_site"
+    assert SECRET not in site_text(site) and "javascript:alert" not in site_text(site).replace("[x](javascript", "")
+    assert "我的描述" in (site / "index.html").read_text(encoding="utf-8") and "8 posts" in process.stdout
+
+
+def test_a_config_that_cannot_be_read_leaves_the_templates_alone(archive):
+    (archive / "_config.yml").write_text("title: [broken\n", encoding="utf-8")
+    process = archive_build(archive)
+    assert f"skipped {archive / '_config.yml'}: it cannot be read" in the_only_line(process)
+    assert "财经新闻存档" in (archive / "_site" / "index.html").read_text(encoding="utf-8")
 
 
 def test_the_post_count_is_of_the_posts_written(archive):

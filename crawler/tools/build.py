@@ -47,19 +47,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from crawler import settings as defaults
 from crawler.archive import Archive, layout
 from crawler.archive.index import post_files
 from crawler.exitstatus import ExitStatus
-from crawler.tools.sitefiles import NOT_STAGED
+from crawler.tools.sitefiles import CONFIG_NAMES, NOT_STAGED, archive_config, is_read_by_jekyll, why_not_staged
 from crawler.tools.verb import Option, Verb, VerbFailed
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _HEADING_RE = re.compile(r"ERROR: YOUR SITE COULD NOT BE BUILT:|-+")
+_RUBY_RAISED_RE = re.compile(r"^/\S+:\d+:in [`'][^']*': .* \((?:[A-Z]\w*::)*[A-Z]\w*\)$")
 NOT_TEMPLATE = {"README.md", "__pycache__", layout.SITE_DIR, ".jekyll-cache"}
-CONFIG_NAMES = ("_config.yml", "_config.yaml", "_config.toml")  # the one Jekyll reads: the first there
 MAX_LEFT_OUT = 20  # files Jekyll cannot read left out of one build (one more Jekyll run each); then it fails
 PLUGIN_WARNING = "finews:"  # how site/_plugins/ warn (Jekyll.logger.warn "finews:", ...)
 CHECKOUT_FILE = "scrapy.cfg"  # a finews-crawler checkout is the folder of one
@@ -163,10 +161,11 @@ def stage(
     return staged
 
 
-def _published(path: Path, allowed: Path, hidden: set[Path], where: str) -> Path | None:
+def _published(path: Path, allowed: Path, hidden: set[Path], where: str, as_jekyll: bool = False) -> Path | None:
     """The real path of `path` when the site may show it (inside `allowed`, not in a `hidden` folder,
-    no file of this project's own), else None after one line on stderr naming it. Only a path with a
-    link in it (itself, or a folder on the way) is judged: a real path's place was judged by the caller."""
+    no file of this project's own; with `as_jekyll`, in a place Jekyll publishes: no `_` or `.` folder
+    but the theme's), else None after one line on stderr naming it. Only a path with a link in it
+    (itself, or a folder on the way) is judged: a real path's place was judged by the caller."""
     real = path.resolve()
     if real == path:
         return path
@@ -180,6 +179,8 @@ def _published(path: Path, allowed: Path, hidden: set[Path], where: str) -> Path
         layout.is_own_file(part) for part in real.relative_to(allowed).parts
     ):
         reason = f"{link} {real}, which the site does not publish"
+    elif as_jekyll and not is_read_by_jekyll(real, allowed):
+        reason = f"{link} {real}, in a folder Jekyll does not publish"
     if reason is not None:
         print(f"skipped {path}: {reason}", file=sys.stderr)
         return None
@@ -194,7 +195,7 @@ def _mirror(source: Path, target: Path, allowed: Path, hidden: set[Path], where:
     for path in sorted(source.iterdir()):
         if path in hidden or layout.is_own_file(path.name):
             continue
-        real = _published(path, allowed, hidden, where)
+        real = _published(path, allowed, hidden, where, as_jekyll=True)
         if real is None:
             continue
         there = target / path.name
@@ -204,7 +205,10 @@ def _mirror(source: Path, target: Path, allowed: Path, hidden: set[Path], where:
             elif not os.path.lexists(there) or (there.is_dir() and not there.is_symlink()):
                 _mirror(real, there, allowed, hidden, where, (*inside, real))
         elif real.is_file():
-            if not os.path.lexists(there):
+            reason = why_not_staged(real, allowed) if not os.path.lexists(there) else None
+            if reason is not None:
+                print(f"skipped {path}: {reason}", file=sys.stderr)
+            elif not os.path.lexists(there):
                 os.symlink(real, there)
         else:
             print(f"skipped {path}: neither a regular file nor a folder", file=sys.stderr)
@@ -234,8 +238,8 @@ def build(
         posts = stage(root, old_posts_dir, template, staging, out)
         report = Path(temp) / "built.json"  # what site/_plugins/finews_report.rb says was written
         override = Path(temp) / "finews-override.yml"  # JSON is YAML: the keys no config may change
-        override.write_text(json.dumps(forced_config(staging, out, template, report)), encoding="utf-8")
-        configs = [*_configs(template, template, "the template"), *_configs(root, root, "the archive"), override]
+        override.write_text(json.dumps(forced_config(staging, out, report)), encoding="utf-8")
+        configs = [*_configs(template, template, "the template"), *_honoured_config(root, Path(temp)), override]
         started = time.monotonic()
 
         def archive_path(staged: Path) -> Path:  # the file of the archive (or template) a staged file is
@@ -288,45 +292,44 @@ class LeftOut:
 
 
 def _staged_file_named(line: str, staging: Path) -> Path | None:
-    """The staged file a line of Jekyll's names, by its path or relative to the source (`... in about.html`)."""
-    named = re.findall(re.escape(str(staging)) + r"/(\S+)", line) + re.findall(r" in (\S+)\s*$", line)
-    for name in named:
-        for candidate in (name, name.rstrip(".:,")):
-            path = Path(os.path.normpath(staging / candidate))
-            if path.is_relative_to(staging) and path.is_symlink():  # every file staged is a link to its real path
+    """The staged file a line of Jekyll's names: by its path, relative to the source (`... in about.html`),
+    or quoted (`converting 'assets/site.scss'`); the longest name that is a staged file (a name may
+    hold spaces and colons)."""
+    starts = [m.end() for m in re.finditer(re.escape(str(staging)) + "/", line)]
+    starts += [m.end() for m in re.finditer(r"(?: in |')(?=\S)", line)]
+    for start in starts:
+        rest = line[start:]
+        for end in sorted({len(rest), *(m.start() for m in re.finditer(r"[\s:'.,]", rest))}, reverse=True):
+            path = Path(os.path.normpath(staging / rest[:end])) if rest[:end] else staging
+            if path != staging and path.is_relative_to(staging) and path.is_symlink():  # a staged file is a link
                 return path
     return None
 
 
 def _leave_out(staged: Path, staging: Path, template: Path | None) -> str | None:
     """Take a file of the archive Jekyll cannot read out of the staging tree: the template's file of that
-    name takes its place (a home page, a layout), else a post or page goes. Returns what stands in its
-    place ("" for nothing); None when it is no file of the archive's, or a theme file the template has
-    no stand-in for (then the build fails)."""
+    name takes its place (a home page, a layout), else it goes (a page or post, or a theme or data file:
+    then what uses it fails in turn and goes too, or does without). Returns what stands in its place
+    ("" for nothing); None when it is the template's own (the build fails)."""
     real = Path(os.readlink(staged))
     if template is not None and real.is_relative_to(template):
-        return None  # the template's own: a defect of this project, or of the archive's config
+        return None  # the template's own: a defect of this project, or of what a page gave it
     relative = staged.relative_to(staging)
     is_post = relative.parts[0] == layout.POSTS_DIR
     stand_in = template / relative if template is not None and not is_post else None
+    staged.unlink()
     if stand_in is not None and stand_in.is_file() and not stand_in.is_symlink():
-        staged.unlink()
         os.symlink(stand_in, staged)
         return f" (the template's {relative.as_posix()} in its place)"
-    if is_post or not relative.parts[0].startswith(("_", ".")):
-        staged.unlink()
-        return ""
-    return None
+    return ""
 
 
-def forced_config(staging: Path, out: Path, template: Path | None = None, report: Path | None = None) -> dict:
-    """The config keys the build sets whatever the template's and the archive's configs say: every key
-    by which Jekyll would read or write outside the staging tree and the output folder (a cache, its
-    .gitignore, plugins, layouts, includes, data, collections from elsewhere), the links it must follow
-    (safe mode would skip them), the gems it loads (the template's only: a gem the machine lacks would
-    stop every build, and a gem is code), the marker the output folder keeps (check_output) and where
-    site/_plugins/finews_report.rb says what was written."""
-    named = _template_config(template)
+def forced_config(staging: Path, out: Path, report: Path | None = None) -> dict:
+    """The config keys the build sets whatever the template's config says (of the archive's, only
+    sitefiles.HONOURED_CONFIG reaches Jekyll): every key by which Jekyll would read or write outside
+    the staging tree and the output folder (a cache, its .gitignore, plugins, layouts, includes, data,
+    collections from elsewhere), the links it must follow (safe mode would skip them), the marker the
+    output folder keeps (check_output) and where site/_plugins/finews_report.rb says what was written."""
     return {
         "source": str(staging),
         "destination": str(out),
@@ -341,22 +344,30 @@ def forced_config(staging: Path, out: Path, template: Path | None = None, report
         "collections_dir": "",
         "sass": {"sass_dir": "_sass", "load_paths": []},
         "keep_files": [".git", ".svn", layout.SITE_MARKER],
-        "plugins": named.get("plugins") or [],
-        "theme": named.get("theme"),
         "finews_report": str(report) if report is not None else "",
         "strict_front_matter": True,
     }
 
 
-def _template_config(template: Path | None) -> dict:
-    """The template's own config (this project's site/, or the one FINEWS_SITE_TEMPLATE names)."""
-    path = next((template / name for name in CONFIG_NAMES[:2] if template and (template / name).is_file()), None)
-    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) if path is not None else None
-    return loaded if isinstance(loaded, dict) else {}
-
-
 def _count(number: int, noun: str) -> str:
     return "" if not number else f"{number} {noun}{'s' if number > 1 else ''}"
+
+
+def _honoured_config(root: Path, temp: Path) -> list[Path]:
+    """The keys of the archive's config the site honours (sitefiles.archive_config), written to a file
+    in `temp` for Jekyll to merge over the template's; none when there are none. A config that is a
+    link out of the archive, or cannot be read, is named on stderr and the template's stands alone."""
+    if not _configs(root, root, "the archive"):  # none, or a link it must not follow (named)
+        return []
+    config = archive_config(root)
+    if config.error:
+        print(
+            f"skipped {config.path}: it cannot be read ({config.error}); the template's config alone", file=sys.stderr
+        )
+        return []
+    path = temp / "finews-archive-config.yml"
+    path.write_text(json.dumps(config.honoured, ensure_ascii=False), encoding="utf-8")  # JSON is YAML
+    return [path]
 
 
 def _configs(folder: Path, allowed: Path, where: str) -> list[Path]:
@@ -396,11 +407,14 @@ def check_output(root: Path, out: Path, template: Path | None = None, checkout: 
         )
     for folder, names, files in os.walk(real) if real.is_dir() else ():  # a build makes no link: one is foreign
         for name in names + files:
-            if (Path(folder) / name).is_symlink():
+            path = Path(folder) / name
+            shared = name in files and not path.is_symlink() and path.lstat().st_nlink > 1
+            kind = "symbolic link" if path.is_symlink() else "hard link" if shared else None
+            if kind is not None:
                 raise VerbFailed(
                     ExitStatus.USAGE,
-                    f"--out {out} holds a symbolic link {Path(folder) / name}: a build never writes through "
-                    "one (remove it; nothing was changed)",
+                    f"--out {out} holds a {kind} {path}: a build never writes through one, as Jekyll would "
+                    "write into the file it shares (remove it; nothing was changed)",
                 )
     return real
 
@@ -451,4 +465,5 @@ def _error_line(output: str) -> str:
     for line in lines:
         if "error" in line.lower() or "exception" in line.lower():
             return line
-    return lines[-1] if lines else "no output"
+    raised = [line for line in lines if _RUBY_RAISED_RE.search(line)]  # `<where>: <message> (<class>)`
+    return raised[0] if raised else lines[-1] if lines else "no output"

@@ -48,7 +48,9 @@ Notes: no_title, bad_date (invalid, or not the file name's Beijing day), skipped
 posts folder the build does not publish), case_collision (paths that differ in case only),
 unjudged_category (a page whose category no post here uses: left as it is), bad_index_page (an
 index page with no usable title line), theme_script (script in the archive's layouts or includes:
-the owner's code, never rewritten).
+the owner's code, never rewritten), config_not_honoured (a key of the archive's _config.yml the
+build leaves out: sitefiles.HONOURED_CONFIG). A _config.yml that cannot be read is a bad_config
+problem (the build then uses the template's alone).
 
 Posts are read as every command reads them (crawler/tools/posts.py: the file's bytes as UTF-8,
 its fields by the same readers). A posts or index folder that cannot be listed is an OSError
@@ -79,7 +81,7 @@ from crawler.exitstatus import ExitStatus
 from crawler.items import SHANGHAI, iso_beijing
 from crawler.tools.executable import cleaned_body, executable_content, scripts_in_document
 from crawler.tools.posts import post_categories, post_date, post_tags, post_title, without_bom
-from crawler.tools.sitefiles import is_document, is_page, is_theme, site_files
+from crawler.tools.sitefiles import archive_config, document_text, is_document, is_page, is_theme, site_files
 from crawler.tools.verb import Option, Verb, VerbFailed
 
 _TITLE_LINE = re.compile(r"^title:[ \t]*(.*?)(\r?)$", re.M)
@@ -211,6 +213,7 @@ class Checkup:
         self.check_index_pages([p for p in posts if p.category and not self.quarantined(p.path)])
         self.check_case_collisions()
         pages = self.check_site_files()
+        self.check_config()
         self.check_yaml_strings([(post.path, post.text) for post in posts if post.front is not None] + pages)
         return self.found
 
@@ -266,6 +269,8 @@ class Checkup:
         if front is None:
             recovered = self.recover(path, post.text, post.error, "none here: not the title line; fix it by hand")
             if recovered is None:
+                if post.text:  # Jekyll's YAML may read what this one cannot: the body is checked all the same
+                    self.check_executable(path, post.text)
                 return
             post.text, post.front = recovered
             front = post.front
@@ -336,50 +341,61 @@ class Checkup:
     def check_site_files(self) -> list[tuple[Path, str]]:
         """Every page, theme file and static document of the site (crawler/tools/sitefiles.py): a page
         Jekyll cannot read (unreadable_page, a problem: the build leaves it out), executable content in
-        a page (repaired like a post's), in a static document (a problem: moved to the quarantine, as a
-        static file is published byte for byte) or in the theme (theme_script, a note: the layouts and
-        includes are the archive owner's code). Returns the pages read, with their text."""
+        a page (repaired like a post's; also in one whose front matter only Jekyll reads), in a static
+        document (a problem: moved to the quarantine, as a static file is published byte for byte) or
+        in the theme (theme_script, a note: the layouts and includes are the archive owner's code).
+        Returns the pages read, with their text."""
         pages: list[tuple[Path, str]] = []
         for path in site_files(self.root, self.archive.old_posts_dir.relative_to(self.root).as_posix()):
             if self.quarantined(path) or path in self._judged:
                 continue
             try:
-                page = is_page(path, self.root)
-                text = file_text(path) if page or is_theme(path, self.root) or is_document(path) else None
-            except UnicodeDecodeError as exc:
-                if page:  # a static file is copied as it is, whatever its bytes
-                    self.add("unreadable_page", path, f"not UTF-8: {exc}", "none here: fix it by hand", note=False)
-                continue
+                if is_page(path, self.root):
+                    pages.extend(self.check_page(path, file_text(path)))
+                elif is_theme(path, self.root) or is_document(path):
+                    self.check_document(path, document_text(path.read_bytes()))
+            except UnicodeDecodeError as exc:  # a page only: Jekyll stops at it, and the build leaves it out
+                self.add("unreadable_page", path, f"not UTF-8: {exc}", "none here: fix it by hand", note=False)
             except OSError as exc:
                 self.add("unreadable_page", path, f"cannot be read: {exc.strerror or exc}", "none here", note=False)
-                continue
-            if text is None:
-                continue
-            if page:
-                front, error = _front_matter(text)
-                if front is None:
-                    recovered = self.recover(
-                        path, text, error, "none here: fix its front matter by hand", "unreadable_page"
-                    )
-                    if recovered is None:
-                        continue
-                    text = recovered[0]
-                self.check_executable(path, text)
-                pages.append((path, text))
-            elif is_theme(path, self.root):
-                found = scripts_in_document(text)
-                if found:
-                    self.add("theme_script", path, "; ".join(dict.fromkeys(found)), "report only: the theme's own code")
-            elif found := scripts_in_document(text):
-                self.add(
-                    "executable_content",
-                    path,
-                    "; ".join(dict.fromkeys(found)) + " (a static file: published byte for byte)",
-                    "moved to the quarantine",
-                    self.quarantine(path),
-                )
         self.found.pages = len(pages)
         return pages
+
+    def check_config(self) -> None:
+        """The archive's _config.yml as the build reads it (sitefiles.archive_config): one that cannot be
+        read is a problem (the build uses the template's alone); each key the site does not honour, a note."""
+        config = archive_config(self.root)
+        if config.error:
+            self.add("bad_config", config.path, config.error, "none here: the build uses the template's", note=False)
+        for reason in config.left_out:
+            self.add("config_not_honoured", config.path, reason, "report only: the build leaves it out")
+
+    def check_page(self, path: Path, text: str) -> list[tuple[Path, str]]:
+        """A page: its front matter repaired as a post's when one line breaks it, its body checked for
+        executable content whether or not its front matter reads here (Jekyll's YAML reads more)."""
+        front, error = _front_matter(text)
+        recovered = None
+        if front is None:
+            recovered = self.recover(path, text, error, "none here: fix its front matter by hand", "unreadable_page")
+            text = recovered[0] if recovered is not None else text
+        self.check_executable(path, text)
+        return [(path, text)] if front is not None or recovered is not None else []
+
+    def check_document(self, path: Path, text: str) -> None:
+        """A theme file (a note) or a static document (a problem) that runs script."""
+        found = "; ".join(dict.fromkeys(scripts_in_document(text)))
+        if not found:
+            return
+        if is_theme(path, self.root):
+            self.add("theme_script", path, found, "report only: the theme's own code")
+        else:
+            self.add(
+                "executable_content",
+                path,
+                f"{found} (a static file: published byte for byte)",
+                "moved to the quarantine",
+                self.quarantine(path),
+            )
 
     def sanitize(self, path: Path) -> Callable[[], None]:
         """The repair of executable_content: the file moved as it is to the quarantine, then its front
@@ -662,8 +678,11 @@ def _quoting(text: str, values: list[tuple[str, str]]) -> Callable[[str], str] |
 
         return _FIELD_LINE.sub(quoted, front) + whole[len(front) :]
 
-    fixed = _front_matter(change(text))[0]
-    return change if fixed is not None and all(fixed.get(key) == value for key, value in values) else None
+    fixed, before = _front_matter(change(text))[0], _front_matter(text)[0]
+    if fixed is None or any(fixed.get(key) != value for key, value in values):
+        return None
+    others = set(before or ()) - {key for key, _ in values}  # every other field reads as it did
+    return change if all(fixed.get(key) == before[key] for key in others) else None
 
 
 def _not_string_detail(values: list[tuple[str, str]]) -> str:
