@@ -139,3 +139,47 @@ def test_a_symlinked_quarantine_is_refused(old, tmp_path):
     process = doctor(old, "--fix", status=6)
     assert "is a symbolic link" in process.stderr and not any(outside.iterdir())
     assert files_of(old) == before  # refused before any repair
+
+
+def findings_of(root: Path, *options: str) -> dict[str, set[str]]:
+    report = root.parent / "findings.json"
+    doctor(root, *options, "--report", str(report))
+    found: dict[str, set[str]] = {}
+    for finding in json.loads(report.read_text(encoding="utf-8"))["findings"]:
+        found.setdefault(finding["file"], set()).add(finding["kind"])
+    return found
+
+
+def test_what_the_site_publishes_is_checked_as_jekyll_and_a_browser_read_it(old):
+    """Every file the build publishes is read where a browser or Jekyll reads more than Python would."""
+    script = b"<html><body><script>alert(1)</script></body></html>"
+    files = {
+        "tagged.md": b"---\ndescription: !foo x\n---\n<script>alert(1)</script>\n",  # Psych reads `!foo x`
+        "long.md": b"---" + b" " * 5000 + b"\n---\n<script>alert(1)</script>\n",  # a page: its whole first line
+        "latin1.html": script.replace(b"<body>", b"<body>\xff"),  # static, not UTF-8
+        "utf16.html": "\ufeff<html><script>alert(1)</script></html>".encode("utf-16-le"),
+        "vendor/v.html": script,  # Jekyll leaves out vendor/bundle, vendor/cache, ... not all of vendor/
+        "a/node_modules/n.html": script,  # only the top-level node_modules
+    }
+    quiet = {"node_modules/x.html": script, "vendor/bundle/x.html": script, "_data/x.html": script}
+    for name, data in {**files, **quiet}.items():
+        (old / name).parent.mkdir(parents=True, exist_ok=True)
+        (old / name).write_bytes(data)
+    found = findings_of(old)
+    assert {name for name in files if "executable_content" in found.get(name, set())} == set(files)
+    assert not set(quiet) & set(found)
+
+
+def test_files_the_build_skips_and_config_keys_it_leaves_out_are_named(old, tmp_path):
+    outside = tmp_path / "secret.scss"
+    outside.write_text("p { color: red }\n", encoding="utf-8")
+    (old / "_data").mkdir()
+    (old / "_data" / "bad.yml").write_text("a: [b\n", encoding="utf-8")
+    (old / "assets").mkdir(exist_ok=True)
+    (old / "assets" / "leak.scss").write_text(f'---\n---\n@import "{outside}";\n', encoding="utf-8")
+    (old / "_config.yml").write_text("title: 我的\nplugins: [jekyll-feed]\nkramdown: {parse_block_html: true}\n")
+    found = findings_of(old)
+    assert found["_data/bad.yml"] == {"unusable_file"} and found["assets/leak.scss"] == {"unusable_file"}
+    assert found["_config.yml"] == {"config_not_honoured"}
+    (old / "_config.yml").write_text("title: [broken\n", encoding="utf-8")
+    assert findings_of(old)["_config.yml"] == {"bad_config"}

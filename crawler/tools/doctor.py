@@ -48,7 +48,8 @@ Notes: no_title, bad_date (invalid, or not the file name's Beijing day), skipped
 posts folder the build does not publish), case_collision (paths that differ in case only),
 unjudged_category (a page whose category no post here uses: left as it is), bad_index_page (an
 index page with no usable title line), theme_script (script in the archive's layouts or includes:
-the owner's code, never rewritten), config_not_honoured (a key of the archive's _config.yml the
+the owner's code, never rewritten), unusable_file (a problem: data Jekyll cannot read, Sass that
+loads a file from outside the site: the build skips it), config_not_honoured (a key of the archive's _config.yml the
 build leaves out: sitefiles.HONOURED_CONFIG). A _config.yml that cannot be read is a bad_config
 problem (the build then uses the template's alone).
 
@@ -81,7 +82,15 @@ from crawler.exitstatus import ExitStatus
 from crawler.items import SHANGHAI, iso_beijing
 from crawler.tools.executable import cleaned_body, executable_content, scripts_in_document
 from crawler.tools.posts import post_categories, post_date, post_tags, post_title, without_bom
-from crawler.tools.sitefiles import archive_config, document_text, is_document, is_page, is_theme, site_files
+from crawler.tools.sitefiles import (
+    archive_config,
+    document_text,
+    is_document,
+    is_page,
+    is_theme,
+    site_files,
+    why_not_staged,
+)
 from crawler.tools.verb import Option, Verb, VerbFailed
 
 _TITLE_LINE = re.compile(r"^title:[ \t]*(.*?)(\r?)$", re.M)
@@ -350,9 +359,14 @@ class Checkup:
             if self.quarantined(path) or path in self._judged:
                 continue
             try:
-                if is_page(path, self.root):
+                reason = why_not_staged(path, self.root)
+                if reason is not None:
+                    self.add(
+                        "unusable_file", path, reason, "none here: the build skips it; a person fixes it", note=False
+                    )
+                elif is_page(path, self.root):
                     pages.extend(self.check_page(path, file_text(path)))
-                elif is_theme(path, self.root) or is_document(path):
+                elif is_theme(path, self.root) or is_document(path, self.root):
                     self.check_document(path, document_text(path.read_bytes()))
             except UnicodeDecodeError as exc:  # a page only: Jekyll stops at it, and the build leaves it out
                 self.add("unreadable_page", path, f"not UTF-8: {exc}", "none here: fix it by hand", note=False)

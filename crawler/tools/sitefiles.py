@@ -42,6 +42,7 @@ NOT_STAGED = {
     ".sass-cache",
 }  # and the old posts, and the archive's own files
 THEME_DIRS = ("_layouts", "_includes")
+DATA_DIR, SASS_DIR = "_data", "_sass"  # read by Jekyll too: data for the layouts, Sass partials
 # What Jekyll leaves out by default (Configuration::DEFAULTS `exclude`), paths from the site's top.
 JEKYLL_EXCLUDES = {"node_modules", "gemfiles", "vendor/bundle", "vendor/cache", "vendor/gems", "vendor/ruby"}
 DOCUMENT_SUFFIXES = {".html", ".htm", ".xhtml", ".xht", ".shtml", ".svg", ".svgz", ".xml"}
@@ -69,7 +70,7 @@ def _published_folder(folder: Path, root: Path) -> bool:
     """Whether Jekyll reads what is in `folder`: not in a `_` or `.` folder (but the theme's), nor in
     one Jekyll leaves out by default."""
     parts = folder.relative_to(root).parts
-    if parts[0] in THEME_DIRS:
+    if parts[0] in (*THEME_DIRS, DATA_DIR, SASS_DIR):
         return True
     excluded = any("/".join(parts[:length]) in JEKYLL_EXCLUDES for length in (1, 2))
     return not excluded and not any(part.startswith(("_", ".")) for part in parts)
@@ -89,15 +90,16 @@ def is_theme(path: Path, root: Path) -> bool:
 def is_page(path: Path, root: Path) -> bool:
     """Whether Jekyll renders the file at `path` as a page: it begins with a front matter line (OSError
     when it cannot be read)."""
-    if is_theme(path, root):
-        return False
+    if path.relative_to(root).parts[0].startswith("_"):
+        return False  # the theme, data, Sass partials
     with path.open("rb") as file:
         return bool(_FRONT_MATTER_START.match(file.readline()))  # the whole first line, as Jekyll reads it
 
 
-def is_document(path: Path) -> bool:
-    """Whether a browser opens the static file at `path` as a document that may run script."""
-    return path.suffix.lower() in DOCUMENT_SUFFIXES
+def is_document(path: Path, root: Path) -> bool:
+    """Whether the file at `path` is published as it is (no page, in no `_` folder) and a browser opens
+    it as a document that may run script."""
+    return path.suffix.lower() in DOCUMENT_SUFFIXES and not path.relative_to(root).parts[0].startswith("_")
 
 
 def document_text(data: bytes) -> str:
@@ -124,7 +126,6 @@ def sass_reaching_out(text: str) -> str | None:
     return None
 
 
-DATA_DIR = "_data"
 _DATA_AS_TABLES = {".csv", ".tsv"}  # Jekyll reads every other data file with its YAML loader (JSON too)
 
 
