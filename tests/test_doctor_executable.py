@@ -172,6 +172,170 @@ def test_a_static_document_with_a_head_styles_and_drawings_is_quiet(document):
     assert scripts_in_document(document) == []
 
 
+# A reference definition or a link kramdown reads inside blockquotes, list items, definitions and footnotes,
+# nested in any order: `[x]: javascript:...` there still makes `[click][x]` a javascript: link.
+CONTAINED_LINKS = [
+    "> [x]: javascript:alert(1)\n\n[click][x]",
+    "- [x]: javascript:alert(1)\n\n[click][x]",
+    "* [x]: javascript:alert(1)\n\n[click][x]",
+    "1. [x]: javascript:alert(1)\n\n[click][x]",
+    ">> [x]: javascript:alert(1)\n\n[click][x]",
+    "> - [x]: javascript:alert(1)\n\n[click][x]",
+    "+\t[x]: vbscript:msgbox(1)\n\n[click][x]",
+    "1) [x]: javascript:alert(1)\n\n[click][x]",
+    "123456789. [x]: javascript:alert(1)\n\n[click][x]",
+    ">[x]: javascript:alert(1)\n\n[click][x]",
+    " > > [x]: javascript:alert(1)\n\n[click][x]",
+    "-\t> 1.  [x]: JaVaScRiPt:alert(1)\n\n[click][x]",
+    "> 2) - > [x]: javascript:alert(1)\n\n[click][x]",
+    '- > [x]: <&#106;avascript:alert(1)> "t"\n\n[click][x]',
+    "术语\n: [x]: javascript:alert(1)\n\n[click][x]",
+    "术语\n:   - > [x]: javascript:alert(1)\n\n[click][x]",
+    "正文[^1]\n\n[^1]: > [x]: javascript:alert(1)\n    注\n\n[click][x]",
+    "- 甲\n\n  [x]: javascript:alert(1)\n\n[click][x]",
+    "> [x]:\n> javascript:alert(1)\n\n[click][x]",
+    "> [click][x]\n>\n> [x]: data:text/html,x",
+    "> [click](javascript:alert(1))",
+    "- [click](javascript:alert(1))",
+    "1. > ![click](javascript:alert(1))",
+    "> [click](\n> javascript:alert(1))",
+    "> - [click](\n>   javascript:alert(1))",
+    "术语\n: [click](\n  javascript:alert(1))",
+]
+
+
+@pytest.mark.parametrize("body", CONTAINED_LINKS)
+def test_a_link_or_reference_inside_blockquotes_and_lists_is_found_and_cleaned(body):
+    assert executable_content(body), body
+    cleaned = cleaned_body(body)
+    assert executable_content(cleaned) == []
+    assert "click" in cleaned and "&lt;p&gt;" not in cleaned  # neutralized in place, not every line as text
+    assert list(map(marks, cleaned.splitlines())) == list(map(marks, body.splitlines()))  # `> `, `- `, `1.` stay
+
+
+def marks(line: str) -> str:
+    """A line's blockquote, list and definition marks."""
+    return re.match(r"[ \t>*+\-\d.):]*", line)[0]
+
+
+# Comments, declarations and raw text as a browser reads them, not as Python's HTMLParser does: it ends a
+# comment at `<!-->`, `<!--->` and `--!>`; kramdown writes `<!x`, `<?x`, `</ `, `<![CDATA[` and a comment
+# never closed as text, a browser reading the markup after them; a <textarea> or <title> holds no comment.
+COMMENT_TRICKS = [
+    "<!--><img src=x onerror=alert(1)>-->",
+    "<!---><img src=x onerror=alert(1)>-->",
+    "<!-- --!><img src=x onerror=alert(1)>-->",
+    "<p>段</p><!--><img src=x onerror=alert(1)>-->",
+    "文字 <!----!><svg onload=alert(1)>-->",
+    "<!-- a --!> <!-- b --!><iframe src=//xss.example></iframe>-->",
+    "<!--->\n<details open ontoggle=alert(1)>\n-->",
+    '<!-- <img src="x" onerror="alert(1)">',
+    '<!-- 注 --!> <img src="x" onerror="alert(1)">',
+    "<!-- [链接](javascript:alert(1))",
+    'a <![CDATA[ > <img src="x" onerror="alert(1)"> ]]>',
+    '<!x <img src="x" title=\'>\' onerror="alert(1)">',
+    '<!DOCTYPE <img src="x" title=\'>\' onerror="alert(1)">',
+    '<?x <img src="x" title=\'>\' onerror="alert(1)">',
+    'a </ <img src="x" title=\'>\' onerror="alert(1)">',
+    "<!x [链接](javascript:alert(1)) >",
+    "<div><?x <b title='>' x=\" <img src=x onerror=alert(1)> \"> ?></div>",
+    "<textarea><!--</textarea><img src=x onerror=alert(1)>--></textarea>",
+    "<title><!--</title><img src=x onerror=alert(1)>--></title>",
+    "<textarea><!--</textarea><!--><img src=x onerror=alert(1)>-->",
+]
+COMMENT_DOCUMENTS = [
+    "<html><body><!--><img src=x onerror=alert(1)>--></body></html>",
+    "<html><body><!---><img src=x onerror=alert(1)>--></body></html>",
+    "<html><body><!-- --!><script>alert(1)</script>--></body></html>",
+    "<html><body><![CDATA[ > <img src=x onerror=alert(1)> ]]></body></html>",
+    '<svg xmlns="http://www.w3.org/2000/svg"><![CDATA[ > <a title="]]><script>alert(1)</script>"> ]]></svg>',
+    "<html><head><style></style x><img src=x onerror=alert(1)></head></html>",
+    "<html><head><title></title/><img src=x onerror=alert(1)></head></html>",
+    '<html><body><noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript></body></html>',
+    '<html><body><textarea><p title="</textarea><img src=x onerror=alert(1)>"></textarea></body></html>',
+]
+
+
+@pytest.mark.parametrize("body", COMMENT_TRICKS)
+def test_a_comment_or_declaration_is_read_as_a_browser_reads_it(body):
+    assert executable_content(body), body
+    assert executable_content(cleaned_body(body)) == []
+
+
+@pytest.mark.parametrize("document", COMMENT_DOCUMENTS)
+def test_a_static_document_is_read_as_a_browser_reads_its_comments(document):
+    assert scripts_in_document(document), document
+
+
+def test_comments_and_declarations_that_hide_nothing_are_quiet():
+    body = "<!-- 旧的注释 <p>段</p> -->\n\n<p>正文</p><!---->\n\n<!-- a -- b --!-->\n\n<textarea>a < b</textarea>"
+    assert executable_content(body) == []
+    assert (
+        scripts_in_document(
+            "<!DOCTYPE html><html><head><title>标题</title></head><body><!-- 注 --><p>x</p><!----></body></html>"
+        )
+        == []
+    )
+    assert (
+        scripts_in_document(
+            '<svg xmlns="http://www.w3.org/2000/svg"><style><![CDATA[ a > b { fill: red } ]]></style><text>1</text></svg>'
+        )
+        == []
+    )
+
+
+def test_what_kramdown_shows_as_text_stays_text_when_cleaned():
+    """A comment never closed is text to kramdown: the repair keeps what follows it, sanitized."""
+    cleaned = cleaned_body('<p>正文</p>\n\n<!-- <img src="x" onerror="alert(1)">\n\n[返回首页](/)')
+    assert "&lt;!--" in cleaned and '<img src="x">' in cleaned and "[返回首页](/)" in cleaned
+    assert cleaned_body("<!DOCTYPE html>\n\n<p>正文</p>") == "&lt;!DOCTYPE html&gt;\n\n<p>正文</p>"
+
+
+@pytest.mark.parametrize(
+    "body", ["<p>甲</p>\r\n\r\n<script>alert(1)</script>\r\n> 引用\r\n乙\r\n", "甲\r\n\r\n[x](javascript:1)"]
+)
+def test_the_cleaned_body_keeps_its_line_ends(body):
+    cleaned = cleaned_body(body)
+    assert executable_content(cleaned) == [] and "\r\n" in cleaned
+    assert "\n" not in cleaned.replace("\r\n", "")
+    lf = body.replace("\r\n", "\n")
+    assert cleaned_body(lf) == cleaned.replace("\r\n", "\n") and "\r" not in cleaned_body(lf)
+
+
+def test_a_crlf_body_written_as_text_keeps_its_line_ends():
+    body = "{% assign x = '<img src=x onerror=alert(1)>' %}\r\n{{ x }}\r\n\r\n<p>乙</p>\r\n"  # all as text
+    cleaned = cleaned_body(body)
+    assert executable_content(cleaned) == [] and "<img" not in cleaned
+    assert "\r\n\r\n" in cleaned and "\n" not in cleaned.replace("\r\n", "")
+
+
+LIQUID = [
+    "{% if 1 < 2 %}是{% endif %}",
+    "{{ site.title }}",
+    "{{ page.title | append: ' & 公司' }}",
+    "{%- assign n = site.posts | size -%}{{ n }}",
+    "{% for p in site.posts limit: 3 %}\n  - [{{ p.title }}]({{ p.url }})\n{% endfor %}",
+    '{% include note.html text="a > b" %}',
+]
+
+
+@pytest.mark.parametrize("liquid", LIQUID)
+def test_a_pages_liquid_is_kept_as_it_is(liquid):
+    body = f'<p>页面</p>\n\n{liquid}\n\n<script>alert(1)</script>\n\n<a href="{{{{ site.url }}}}/x">链接</a>'
+    cleaned = cleaned_body(body)
+    assert liquid in cleaned and '<a href="{{ site.url }}/x">' in cleaned
+    assert "<script>" not in cleaned and executable_content(cleaned) == []
+
+
+def test_liquid_that_writes_markup_leaves_nothing_that_acts():
+    for body in (
+        "{{ '<img src=x onerror=alert(1)>' }}\n\n<p>甲</p>",
+        "{% if 1 < 2 %}<img src=x onerror=alert(1)>{% endif %}",
+    ):
+        cleaned = cleaned_body(body)
+        assert executable_content(cleaned) == [] and "onerror" not in cleaned.replace("onerror=alert&#40;", "")
+
+
 # --- `scrapy archive doctor` on an archive -----------------------------------------------------------
 @pytest.mark.slow
 def test_doctor_reports_fixes_and_quarantines_every_variant(tmp_path):
@@ -293,7 +457,7 @@ def test_after_fix_no_built_page_can_run_script(tmp_path):
     from tests.test_xss import PAYLOADS
 
     root = tmp_path / "archive"
-    bodies = [*CORPUS, *PAYLOADS]
+    bodies = [*CORPUS, *PAYLOADS, *CONTAINED_LINKS, *COMMENT_TRICKS]
     files = make_archive(root, bodies)
     unsafe = unsafe_pages(build(root))  # as the old archive is published today
     numbers = {int(m.group(1)) for page in unsafe if page[:4].isdigit()
