@@ -9,7 +9,11 @@
 # Layouts read, on a list page: page.finews_posts (hashes: url, title, date), finews_total,
 # finews_page, finews_pages, finews_pager (number, url of every page), finews_prev, finews_next;
 # on any page: site.data.finews.newest (the newest posts overall), .sources (name, url, count,
-# newest date), .months (title, url, count).
+# newest date), .months (title, url, count). Only this plugin's values reach them: first of all
+# generators, OwnKeys takes every `finews_*` key out of the archive's pages, posts and front matter
+# defaults (a page's `finews_pages: "x"` stopped the build at the layout's `> 1`, its `finews_prev:`
+# was a link of its own), and a `baseurl` the site's links cannot start with. A `finews:` setting
+# that is no whole number in range is the default, with a warning.
 module Finews
   class ListPage < Jekyll::PageWithoutAFile
     def initialize(site, dir, name, data)
@@ -18,9 +22,58 @@ module Finews
     end
   end
 
+  class OwnKeys < Jekyll::Generator
+    safe true
+    priority :highest
+
+    OWN = %r!\Afinews_!.freeze
+    # A baseurl links can start with: none or a path (/news), never a scheme (javascript:) or a host (//x, /\x).
+    BASEURL = %r!\A(?:/[^/\\\x00-\x20\x7f][^\\\x00-\x20\x7f]*)?\z!.freeze
+
+    def generate(site)
+      cleaned = [*site.pages, *site.collections.values.flat_map(&:docs)].select { |file| clean(file.data) }
+      Array(site.config["defaults"]).each { |set| clean(set["values"]) if set.is_a?(Hash) }
+      unless cleaned.empty?
+        more = cleaned.size > 1 ? " (and #{cleaned.size - 1} more files)" : ""
+        Jekyll.logger.warn "finews:", "#{name(cleaned.first)}: its finews_* keys are left out, " \
+                                      "only the list pages have them#{more}"
+      end
+      safe_baseurl(site)
+    end
+
+    private
+
+    # Whether the hash had finews_* keys (now gone).
+    def clean(data)
+      data.is_a?(Hash) && !data.reject! { |key, _| OWN.match?(key.to_s) }.nil?
+    end
+
+    def safe_baseurl(site)
+      baseurl = site.config["baseurl"]
+      path = baseurl.is_a?(String) ? baseurl.sub(%r!/+\z!, "") : ""
+      return if baseurl.nil? || (path == baseurl && BASEURL.match?(path))
+
+      unless BASEURL.match?(path)
+        Jekyll.logger.warn "finews:", "_config.yml: baseurl #{baseurl.inspect[0, 80]} is no path like /news; " \
+                                      "the site's links start at /"
+        path = ""
+      end
+      site.config["baseurl"] = path
+      site.baseurl = path
+    end
+
+    def name(file)
+      file.is_a?(Jekyll::Document) ? file.path : file.relative_path
+    end
+  end
+
   class Lists < Jekyll::Generator
     safe true
     priority :lowest
+
+    # _config.yml's finews: section: each setting's least value and default (the template's), and the most any may be.
+    SETTINGS = { "per_page" => [1, 500], "newest" => [0, 100] }.freeze
+    MOST = 1_000_000_000
 
     # What a crawled category slug never holds (crawler/archive/slugs.py): a page of such a name would
     # not be a file or would stop the build (`01:30` reads as a URL scheme).
@@ -28,7 +81,10 @@ module Finews
 
     def generate(site)
       @site = site
-      @per_page = setting(site, "per_page", 500)
+      unless site.config["finews"].nil? || site.config["finews"].is_a?(Hash)
+        Jekyll.logger.warn "finews:", "_config.yml: finews is no mapping of settings; the defaults instead"
+      end
+      @per_page = setting(site, "per_page")
       @taken = site.pages.map(&:url).to_h { |url| [url, true] } # the archive's own pages are never replaced
       posts = site.posts.docs.reverse.map { |post| entry(post) } # Jekyll sorts posts oldest first
       by_category = posts.group_by { |post| post["category"] }.reject do |category, listed|
@@ -51,7 +107,7 @@ module Finews
       add(ListPage.new(site, "archive", "index.html", { "layout" => "months", "title" => "按月浏览" }))
       add(ListPage.new(site, "", "sources.html", { "layout" => "sources", "title" => "全部来源" }))
       site.data["finews"] = {
-        "newest" => posts.first(setting(site, "newest", 100)),
+        "newest" => posts.first(setting(site, "newest")),
         "sources" => sources.sort_by { |source| [-source["newest"].to_i, source["name"]] },
         "months" => months,
         "posts" => posts.size,
@@ -60,13 +116,18 @@ module Finews
 
     private
 
-    # A positive whole number from _config.yml's finews: section, else the default.
-    def setting(site, name, default)
+    # A whole number in range from _config.yml's finews: section, else the default (with a warning when set).
+    def setting(site, name)
+      least, default = SETTINGS.fetch(name)
       section = site.config["finews"]
-      value = section.is_a?(Hash) && section.key?(name) ? section[name] : default
-      return value if value.is_a?(Integer) && value.positive?
+      return default unless section.is_a?(Hash) && section.key?(name)
 
-      raise Jekyll::Errors::FatalException, "_config.yml: finews.#{name} must be a whole number above 0, not #{value.inspect}"
+      value = section[name]
+      return value if value.is_a?(Integer) && value.between?(least, MOST)
+
+      Jekyll.logger.warn "finews:", "_config.yml: finews.#{name} #{value.inspect[0, 80]} is no whole number " \
+                                    "from #{least} to #{MOST}; #{default} instead"
+      default
     end
 
     # A generated page, unless the archive has its own page at that URL (then nil).
