@@ -670,3 +670,82 @@ def test_a_link_inside_the_site_folder_is_refused_and_nothing_is_written_through
     (archive / "_site" / "category").symlink_to(victim)
     process = archive_build(archive, status=2)
     assert "holds a symbolic link" in the_only_line(process) and list(victim.iterdir()) == []
+
+
+# G. What a second attack on the build found: names, folders and values that stop Jekyll or publish too much
+
+
+def write(root: Path, name: str | bytes, data: str | bytes) -> Path:
+    path = Path(os.fsdecode(os.path.join(os.fsencode(root), os.fsencode(name))))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "name, data, said",
+    [
+        ("news/_posts/2022-01-02-evil.md", f"---\ntitle: hi\n---\n{SECRET}\n", "a posts folder below the top"),
+        ("a/_drafts/2022-01-02-x.md", f"---\ntitle: hi\n---\n{SECRET}\n", "a posts folder below the top"),
+        (b"\xff" + b".html", f"---\n---\n{SECRET}\n", "its name is no UTF-8"),
+        (b"assets/\xe4\xb8.png", SECRET, "its name is no UTF-8"),
+        ("_layouts/post.html/x.txt", SECRET, "a folder named like a layout"),
+        ("_data/t.csv", 'a,b\n1,"x"y\n', "Jekyll cannot read it as data"),
+        ("assets/leak.sass", "---\n---\n@import /etc/hostname\n", "outside the site"),
+    ],
+)
+def test_what_jekyll_would_stop_at_or_publish_unasked_is_skipped_and_named(archive, name, data, said):
+    path = write(archive, name, data)
+    process = archive_build(archive)
+    assert said in process.stderr and "skipped" in process.stderr, process.stderr
+    assert SECRET not in site_text(archive / "_site") and "8 posts" in process.stdout
+    assert path.exists()
+
+
+def test_a_link_that_would_publish_text_as_a_page_is_skipped(archive):
+    write(archive, "notes/readme.txt", f"<script>{SECRET}</script>")
+    (archive / "evil.html").symlink_to(archive / "notes" / "readme.txt")
+    process = archive_build(archive)
+    assert f"skipped {archive / 'evil.html'}: a link that would publish readme.txt" in process.stderr
+    assert not (archive / "_site" / "evil.html").exists()
+
+
+@pytest.mark.parametrize(
+    "front",
+    ["permalink: /:foo/", "permalink: [a, b]", "permalink: {a: 1}", "slug: [1, 2]", "permalink: /:nokey/:title/"],
+)
+def test_a_post_whose_url_jekyll_cannot_make_is_left_out(archive, front):
+    post = next((archive / "_posts").iterdir())
+    post.write_text(post.read_text(encoding="utf-8").replace("\n---\n", f"\n{front}\n---\n", 1), encoding="utf-8")
+    process = archive_build(archive)
+    assert f"{post.name}: left out" in process.stderr, process.stderr
+    assert "7 posts" in process.stdout and (archive / "_site" / "index.html").is_file()
+
+
+@pytest.mark.parametrize(
+    "config",
+    ["permalink: /:nokey/:title/\n", 'timezone: "Asia/Shanghai\\0x"\n', 'exclude: ["a\\0"]\n', "title: 2024-13-45\n"],
+)
+def test_a_config_value_jekyll_cannot_use_is_left_out(archive, config):
+    (archive / "_config.yml").write_text(config, encoding="utf-8")
+    process = archive_build(archive)
+    assert "8 posts" in process.stdout and process.stderr == ""
+
+
+def test_a_config_that_is_a_folder_is_named(archive):
+    (archive / "_config.yml").mkdir()
+    process = archive_build(archive)
+    assert the_only_line(process).startswith(f"skipped {archive / '_config.yml'}: it cannot be read")
+
+
+def test_a_liquid_error_that_quotes_a_files_name_leaves_out_the_page_that_failed(archive):
+    write(archive, "about.md", "---\n---\n{% include_relative index.html.x %}\n")
+    process = archive_build(archive, status=1)
+    assert f"left out {archive / 'about.md'}" in process.stderr and "index.html:" not in process.stderr
+    assert (archive / "_site" / "index.html").is_file()
+
+
+def test_the_archives_htaccess_is_not_published(archive):
+    write(archive, ".htaccess", "AddType text/html .png\n")
+    archive_build(archive)
+    assert not (archive / "_site" / ".htaccess").exists()

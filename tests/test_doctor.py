@@ -183,3 +183,34 @@ def test_files_the_build_skips_and_config_keys_it_leaves_out_are_named(old, tmp_
     assert found["_config.yml"] == {"config_not_honoured"}
     (old / "_config.yml").write_text("title: [broken\n", encoding="utf-8")
     assert findings_of(old)["_config.yml"] == {"bad_config"}
+
+
+def test_values_python_cannot_make_are_read_as_jekyll_reads_them_without_a_traceback(old):
+    post = next((old / "_posts").glob("*.md"))
+    post.write_text(post.read_text(encoding="utf-8").replace("\n---\n", "\nextra: 2024-02-30\n---\n", 1), "utf-8")
+    (old / "_data").mkdir()
+    (old / "_data" / "x.yml").write_text("d: 2024-13-45\n", encoding="utf-8")
+    (old / "big.md").write_text("---\nn: " + "1" * 5000 + "\n---\n大数\n", encoding="utf-8")
+    (old / "_config.yml").write_text("title: 2024-13-45\n", encoding="utf-8")
+    process = doctor(old)
+    assert "Traceback" not in process.stderr and process.stderr == "", process.stderr
+    assert not [line for line in process.stdout.splitlines() if "bad_front_matter" in line and post.name in line]
+
+
+XML_SCRIPT = "<script xmlns='http://www.w3.org/1999/xhtml'>alert(1)</script>"
+
+
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("ent.xml", f'<!DOCTYPE r [<!ENTITY e "{XML_SCRIPT.replace("<", "&#60;")}">]><r>&e;</r>'.encode()),
+        ("feed.xml", b'<?xml-stylesheet type="text/xsl" href="style.png"?><feed/>'),
+        ("u16.xml", f'<?xml version="1.0" encoding="UTF-16"?><r>{XML_SCRIPT}</r>'.encode("utf-16-le")),
+        ("u16be.xml", f'<?xml version="1.0" encoding="UTF-16"?><r>{XML_SCRIPT}</r>'.encode("utf-16-be")),
+        ("jp.html", b'<meta charset="ISO-2022-JP"><img src=x \x1b$B a="\x1b(B onerror=alert(1)//">'),
+        ("page.xhtm", f"<html xmlns='http://www.w3.org/1999/xhtml'><body>{XML_SCRIPT}</body></html>".encode()),
+    ],
+)
+def test_a_static_document_is_read_in_every_encoding_and_form_a_browser_reads(old, name, data):
+    (old / name).write_bytes(data)
+    assert "executable_content" in findings_of(old).get(name, set())

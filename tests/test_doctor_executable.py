@@ -69,6 +69,8 @@ CORPUS = [
     "<details open ontoggle=alert(1)>x</details>",
     "[换行](\n  javascript:alert(1))",
     "[r3]: \n  javascript:alert(1)\n\n[链接][r3]",
+    '<div title="\n<p>" autofocus tabindex="1" onfocus="alert(1)//</p>\n">x</div>',  # a crawler-shaped line
+    '<img src="https://a.example/x.png" title="\n<p>" onerror="alert(1)//</p>\n">',  # inside an attribute
 ]
 PAGE_PAYLOADS = ['<script>alert("page")</script>', '<a href="jav&#x09;ascript:alert(1)">x</a>',
                  '<div data-pagefind-meta="url:javascript:alert(1)">x</div>']  # fmt: skip
@@ -513,3 +515,8 @@ def test_every_page_and_static_document_is_checked_and_after_fix_none_can_run_sc
     site = build(root)
     assert unsafe_pages(site) == {} and {p.name for p in site.rglob("*.svg")} == {"icon.svg"}
     assert "关于本站" in (site / "about.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("text", ["<a" * 200_000, "<!--" * 100_000, "<p>x</p>\n" + "<img src=x " * 50_000])
+def test_markup_a_tokenizer_reads_in_quadratic_time_is_suspect_at_once(text):
+    assert executable_content(text) and scripts_in_document(text)

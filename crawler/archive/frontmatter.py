@@ -8,13 +8,34 @@ reads is a post all of them read.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import yaml
 
 # Jekyll's own pattern (Document::YAML_FRONT_MATTER_REGEXP), in Python's syntax.
 _FRONT_MATTER_RE = re.compile(r"\A(---\s*\n.*?\n?)^((?:---|\.\.\.)\s*$\n?)", re.S | re.M | re.ASCII)  # Ruby's \s
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a 100,000-post archive in seconds
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: a 100,000-post archive in seconds
+    """A safe loader that reads as text what Psych reads as text: a timestamp that is no real date
+    (`2024-02-30`), an integer too long for Python (more than 4,300 digits)."""
+
+
+def _or_text(construct: Callable) -> Callable:
+    """`construct`, or the node's text when it raises ValueError."""
+    return lambda loader, node: _constructed(construct, loader, node)
+
+
+def _constructed(construct: Callable, loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    try:
+        return construct(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _or_text(yaml.SafeLoader.construct_yaml_timestamp))
+_Loader.add_constructor("tag:yaml.org,2002:int", _or_text(yaml.SafeLoader.construct_yaml_int))
 
 
 class NoFrontMatter(ValueError):
@@ -30,14 +51,20 @@ class FrontMatter:
     body_at: int  # offset of the body, after the closing line
 
 
+def read_yaml(text: str) -> object:
+    """A YAML document (a config, a data file) read as the front matter is; yaml.YAMLError, RecursionError
+    or ValueError when it cannot be."""
+    return yaml.load(text, Loader=_Loader)
+
+
 def read_front_matter(text: str) -> FrontMatter:
     """The front matter of `text` as Jekyll reads it; NoFrontMatter with the reason when there is none."""
     match = _FRONT_MATTER_RE.match(text)
     if match is None:
         raise NoFrontMatter("no front matter" if not text.startswith("---") else "no end of front matter")
     try:
-        fields = yaml.load(match.group(1), Loader=_LOADER)  # a safe loader: CSafeLoader, else SafeLoader
-    except (yaml.YAMLError, RecursionError) as exc:  # RecursionError: "[[[[..." thousands deep
+        fields = read_yaml(match.group(1))  # a safe loader: CSafeLoader, else SafeLoader
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:  # RecursionError: "[[[[..." thousands deep
         raise NoFrontMatter(f"YAML: {' '.join(str(exc).split())}"[:300]) from None
     if fields is None:
         fields = {}  # an empty front matter is one (Jekyll reads it as no fields)

@@ -51,10 +51,18 @@ from crawler import settings as defaults
 from crawler.archive import Archive, layout
 from crawler.archive.index import post_files
 from crawler.exitstatus import ExitStatus
-from crawler.tools.sitefiles import CONFIG_NAMES, NOT_STAGED, archive_config, is_read_by_jekyll, why_not_staged
+from crawler.tools.sitefiles import (
+    CONFIG_NAMES,
+    NOT_STAGED,
+    archive_config,
+    is_read_by_jekyll,
+    why_not_a_site_name,
+    why_not_staged,
+)
 from crawler.tools.verb import Option, Verb, VerbFailed
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_SAYS_ERROR_RE = re.compile(r"\b(?:error|exception)\b", re.I)  # a word: not inside a path's name
 _HEADING_RE = re.compile(r"ERROR: YOUR SITE COULD NOT BE BUILT:|-+")
 _RUBY_RAISED_RE = re.compile(r"^/\S+:\d+:in [`'][^']*': .* \((?:[A-Z]\w*::)*[A-Z]\w*\)$")
 NOT_TEMPLATE = {"README.md", "__pycache__", layout.SITE_DIR, ".jekyll-cache"}
@@ -195,6 +203,10 @@ def _mirror(source: Path, target: Path, allowed: Path, hidden: set[Path], where:
     for path in sorted(source.iterdir()):
         if path in hidden or layout.is_own_file(path.name):
             continue
+        refused = why_not_a_site_name(path, allowed, target)
+        if refused is not None:
+            print(f"skipped {path}: {refused}", file=sys.stderr)
+            continue
         real = _published(path, allowed, hidden, where, as_jekyll=True)
         if real is None:
             continue
@@ -299,10 +311,11 @@ def _staged_file_named(line: str, staging: Path) -> Path | None:
     starts += [m.end() for m in re.finditer(r"(?: in |')(?=\S)", line)]
     for start in starts:
         rest = line[start:]
-        for end in sorted({len(rest), *(m.start() for m in re.finditer(r"[\s:'.,]", rest))}, reverse=True):
-            path = Path(os.path.normpath(staging / rest[:end])) if rest[:end] else staging
-            if path != staging and path.is_relative_to(staging) and path.is_symlink():  # a staged file is a link
-                return path
+        for end in sorted({len(rest), *(m.start() for m in re.finditer(r"[\s:',]", rest))}, reverse=True):
+            for name in dict.fromkeys((rest[:end], rest[:end].rstrip("."))):  # a sentence's full stop is no name's
+                path = Path(os.path.normpath(staging / name)) if name else staging
+                if path != staging and path.is_relative_to(staging) and path.is_symlink():  # a staged file: a link
+                    return path
     return None
 
 
@@ -344,6 +357,7 @@ def forced_config(staging: Path, out: Path, report: Path | None = None) -> dict:
         "collections_dir": "",
         "sass": {"sass_dir": "_sass", "load_paths": []},
         "keep_files": [".git", ".svn", layout.SITE_MARKER],
+        "include": [],  # not even .htaccess: a web server's own rules (AddType text/html .png) are no page's
         "finews_report": str(report) if report is not None else "",
         "strict_front_matter": True,
     }
@@ -357,9 +371,9 @@ def _honoured_config(root: Path, temp: Path) -> list[Path]:
     """The keys of the archive's config the site honours (sitefiles.archive_config), written to a file
     in `temp` for Jekyll to merge over the template's; none when there are none. A config that is a
     link out of the archive, or cannot be read, is named on stderr and the template's stands alone."""
-    if not _configs(root, root, "the archive"):  # none, or a link it must not follow (named)
-        return []
     config = archive_config(root)
+    if config.path is None:
+        return []
     if config.error:
         print(
             f"skipped {config.path}: it cannot be read ({config.error}); the template's config alone", file=sys.stderr
@@ -463,7 +477,7 @@ def _error_line(output: str) -> str:
     lines = [line.strip() for line in _ANSI_RE.sub("", output).splitlines() if line.strip()]
     lines = [line for line in lines if not _HEADING_RE.fullmatch(line)]  # Jekyll's heading: the next line says
     for line in lines:
-        if "error" in line.lower() or "exception" in line.lower():
+        if _SAYS_ERROR_RE.search(line):
             return line
     raised = [line for line in lines if _RUBY_RAISED_RE.search(line)]  # `<where>: <message> (<class>)`
     return raised[0] if raised else lines[-1] if lines else "no output"

@@ -84,7 +84,7 @@ from crawler.tools.executable import cleaned_body, executable_content, scripts_i
 from crawler.tools.posts import post_categories, post_date, post_tags, post_title, without_bom
 from crawler.tools.sitefiles import (
     archive_config,
-    document_text,
+    document_readings,
     is_document,
     is_page,
     is_theme,
@@ -367,7 +367,7 @@ class Checkup:
                 elif is_page(path, self.root):
                     pages.extend(self.check_page(path, file_text(path)))
                 elif is_theme(path, self.root) or is_document(path, self.root):
-                    self.check_document(path, document_text(path.read_bytes()))
+                    self.check_document(path, document_readings(path.read_bytes()))
             except UnicodeDecodeError as exc:  # a page only: Jekyll stops at it, and the build leaves it out
                 self.add("unreadable_page", path, f"not UTF-8: {exc}", "none here: fix it by hand", note=False)
             except OSError as exc:
@@ -395,9 +395,9 @@ class Checkup:
         self.check_executable(path, text)
         return [(path, text)] if front is not None or recovered is not None else []
 
-    def check_document(self, path: Path, text: str) -> None:
-        """A theme file (a note) or a static document (a problem) that runs script."""
-        found = "; ".join(dict.fromkeys(scripts_in_document(text)))
+    def check_document(self, path: Path, readings: list[str]) -> None:
+        """A theme file (a note) or a static document (a problem) that runs script, in any reading of it."""
+        found = "; ".join(dict.fromkeys(item for text in readings for item in scripts_in_document(text)))
         if not found:
             return
         if is_theme(path, self.root):

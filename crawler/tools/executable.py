@@ -82,7 +82,16 @@ _KRAMDOWN_TEXT = re.compile(r"<(?:!(?:--)?|\?|/(?![A-Za-z]))")
 # A line of the crawler's paragraphs as its sanitizer writes them (inline markup, web links and images
 # only): a raw HTML block to kramdown, nothing in it acts. Such lines are not tokenized (speed).
 _SAFE_INLINE = r'(?:[^<>\n]|<br>|</?(?:strong|b|em|i|u|sub|sup)>|</a>|<a href="https?://[^"<>\n]*">|<img src="https?://[^"<>\n]*"(?: alt="[^"<>\n]*")?>)*'
-_SAFE_BLOCK_LINES = re.compile(rf'^(?:<p(?: class="em_media")?>{_SAFE_INLINE}</p>)+[ \t\r]*$', re.M)
+_SAFE_BLOCK_LINE = re.compile(rf'(?:<p(?: class="em_media")?>{_SAFE_INLINE}</p>)+[ \t\r]*')  # fullmatch
+# More `<` than `>` by this much: a text Python's tokenizer reads in quadratic time (`<a<a<a...`), and
+# no page of news holds: read as suspect, not tokenized.
+_UNCLOSED_MAX = 1000
+# What an XML document (SVG, XHTML, a feed) does that no tag shows: an entity of its own expands to
+# markup (a script element), a stylesheet's transformation writes any page.
+_XML_ACTS = (
+    (re.compile(r"<!ENTITY", re.I), "an XML entity of its own (it expands to markup)"),
+    (re.compile(r"<\?xml-stylesheet", re.I), "an XSLT or CSS stylesheet instruction (a transformation writes markup)"),
+)
 
 
 def _unsafe_url(value: str) -> bool:
@@ -124,10 +133,20 @@ class _Scanner(HTMLParser):
         self._chain_at = -1
         self._source = ""
 
-    def scan(self, text: str) -> list[str]:
+    def scan(self, text: str, skip_safe_lines: bool = False) -> list[str]:
+        """What in `text` could run script. With `skip_safe_lines`, a line as the crawler's sanitizer
+        writes its paragraphs (_SAFE_BLOCK_LINE) is not tokenized when it stands where a browser reads
+        markup (nothing pending: no tag, comment or raw text open), where nothing in it acts (speed);
+        anywhere else (inside an attribute, say) it is read as the rest."""
         self._source = text
         self._lines = [0, *(m.end() for m in re.finditer("\n", text))]
-        self.feed(text)
+        lines = text.split("\n")
+        for number, line in enumerate(lines):
+            end = "" if number == len(lines) - 1 else "\n"
+            if skip_safe_lines and not self.rawdata and self.cdata_elem is None and _SAFE_BLOCK_LINE.fullmatch(line):
+                self.feed(" " * len(line) + end)  # as long as the line: every offset stays
+            else:
+                self.feed(line + end)
         self.close()
         self.markdown.extend(self._held)  # an element never closed: its text is Markdown too
         markdown = "".join(self.markdown) if self.reads_markdown else ""
@@ -237,8 +256,16 @@ def _readings(text: str, markdown: bool) -> list[str]:
 
 
 def _found_in(text: str, bad_elements: set[str], markdown: bool) -> list[str]:
-    """What runs script in any reading of `text` (_readings)."""
-    return [found for reading in _readings(text, markdown) for found in _Scanner(bad_elements, markdown).scan(reading)]
+    """What runs script in any reading of `text` (_readings); a text with more than _UNCLOSED_MAX
+    `<` that open nothing is suspect as it is."""
+    unclosed = text.count("<") - text.count(">")
+    if unclosed > _UNCLOSED_MAX:
+        return [f"{unclosed:,} more `<` than `>`: markup no page of news holds, not read (suspect)"]
+    return [
+        found
+        for reading in _readings(text, markdown)
+        for found in _Scanner(bad_elements, markdown).scan(reading, skip_safe_lines=markdown)
+    ]
 
 
 def executable_content(body: str) -> list[str]:
@@ -246,7 +273,7 @@ def executable_content(body: str) -> list[str]:
     elements and attributes (event handlers, non-web URLs, data-pagefind-*, markdown=, srcdoc), and
     Markdown links, references and kramdown attribute lists or extensions outside raw HTML blocks."""
     try:
-        return _found_in(_SAFE_BLOCK_LINES.sub("", body), _BAD_ELEMENTS, markdown=True)  # the crawler's lines: safe
+        return _found_in(body, _BAD_ELEMENTS, markdown=True)
     except Exception as exc:  # the tokenizer never should; if it does, the body is suspect
         return [f"cannot be read as HTML: {exc}"]
 
@@ -254,8 +281,9 @@ def executable_content(body: str) -> list[str]:
 def scripts_in_document(text: str) -> list[str]:
     """What in a whole document a browser opens as it is (a static HTML or SVG file, a layout) runs
     script: scripts, frames, plug-ins, forms, a base URL, event handlers, non-web URLs (no Markdown)."""
+    xml = [what for pattern, what in _XML_ACTS if pattern.search(text)]
     try:
-        return _found_in(text, _ACTING_ELEMENTS, markdown=False)
+        return xml + _found_in(text, _ACTING_ELEMENTS, markdown=False)
     except Exception as exc:  # as executable_content
         return [f"cannot be read as HTML: {exc}"]
 

@@ -15,6 +15,9 @@ A symbolic link is judged where it leads (a build publishes a link inside the ar
 and nothing outside it), so site_files() lists real files only.
 """
 
+import codecs
+import csv
+import io
 import os
 import re
 import tomllib
@@ -26,6 +29,7 @@ import yaml
 
 from crawler.archive import layout
 from crawler.archive.files import file_text
+from crawler.archive.frontmatter import read_yaml
 
 NOT_STAGED = {
     layout.SITE_DIR,
@@ -45,7 +49,8 @@ THEME_DIRS = ("_layouts", "_includes")
 DATA_DIR, SASS_DIR = "_data", "_sass"  # read by Jekyll too: data for the layouts, Sass partials
 # What Jekyll leaves out by default (Configuration::DEFAULTS `exclude`), paths from the site's top.
 JEKYLL_EXCLUDES = {"node_modules", "gemfiles", "vendor/bundle", "vendor/cache", "vendor/gems", "vendor/ruby"}
-DOCUMENT_SUFFIXES = {".html", ".htm", ".xhtml", ".xht", ".shtml", ".svg", ".svgz", ".xml"}
+DOCUMENT_SUFFIXES = {".html", ".htm", ".xhtml", ".xhtm", ".xht", ".shtml", ".svg", ".svgz", ".xml", ".xsl", ".xslt"}
+_DECLARED_RE = re.compile(rb"""(?:charset|encoding)\s*=\s*["']?([A-Za-z0-9._:-]{2,40})""", re.I)
 _FRONT_MATTER_START = re.compile(rb"---\s*\n")  # Jekyll's has_yaml_header (`\A---\s*\r?\n`) on the first line's bytes
 
 
@@ -103,11 +108,28 @@ def is_document(path: Path, root: Path) -> bool:
 
 
 def document_text(data: bytes) -> str:
-    """A static document's text as a browser may read it: UTF-16 or UTF-8 by its byte order mark, else
-    UTF-8 with what is not read as U+FFFD (markup is ASCII in every encoding a browser may guess)."""
+    """A file's text as a browser may read it: UTF-16 or UTF-8 by its byte order mark, else UTF-8 with
+    what is not read as U+FFFD (markup is ASCII in every encoding a browser may guess)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", "replace")
     return data.decode("utf-8-sig", "replace")
+
+
+def document_readings(data: bytes) -> list[str]:
+    """Every text a browser may read a static document's bytes as: document_text(), and, when the bytes
+    say another encoding (UTF-16 without a byte order mark, a declared `charset=` or XML `encoding=`
+    such as ISO-2022-JP, whose escapes hide markup from a UTF-8 reading), that one too."""
+    readings = [document_text(data)]
+    head = data[:1024]
+    encodings = [m.decode("ascii") for m in _DECLARED_RE.findall(head.replace(b"\x00", b""))]
+    if head.startswith(b"<\x00") or head.startswith(b"\x00<"):
+        encodings.append("utf-16-le" if head.startswith(b"<\x00") else "utf-16-be")
+    for encoding in encodings:
+        try:
+            readings.append(data.decode(codecs.lookup(encoding).name, "replace"))
+        except LookupError:  # no codec of that name here: the UTF-8 reading stands
+            continue
+    return list(dict.fromkeys(readings))
 
 
 SASS_SUFFIXES = {".scss", ".sass"}
@@ -119,7 +141,9 @@ def sass_reaching_out(text: str) -> str | None:
     """The first file a Sass stylesheet loads from outside the site (`@import "/etc/x"`, `~`, `..`, a
     scheme): Sass reads any file it is told to, so such a sheet would publish it. None when none."""
     for statement in _SASS_LOAD_RE.finditer(text):
-        for _, target in _QUOTED_RE.findall(statement.group(1)):
+        quoted = [target for _, target in _QUOTED_RE.findall(statement.group(1))]
+        bare = [part.strip() for part in statement.group(1).split(",") if not part.strip().startswith("url(")]
+        for target in quoted or bare:  # the indented syntax (.sass) writes them bare
             scheme = ":" in target and not target.startswith("sass:")  # sass:math is a module of Sass's own
             if target.startswith(("/", "~", "\\")) or scheme or ".." in re.split(r"[/\\]", target):
                 return target
@@ -129,6 +153,35 @@ def sass_reaching_out(text: str) -> str | None:
 _DATA_AS_TABLES = {".csv", ".tsv"}  # Jekyll reads every other data file with its YAML loader (JSON too)
 
 
+POSTS_FOLDERS = {layout.POSTS_DIR, "_drafts"}  # Jekyll reads posts from such a folder at any depth
+_STAGED_PATH_MAX = 3800  # bytes of a staged path: Jekyll's own temporary and output paths stay under 4,096
+
+
+def why_not_a_site_name(path: Path, root: Path, staged: Path) -> str | None:
+    """Why the file or folder at `path` (of the site folder `root`), to be staged at `staged`, is left
+    out by its name: one that is no UTF-8 (Jekyll stops at it), a posts folder below the top (only
+    `_posts/` and the old-posts folder are the archive's posts), a folder among the layouts named
+    like a layout (Jekyll reads it as one), a path too long to write. None: its name is fine."""
+    relative = path.relative_to(root)
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "its name is no UTF-8 (Jekyll stops at it)"
+    if len(relative.parts) > 1 and path.name in POSTS_FOLDERS and path.is_dir():
+        return "a posts folder below the top: only _posts/ and the old-posts folder are published"
+    if relative.parts[0] == "_layouts" and "." in path.name and path.is_dir():
+        return "a folder named like a layout (Jekyll reads it as one)"
+    if path.is_symlink() and path.suffix.lower() in DOCUMENT_SUFFIXES:
+        target = path.resolve()
+        if (
+            target.exists() and target.suffix.lower() not in DOCUMENT_SUFFIXES
+        ):  # doctor reads the target as what it is named
+            return f"a link that would publish {target.name} as a document a browser runs"
+    if len(os.fsencode(staged / path.name)) > _STAGED_PATH_MAX:
+        return f"its path is longer than {_STAGED_PATH_MAX} bytes staged"
+    return None
+
+
 def why_not_staged(path: Path, root: Path) -> str | None:
     """Why a build leaves the file at `path` (of the site folder `root`) out although Jekyll would read
     it: a Sass sheet that loads a file from outside the site, or a data file (`_data/`) its YAML reader
@@ -136,10 +189,16 @@ def why_not_staged(path: Path, root: Path) -> str | None:
     if path.suffix in SASS_SUFFIXES:
         outside = sass_reaching_out(document_text(path.read_bytes()))
         return f"it loads {outside!r}, outside the site (Sass would publish it)" if outside is not None else None
-    if path.relative_to(root).parts[0] == DATA_DIR and path.suffix.lower() not in _DATA_AS_TABLES:
+    if path.relative_to(root).parts[0] == DATA_DIR:
         try:
-            yaml.safe_load(file_text(path.resolve()))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
+            text = file_text(path.resolve())
+            if path.suffix.lower() in _DATA_AS_TABLES:  # Ruby's CSV: a stray quote is an error
+                list(
+                    csv.reader(io.StringIO(text), strict=True, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+                )
+            else:
+                read_yaml(text)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError, ValueError, csv.Error) as exc:
             return f"Jekyll cannot read it as data ({' '.join(str(exc).split())[:150]})"
     return None
 
@@ -159,6 +218,38 @@ HONOURED_CONFIG = {
     "finews": dict,
 }
 _FINEWS_NUMBERS = {"per_page": 1, "newest": 0}  # the template's own keys, and their least value
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# What Jekyll 4.3 makes of `permalink:` in a config: a style's name, or a pattern of these placeholders
+# (Jekyll::Drops::UrlDrop and Document#url_placeholders); another `:name` stops every build.
+PERMALINK_STYLES = {"date", "pretty", "ordinal", "weekdate", "none"}
+PERMALINK_PLACEHOLDERS = {
+    "collection",
+    "name",
+    "title",
+    "slug",
+    "categories",
+    "slugified_categories",
+    "year",
+    "month",
+    "day",
+    "hour",
+    "minute",
+    "second",
+    "i_day",
+    "i_month",
+    "short_month",
+    "long_month",
+    "short_year",
+    "w_year",
+    "week",
+    "w_day",
+    "short_day",
+    "long_day",
+    "y_day",
+    "path",
+    "basename",
+    "output_ext",
+}
 
 
 @dataclass
@@ -182,8 +273,8 @@ def archive_config(root: Path) -> ArchiveConfig:
         if not real.is_relative_to(root.resolve()):
             raise OSError(f"a symbolic link out of the archive, to {real}")
         text = file_text(real)
-        loaded = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, tomllib.TOMLDecodeError, RecursionError) as exc:
+        loaded = tomllib.loads(text) if path.suffix == ".toml" else read_yaml(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, tomllib.TOMLDecodeError, RecursionError, ValueError) as exc:
         return ArchiveConfig(path, error=" ".join(str(exc).split())[:200])
     if loaded is None:
         loaded = {}
@@ -198,6 +289,10 @@ def archive_config(root: Path) -> ArchiveConfig:
             config.honoured[key] = _finews_numbers(value, config.left_out)
         elif not isinstance(value, kind) or (kind is list and not all(isinstance(item, str) for item in value)):
             config.left_out.append(f"{key}: {'a list of texts' if kind is list else 'a text'} goes there")
+        elif any(_CONTROL_RE.search(text) for text in (value if kind is list else [value])):
+            config.left_out.append(f"{key}: a control character (no file name or time zone holds one)")
+        elif key == "permalink" and not _permalink_jekyll_makes(value):
+            config.left_out.append(f"permalink: {value[:80]!r} is no style nor a pattern of Jekyll's placeholders")
         else:
             config.honoured[key] = value
     return config
@@ -212,3 +307,10 @@ def _finews_numbers(value: dict, left_out: list[str]) -> dict:
         else:
             left_out.append(f"finews: {key}: a whole number of {least} or more goes there")
     return kept
+
+
+def _permalink_jekyll_makes(value: str) -> bool:
+    """Whether Jekyll makes a URL of the config's `permalink:` (a style, or a path of known placeholders)."""
+    if value in PERMALINK_STYLES:
+        return True
+    return value.startswith("/") and all(name in PERMALINK_PLACEHOLDERS for name in re.findall(r":([a-z_]+)", value))

@@ -110,7 +110,7 @@ module Finews
         elsif File.join(site.dest, path).bytesize > PATH_MAX
           "#{where}, a path longer than #{PATH_MAX} bytes"
         end
-      rescue ArgumentError, EncodingError => e # Jekyll cannot make a path of its URL (a NUL, bytes no text is)
+      rescue StandardError => e # Jekyll cannot make a path of its URL (a NUL, bytes no text is, `permalink: /:nokey/`, a list)
         permalink = file.data["permalink"]
         "its URL is no file name#{" (permalink: #{shown(permalink)})" if permalink.is_a?(String)}: #{e.message}"
       end
