@@ -542,9 +542,11 @@ class Checkup:
         read as no string (a Symbol it refuses, a date, number, boolean or null), by
         render.plain_is_string's rule; --fix writes the value quoted, as the crawler now does."""
         for path, text in files:
+            if self.quarantined(path) or not _strings_to_quote(text, None):  # the lines alone: most files end here
+                continue
             front = _front_matter(text)[0]
             values = _strings_to_quote(text, front)
-            if not values or self.quarantined(path) or front is None:
+            if not values or front is None:
                 continue
             change = _quoting(text, values)
             if change is not None:

@@ -140,13 +140,17 @@ class _Scanner(HTMLParser):
         anywhere else (inside an attribute, say) it is read as the rest."""
         self._source = text
         self._lines = [0, *(m.end() for m in re.finditer("\n", text))]
+        pending: list[str] = []  # lines read as they are, fed together
         lines = text.split("\n")
         for number, line in enumerate(lines):
             end = "" if number == len(lines) - 1 else "\n"
-            if skip_safe_lines and not self.rawdata and self.cdata_elem is None and _SAFE_BLOCK_LINE.fullmatch(line):
-                self.feed(" " * len(line) + end)  # as long as the line: every offset stays
-            else:
-                self.feed(line + end)
+            if skip_safe_lines and _SAFE_BLOCK_LINE.fullmatch(line):
+                self.feed("".join(pending))
+                pending = []
+                if not self.rawdata and self.cdata_elem is None:  # where a browser reads markup
+                    line = " " * len(line)  # as long as the line: every offset stays
+            pending.append(line + end)
+        self.feed("".join(pending))
         self.close()
         self.markdown.extend(self._held)  # an element never closed: its text is Markdown too
         markdown = "".join(self.markdown) if self.reads_markdown else ""
