@@ -13,9 +13,11 @@ output folder:
   in `_posts/`). A post's URL comes from its date and file name, so it stays when a post moves.
 No link leads outside the archive (or the template) nor into what it does not publish: a symbolic
 link to such a place, or to nothing, is skipped and named on stderr (`skipped PATH: ...`).
-Jekyll reads the template's `_config.yml`, the archive's merged over it key by key, then the keys
-of forced_config(), by which Jekyll would read or write elsewhere or load a gem; the archive's
-Gemfile is neither staged nor read. A post's own `permalink:` never replaces a page
+Files Jekyll would stop at or that would publish what they should not are skipped and named
+(sitefiles.why_not_a_site_name, why_not_staged). Jekyll reads the template's `_config.yml`, the
+keys of the archive's the site honours merged over it (sitefiles.archive_config), then the keys of
+forced_config(), by which Jekyll would read or write elsewhere; the archive's Gemfile is neither
+staged nor read. A post's own `permalink:` never replaces a page
 (site/_plugins/finews_post_urls.rb). A post, page, layout or include of the archive Jekyll cannot
 read is left out (`left out PATH: <Jekyll's line>`), the template's file of that name in its place
 when it has one, and Jekyll runs again, up to MAX_LEFT_OUT times: the site holds every other file,
