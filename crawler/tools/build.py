@@ -65,7 +65,8 @@ from crawler.tools.verb import Option, Verb, VerbFailed
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _SAYS_ERROR_RE = re.compile(r"\b(?:error|exception)\b", re.I)  # a word: not inside a path's name
-_HEADING_RE = re.compile(r"ERROR: YOUR SITE COULD NOT BE BUILT:|-+")
+_JEKYLL_HEADING = "ERROR: YOUR SITE COULD NOT BE BUILT:"
+_HEADING_RE = re.compile(rf"{re.escape(_JEKYLL_HEADING)}|-+")
 _RUBY_RAISED_RE = re.compile(r"^/\S+:\d+:in [`'][^']*': .* \((?:[A-Z]\w*::)*[A-Z]\w*\)$")
 NOT_TEMPLATE = {"README.md", "__pycache__", layout.SITE_DIR, ".jekyll-cache"}
 MAX_LEFT_OUT = 20  # files Jekyll cannot read left out of one build (one more Jekyll run each); then it fails
@@ -477,9 +478,13 @@ def _run(command: list[str], name: str, cwd: Path, explain=lambda line: line, en
 def _error_line(output: str) -> str:
     """The line of a tool's output that says what went wrong (else its last line), without colours."""
     lines = [line.strip() for line in _ANSI_RE.sub("", output).splitlines() if line.strip()]
-    lines = [line for line in lines if not _HEADING_RE.fullmatch(line)]  # Jekyll's heading: the next line says
+    headed = [n for n, line in enumerate(lines) if line == _JEKYLL_HEADING]
+    after = [line for line in lines[headed[0] + 1 :] if not _HEADING_RE.fullmatch(line)] if headed else []
+    if after:  # Jekyll's own heading: the line after it says what went wrong
+        return after[0]
+    lines = [line for line in lines if not _HEADING_RE.fullmatch(line)]
     for line in lines:
         if _SAYS_ERROR_RE.search(line):
             return line
-    raised = [line for line in lines if _RUBY_RAISED_RE.search(line)]  # `<where>: <message> (<class>)`
-    return raised[0] if raised else lines[-1] if lines else "no output"
+    raised = [line for line in lines if _RUBY_RAISED_RE.search(line) and "(SystemExit)" not in line]
+    return raised[0] if raised else lines[-1] if lines else "no output"  # raised: `<where>: <message> (<class>)`
