@@ -243,3 +243,21 @@ def test_a_chinese_word_of_a_body_is_found_and_leads_to_its_post(browser, large_
     assert urlsplit(browser.current_url).path == post_path(wanted)
     assert f"标记{number}" in browser.find_element(By.CSS_SELECTOR, ".post-body").text
     assert [entry for entry in log if entry[1] >= 400] == []
+
+
+def test_finews_search_gives_the_paths_of_what_the_search_finds(browser, large_site):
+    site_url, _, posts = large_site
+    numbered = {int(path.stem.rsplit("-", 1)[1][10:]): path for path in posts}  # its body says 标记<number>
+    number = next(n for n in sorted(numbered) if 120 <= n < 300)  # begins no other post's number (to 1199)
+    wanted = numbered[number]
+    browser.get(site_url + "/search.html")
+    browser.set_script_timeout(30)
+
+    def finews_search(query: str) -> list[str]:
+        return browser.execute_async_script(
+            "window.finewsSearch(arguments[0]).then(arguments[1], e => arguments[1](String(e)))", query
+        )
+
+    assert finews_search(f"标记{number}") == [post_path(wanted)]
+    found = finews_search("锂电池")  # a word of one post body in ten
+    assert len(found) == len(set(found)) == 120 and all(path.endswith(".html") for path in found)
