@@ -99,7 +99,8 @@ def test_the_search_index_holds_the_posts_in_chinese(built):
     entry = json.loads((site / "pagefind" / "pagefind-entry.json").read_text())
     assert entry["languages"]["zh-cn"]["page_count"] == POSTS  # posts only: no list page is indexed
     search = lxml.html.fromstring((site / "search.html").read_bytes())
-    assert search.xpath("//script/@src") == ["/pagefind/pagefind-ui.js"]
+    assert search.xpath("//script/@src") == ["/pagefind/pagefind-ui.js", "/assets/search.js"]
+    assert [script.text for script in search.xpath("//script")] == [None, None]  # no script in the page itself
 
 
 def test_a_post_moved_to_the_old_posts_folder_keeps_its_url(tmp_path):

@@ -107,15 +107,8 @@ PAYLOADS = [
     "{% comment %} unclosed",
 ]
 
-# The search page's own scripts (site/search.html): Pagefind's UI and the line that starts it.
-TEMPLATE_SCRIPTS = {
-    ("/pagefind/pagefind-ui.js", ""),
-    (
-        "",
-        'window.addEventListener("DOMContentLoaded", function () { new PagefindUI({ element: "#search", '
-        "showSubResults: false, showImages: false }); });",
-    ),
-}
+# The search page's own scripts (site/search.html): Pagefind's UI and the template's search.js.
+TEMPLATE_SCRIPTS = {("/pagefind/pagefind-ui.js", ""), ("/assets/search.js", "")}
 BAD_ELEMENTS = {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "svg", "math", "base", "form"}
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "background", "poster", "data", "xlink:href", "srcset",
                   "lowsrc", "dynsrc", "cite", "longdesc", "usemap", "codebase", "manifest"}  # fmt: skip
