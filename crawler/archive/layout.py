@@ -28,6 +28,7 @@ LOCK_GLOB = ".finews.*.lock"
 WORKER_ID_GLOB = ".finews.*.worker"
 TEMP_GLOB = ".finews-*.tmp"
 SITE_MARKER = ".finews-site"
+SITE_MANIFEST = ".finews-build.json"  # in a built site: what the build was made of (crawler/tools/incremental.py)
 _POST_NAME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}-(.+)\.md")  # fullmatch; `.` stops at a newline
 
 

@@ -45,7 +45,7 @@ import sys
 import tempfile
 import time
 from argparse import Namespace
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +53,12 @@ from crawler import settings as defaults
 from crawler.archive import Archive, layout
 from crawler.archive.index import post_files
 from crawler.exitstatus import ExitStatus
+from crawler.tools import incremental
+from crawler.tools.incremental import Signature
+from crawler.tools.programs import BuildFailed, ToolMissing, pagefind_command
+from crawler.tools.search import FOLDER as SEARCH_FOLDER
+from crawler.tools.search import SearchPost
+from crawler.tools.search import index as search_index
 from crawler.tools.sitefiles import (
     CONFIG_NAMES,
     NOT_STAGED,
@@ -75,27 +81,17 @@ CHECKOUT_FILE = "scrapy.cfg"  # a finews-crawler checkout is the folder of one
 MARKER_TEXT = "A site `scrapy archive build` made: each build empties this folder of what it did not build.\n"
 
 
-class BuildFailed(VerbFailed):
-    """Jekyll or Pagefind failed: their own error line (exit status 1)."""
-
-    def __init__(self, message: str, status: ExitStatus = ExitStatus.FAILED, line: str = ""):
-        super().__init__(status, message)
-        self.line = line  # the tool's own line, as it said it
-
-
-class ToolMissing(BuildFailed):
-    """Jekyll or Pagefind is not installed (exit status 2)."""
-
-    def __init__(self, message: str):
-        super().__init__(message, ExitStatus.USAGE)
-
-
 class Build(Verb):
     name = "build"
     summary = "the web site of every post, with paged lists and a search index"
     options = (
         Option(("--out",), "where the site goes (default: <archive>/_site)", {"metavar": "DIR"}),
         Option(("--no-search",), "no search index (no Pagefind)", {"action": "store_true"}),
+        Option(
+            ("--full",),
+            "build every page, even when --out holds a site an earlier build made",
+            {"action": "store_true"},
+        ),
     )
 
     def posts_lock(self, opts: Namespace) -> str | None:
@@ -116,11 +112,14 @@ class Build(Verb):
         if not opts.no_search:
             pagefind_command()  # missing: said before a long build, not after
         try:
-            built = build(root, out, old_posts_dir, template, search=not opts.no_search, checkout=checkout)
+            built = build(
+                root, out, old_posts_dir, template, search=not opts.no_search, checkout=checkout, full=opts.full
+            )
         except OSError as exc:
             raise VerbFailed(ExitStatus.NOT_WRITABLE, f"cannot build into {out}: {exc}") from None
         search = f", search index {built.search_seconds:.1f} s" if built.search_seconds is not None else ""
-        print(f"built {built.out}: {built.posts} posts, jekyll {built.jekyll_seconds:.1f} s{search}")
+        what = "updated" if built.updated else "built"
+        print(f"{what} {built.out}: {built.posts} posts, jekyll {built.jekyll_seconds:.1f} s{search}")
         if built.left_out:  # a complete site of every other file; the status says the archive needs a repair
             posts = sum(gone.is_post for gone in built.left_out)
             counts = [_count(posts, "post"), _count(len(built.left_out) - posts, "other file" if posts else "file")]
@@ -140,15 +139,21 @@ class Built:
     jekyll_seconds: float
     search_seconds: float | None  # None: no search index built
     left_out: list["LeftOut"] = field(default_factory=list)  # files Jekyll could not read, and why
+    updated: bool = False  # an update of an earlier build's site (else a full build)
 
 
 def stage(
-    root: Path, old_posts_dir: str, template: Path | None, staging: Path, out: Path | None = None
+    root: Path,
+    old_posts_dir: str,
+    template: Path | None,
+    staging: Path,
+    out: Path | None = None,
+    link_posts: bool = True,
 ) -> dict[str, Path]:
     """Lay out in `staging` the tree Jekyll builds (see the module's text): real folders, a link per file
     to the file's real path, never to anything outside the archive (or the template), nor into what it
-    does not publish (`out` included); each link skipped is named on stderr. Returns the posts staged,
-    by file name."""
+    does not publish (`out` included); each link skipped is named on stderr. Returns the posts the site
+    may show, by file name; without `link_posts` none is linked yet (link() links those an update needs)."""
     hidden = {root / name for name in NOT_STAGED} | {root / old_posts_dir}
     if out is not None:
         hidden.add(out)
@@ -157,19 +162,27 @@ def stage(
     if template is not None:
         hidden_there = {template / name for name in (*NOT_TEMPLATE, *CONFIG_NAMES)}
         _mirror(template, staging, template, hidden_there, "the template", (template,))
-    posts = staging / layout.POSTS_DIR
-    posts.mkdir(exist_ok=True)
+    (staging / layout.POSTS_DIR).mkdir(exist_ok=True)
     not_posts = hidden - {root / layout.POSTS_DIR, root / old_posts_dir}
     staged: dict[str, Path] = {}
     for folder in (root / layout.POSTS_DIR, root / old_posts_dir):
+        real_folder = folder.resolve() == folder
         for path in post_files(folder):
             if path.name in staged:
                 continue
-            real = _published(path, root, not_posts, "the archive")
+            plain = real_folder and path.parent == folder and not path.is_symlink()  # its own real path
+            real = path if plain else _published(path, root, not_posts, "the archive")
             if real is not None and real.is_file():
-                os.symlink(real, posts / path.name)
                 staged[path.name] = path
+                if link_posts:
+                    os.symlink(real, staging / layout.POSTS_DIR / path.name)
     return staged
+
+
+def link(staging: Path, posts: Mapping[str, Path], names: Iterable[str]) -> None:
+    """Link the posts of `names` (of those stage() found) into the staging tree."""
+    for name in names:
+        os.symlink(posts[name].resolve(), staging / layout.POSTS_DIR / name)
 
 
 def _published(path: Path, allowed: Path, hidden: set[Path], where: str, as_jekyll: bool = False) -> Path | None:
@@ -237,6 +250,7 @@ def build(
     search: bool = True,
     jekyll: str = "jekyll",
     checkout: Path | None = None,
+    full: bool = False,
 ) -> Built:
     """Build the site of the archive at `root` into `out`; BuildFailed with the tool's own error line.
     VerbFailed(USAGE), nothing touched, when `out` is no place for it (check_output)."""
@@ -250,12 +264,35 @@ def build(
     with tempfile.TemporaryDirectory(prefix="finews-site-") as temp:
         staging = Path(temp) / "source"
         staging.mkdir()
-        posts = stage(root, old_posts_dir, template, staging, out)
-        report = Path(temp) / "built.json"  # what site/_plugins/finews_report.rb says was written
-        override = Path(temp) / "finews-override.yml"  # JSON is YAML: the keys no config may change
-        override.write_text(json.dumps(forced_config(staging, out, report)), encoding="utf-8")
-        configs = [*_configs(template, template, "the template"), *_honoured_config(root, Path(temp)), override]
-        started = time.monotonic()
+        posts = stage(root, old_posts_dir, template, staging, out, link_posts=False)
+        report = Path(temp) / "built.json"  # what site/_plugins/finews_report.rb says was made
+        configs = [*_configs(template, template, "the template"), *_honoured_config(root, Path(temp))]
+        earlier = None if full else incremental.read_manifest(out)
+        files = incremental.staged_files(staging, layout.POSTS_DIR)
+        post_signatures = {
+            name: Signature.of(path, earlier and earlier.post_signature(name)) for name, path in posts.items()
+        }
+        file_signatures = {
+            path: Signature.of(real, earlier and earlier.file_signature(path)) for path, real in files.items()
+        }
+        forced = json.dumps(forced_config(Path("source"), Path("out")), sort_keys=True).encode()
+        fingerprint = incremental.fingerprint(files, file_signatures, configs, forced)
+        update = None
+        if earlier is not None:
+            why = incremental.why_full(files, template)
+            why = why or ("the theme or the config changed" if earlier.fingerprint != fingerprint else None)
+            if why is None:
+                update = incremental.plan(earlier, post_signatures, file_signatures)
+            else:
+                print(f"a full build: {why}", file=sys.stderr)
+        read = (
+            set(posts)
+            if update is None
+            else set(update.posts) | {n for n in posts if earlier.posts.get(n, {}).get("own")}
+        )
+        link(staging, posts, sorted(read))
+        elsewhere = [] if update is None else [{"name": n, **earlier.posts[n]} for n in sorted(set(posts) - read)]
+        incremental.forget(out)  # a build stopped midway leaves a site the next build makes in full
 
         def archive_path(staged: Path) -> Path:  # the file of the archive (or template) a staged file is
             if staged.parent == staging / layout.POSTS_DIR and staged.name in posts:
@@ -266,35 +303,78 @@ def build(
             found = re.sub(re.escape(str(staging)) + r"/([^\s:]+)", lambda m: str(archive_path(staging / m[1])), line)
             return found.replace(str(staging), str(root))
 
-        command = [jekyll, "build", "--strict_front_matter", "--config", ",".join(map(str, configs))]
-        command += ["--source", str(staging), "--destination", str(out)]
-        env = {name: value for name, value in os.environ.items() if name != "BUNDLE_GEMFILE"}
-        env |= {"JEKYLL_ENV": "production", "JEKYLL_NO_BUNDLER_REQUIRE": "true"}  # no Gemfile is read
+        def jekyll_build(destination: Path, plan: "incremental.UpdatePlan | None", elsewhere: list[dict]) -> dict:
+            """One `jekyll build` into `destination` (all of it, or what `plan` names, knowing the posts
+            `elsewhere` from the earlier build); what it reported."""
+            override = Path(temp) / "finews-override.yml"  # JSON is YAML: the keys no config may change
+            keys = forced_config(staging, destination, report)
+            if plan is not None:
+                keys["finews_update"] = str(Path(temp) / "finews-update.json")
+                Path(keys["finews_update"]).write_text(plan.as_json(elsewhere), encoding="utf-8")
+            override.write_text(json.dumps(keys), encoding="utf-8")
+            command = [jekyll, "build", "--strict_front_matter", "--config", ",".join(map(str, [*configs, override]))]
+            command += ["--source", str(staging), "--destination", str(destination)]
+            env = {name: value for name, value in os.environ.items() if name != "BUNDLE_GEMFILE"}
+            env |= {"JEKYLL_ENV": "production", "JEKYLL_NO_BUNDLER_REQUIRE": "true"}  # no Gemfile is read
+            while (
+                True
+            ):  # a file of the archive Jekyll cannot read is left out, and Jekyll runs again (it wrote nothing)
+                try:
+                    _run(command, "jekyll build", cwd=staging, explain=real_paths, env=env)  # it copies, not links
+                    break
+                except BuildFailed as failed:
+                    staged = _staged_file_named(failed.line, staging)
+                    if staged is None or len(left_out) == MAX_LEFT_OUT:
+                        raise
+                    gone = LeftOut(
+                        archive_path(staged), real_paths(failed.line), staged.parent.name == layout.POSTS_DIR
+                    )
+                    instead = _leave_out(staged, staging, template)
+                    if instead is None:
+                        raise
+                    if gone.is_post:
+                        posts.pop(staged.name)
+                    left_out.append(gone)
+                    print(f"left out {gone.path}: {gone.reason}{instead}", file=sys.stderr)
+            return json.loads(report.read_text(encoding="utf-8"))
+
         left_out: list[LeftOut] = []
-        while True:  # a file of the archive Jekyll cannot read is left out, and Jekyll runs again (it wrote nothing)
-            try:
-                _run(command, "jekyll build", cwd=staging, explain=real_paths, env=env)  # it copies, not links
-                break
-            except BuildFailed as failed:
-                staged = _staged_file_named(failed.line, staging)
-                if staged is None or len(left_out) == MAX_LEFT_OUT:
-                    raise
-                gone = LeftOut(archive_path(staged), real_paths(failed.line), staged.parent.name == layout.POSTS_DIR)
-                instead = _leave_out(staged, staging, template)
-                if instead is None:
-                    raise
-                if gone.is_post:
-                    posts.pop(staged.name)
-                left_out.append(gone)
-                print(f"left out {gone.path}: {gone.reason}{instead}", file=sys.stderr)
+        started = time.monotonic()
+        made = jekyll_build(out if update is None else Path(temp) / "update", update, elsewhere)
+        if update is not None:
+            moved = incremental.moved_posts(earlier, made["posts"], set(update.posts))
+            why = (
+                f"Jekyll {earlier.jekyll} built the site, this is {made['jekyll']}"
+                if made["jekyll"] != earlier.jekyll
+                else None
+            )
+            why = why or (f"{moved[0]} moved in the site ({len(moved)} posts)" if moved else None)
+            if why is None:
+                incremental.merge(Path(temp) / "update", out, [*made["files"], *(post["file"] for post in elsewhere)])
+            else:
+                print(f"a full build: {why}", file=sys.stderr)
+                update, elsewhere = None, []
+                link(staging, posts, sorted(set(posts) - read))
+                made = jekyll_build(out, None, [])
         jekyll_seconds = time.monotonic() - started
-        written = json.loads(report.read_text(encoding="utf-8")) if report.is_file() else {}
+    known = {post["name"]: post for post in [*elsewhere, *made["posts"]] if post["name"] in post_signatures}
+    manifest = incremental.Manifest(
+        fingerprint,
+        made["jekyll"],
+        {name: {**incremental.kept(post), "sig": post_signatures[name].as_list()} for name, post in known.items()},
+        {path: signature.as_list() for path, signature in file_signatures.items()},
+    )
     search_seconds = None
     if search:
         started = time.monotonic()
-        _run([*pagefind_command(), "--site", str(out)], "pagefind", cwd=out)
+        rendered = None if update is None else {post["file"] for post in made["posts"] if post["name"] in update.posts}
+        search_posts = [SearchPost("/" + post["file"], post["file"], post["date"]) for post in known.values()]
+        search_index(out, search_posts, rendered)
         search_seconds = time.monotonic() - started
-    return Built(out, written.get("posts", len(posts)), jekyll_seconds, search_seconds, left_out)
+    else:  # no index of some other archive's posts: the next build with search makes it whole
+        shutil.rmtree(out / SEARCH_FOLDER, ignore_errors=True)
+    incremental.remember(out, manifest)
+    return Built(out, len(known), jekyll_seconds, search_seconds, left_out, update is not None)
 
 
 @dataclass
@@ -359,7 +439,7 @@ def forced_config(staging: Path, out: Path, report: Path | None = None) -> dict:
         "data_dir": "_data",
         "collections_dir": "",
         "sass": {"sass_dir": "_sass", "load_paths": []},
-        "keep_files": [".git", ".svn", layout.SITE_MARKER],
+        "keep_files": [".git", ".svn", layout.SITE_MARKER, SEARCH_FOLDER],  # crawler/tools/search.py's
         "include": [],  # not even .htaccess: a web server's own rules (AddType text/html .png) are no page's
         "finews_report": str(report) if report is not None else "",
         "strict_front_matter": True,
@@ -448,17 +528,6 @@ def checkouts(template: Path | None, checkout: Path | None) -> list[Path]:
     if template is not None and (template.parent / CHECKOUT_FILE).is_file() and template.parent not in found:
         found.append(template.parent)
     return found
-
-
-def pagefind_command() -> list[str]:
-    """How to run Pagefind: the `pagefind` Python package (extra `site`); BuildFailed when it is missing."""
-    import importlib.util
-
-    if importlib.util.find_spec("pagefind") is None:
-        raise ToolMissing(
-            "pagefind is not installed, so no search index: pip install 'finews-crawler[site]' (or build with --no-search)"
-        )
-    return [sys.executable, "-m", "pagefind"]
 
 
 def _run(command: list[str], name: str, cwd: Path, explain=lambda line: line, env: dict | None = None) -> None:

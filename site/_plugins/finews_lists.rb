@@ -86,7 +86,7 @@ module Finews
       end
       @per_page = setting(site, "per_page")
       @taken = site.pages.map(&:url).to_h { |url| [url, true] } # the archive's own pages are never replaced
-      posts = site.posts.docs.reverse.map { |post| entry(post) } # Jekyll sorts posts oldest first
+      posts = Update.newest_first(site) # all of them, those an update does not read too
       by_category = posts.group_by { |post| post["category"] }.reject do |category, listed|
         next false unless UNSAFE_CATEGORY.match?(category) # no page of a name no path or URL can take
 
@@ -101,7 +101,7 @@ module Finews
         year, number = month.split("/")
         first = add(ListPage.new(site, "archive/#{month}", "index.html",
                                  { "layout" => "category", "title" => "#{year}年#{number}月" }))
-        paged(first, listed) if first
+        paged(first, listed, "month:#{month}") if first
         { "title" => "#{year}年#{number}月", "url" => "/archive/#{month}/", "count" => listed.size }
       end
       add(ListPage.new(site, "archive", "index.html", { "layout" => "months", "title" => "按月浏览" }))
@@ -139,7 +139,8 @@ module Finews
       page
     end
 
-    def entry(post)
+    # What a list shows of a post (and an update keeps of the posts it does not read: finews_update.rb).
+    def self.entry(post)
       { "url" => post.url, "title" => post.data["title"], "date" => post.date,
         "category" => Array(post.data["categories"]).join(" "), "tag" => Array(post.data["tags"]).join(" ") }
     end
@@ -153,12 +154,18 @@ module Finews
       end
       return { "name" => listed.first["tag"], "url" => "", "count" => listed.size, "newest" => listed.first["date"] } if first.nil?
 
-      paged(first, listed)
+      paged(first, listed, "category:#{category}")
       { "name" => first.data["title"].to_s, "url" => first.url, "count" => listed.size,
         "newest" => listed.first["date"] }
     end
 
-    def paged(first, listed)
+    # The lists a post is on (a page of each is rendered again when it changes: finews_update.rb).
+    def self.keys(post)
+      ["category:#{Array(post.data["categories"]).join(" ")}", "month:#{post.date.strftime("%Y/%m")}"]
+    end
+
+    # Every page of one list (`key`: Lists.keys), at most finews.per_page posts each.
+    def paged(first, listed, key)
       chunks = listed.each_slice(@per_page).to_a
       url = Jekyll::URL.unescape_path(first.url)
       base = url.end_with?("/") ? url : url.sub(/\.html\z/, "/")
@@ -174,7 +181,7 @@ module Finews
       pages.each_with_index do |page, index|
         page.data.merge!(
           "finews_posts" => chunks[index], "finews_total" => listed.size, "finews_page" => index + 1,
-          "finews_pages" => pages.size, "finews_pager" => pager,
+          "finews_pages" => pages.size, "finews_pager" => pager, "finews_list" => key,
           "finews_prev" => index.positive? ? pages[index - 1].url : nil, "finews_next" => pages[index + 1]&.url
         )
       end

@@ -31,7 +31,9 @@ module Finews
       taken = {}
       folders = {}
       (site.pages + site.static_files).each { |file| take(Destinations.target(site, file), taken, folders) }
+      Update.files_elsewhere(site).each { |path| take(path, taken, folders) } # posts an update does not read
       own, usual = site.posts.docs.partition { |post| post.data["permalink"] }
+      own.each { |post| post.instance_variable_set(:@finews_own, true) } # an update reads it again (its URL may move)
       usual.each { |post| take(Destinations.target(site, post), taken, folders) } # a post at its usual URL is never moved
       left_out = own.select do |post|
         if collides?(site, post, taken, folders)
@@ -119,6 +121,7 @@ module Finews
     # A file is never written where another one needs a folder: it is left out, the folder's files stay.
     def leave_out_in_the_way(site)
       needed = {}
+      Update.files_elsewhere(site).each { |path| folders_of(path).each { |folder| needed[folder] ||= path } }
       [site.pages, site.static_files, *site.collections.values.map(&:docs)].each do |files|
         files.each do |file|
           next unless file.write?

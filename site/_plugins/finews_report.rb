@@ -1,11 +1,28 @@
 # frozen_string_literal: true
 
-# What a build wrote, for `scrapy archive build` to say (its summary line counts the posts Jekyll
-# wrote, not the files it was given: finews_post_urls.rb may leave one out): JSON into the file the
-# build names in its own config key `finews_report` (a temporary file; nothing when it is unset).
+# What a build made, for `scrapy archive build` (crawler/tools/build.py, incremental.py): JSON into
+# the file the build names in its own config key `finews_report` (a temporary file; nothing when it
+# is unset). "posts": every post Jekyll read (an update reads only some: finews_update.rb), written
+# or not: its file name, where it goes in the site folder, its date, the lists it is on and its list
+# entry (finews_lists.rb), whether it has a permalink of its own; "files": every file of the site
+# Jekyll knows; "jekyll": the version that built it. The summary line counts posts from here, not
+# the files the build gave Jekyll (finews_post_urls.rb may leave one out).
 Jekyll::Hooks.register :site, :post_write do |site|
   report = site.config["finews_report"]
   next unless report.is_a?(String) && !report.empty?
 
-  File.write(report, JSON.generate({ "posts" => site.posts.docs.size, "pages" => site.pages.size }))
+  dest = site.dest.end_with?("/") ? site.dest : "#{site.dest}/"
+  files = []
+  site.each_site_file { |item| files << item.destination(site.dest).delete_prefix(dest) }
+  posts = site.posts.docs.map do |post|
+    entry = Finews::Lists.entry(post)
+    title = entry["title"] # Liquid shows any value as its to_s: the same text for the lists next time
+    title = title.is_a?(String) ? title.scrub : title.to_s unless title.nil?
+    { "name" => post.basename, "file" => post.destination(site.dest).delete_prefix(dest),
+      "date" => post.date.strftime("%Y-%m-%d"), "lists" => Finews::Lists.keys(post),
+      "entry" => entry.merge("date" => post.date.iso8601(9), "title" => title),
+      "own" => post.instance_variable_get(:@finews_own) == true }
+  end
+  File.write(report, JSON.generate({ "posts" => posts, "pages" => site.pages.size, "files" => files,
+                                     "jekyll" => Jekyll::VERSION }))
 end

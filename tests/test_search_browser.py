@@ -1,0 +1,160 @@
+"""The search page in headless Chromium over an index of many bundles (crawler/tools/search.py): every
+post whose title or text holds a query is found (电动车 in 「瑞银：继续偏好电动车供应链…」 included),
+only such posts, A股/5G/ST/*ST too, a phrase on no page finds nothing, and the UI shows what
+finewsSearch gives. The archive: 1,000 synthesized posts with real bodies and the 60 real posts of
+fixtures/expected, built by `scrapy archive build` and indexed in bundles of at most 25 posts.
+
+Needs jekyll, chromium, chromedriver and selenium: skipped locally without them, failed under CI=true.
+"""
+
+import itertools
+import re
+import shutil
+import time
+
+import pytest
+
+from crawler.tools import search
+from fixtures.testing import synthesize_archive
+from tests.conftest import FIXTURES, need_tool
+from tests.test_site_browser import SCREENSHOTS, browser, need_selenium, served, site_with_search  # noqa: F401
+
+pytestmark = pytest.mark.slow  # real Jekyll, Pagefind and headless Chromium
+
+QUERIES = ["电动车", "瑞银", "A股", "5G", "ST", "*ST", "锂电池", "中概股退市", "央行", "继续偏好电动车供应链"]
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory):
+    """The built, indexed and served archive: (base URL, log, {URL path: (title, text)}, IndexReport)."""
+    need_tool("jekyll")
+    root = tmp_path_factory.mktemp("search") / "archive"
+    synthesize_archive(root, 1000, sources=6, real_bodies=True)
+    for post in sorted((FIXTURES / "expected" / "_posts").glob("*.md")):
+        shutil.copy(post, root / "_posts" / post.name)
+    for number, title in enumerate(["5G手机带动*ST康美", "ST股与5G", "5GB不是5G吗", "STAR市场"]):  # ASCII words
+        post = root / "_posts" / f"2023-03-0{number + 1}-NW2023030{number + 1}0000000001.md"
+        post.write_text(f'---\nlayout: post\ntitle: "{title}"\ndate: 2023-03-0{number + 1} 10:00:00 +0800\n'
+                        f"---\n<p>正文：{title}。</p>\n", encoding="utf-8")  # fmt: skip
+    report = site_with_search(root, limit=25)
+    out = root / "_site"
+    texts = {post.url: search.extract((out / post.file).read_bytes()) for post in search.posts_of_site(out)}
+    server, base_url = served(out)
+    yield base_url, server.log, texts, report
+    server.shutdown()
+
+
+def holds(page: tuple[str, str], query: str) -> bool:
+    """Whether a post's title or text holds every space-separated part of the query, ASCII words whole
+    (what search.js checks), in Python."""
+
+    def found(text: str, part: str) -> bool:
+        text = " ".join(search.normalized(text).split())
+        start = r"(?<![0-9a-z])" if re.match("[0-9a-z]", part) else ""
+        end = r"(?![0-9a-z])" if re.search("[0-9a-z]$", part) else ""
+        return re.search(start + re.escape(part) + end, text) is not None
+
+    return all(found(page[0], part) or found(page[1], part) for part in search.normalized(query).split())
+
+
+@pytest.fixture(scope="module")
+def page(browser, indexed):  # noqa: F811
+    base_url = indexed[0]
+    browser.get(base_url + "/search.html")
+    browser.set_script_timeout(120)
+    return browser
+
+
+def finews_search(driver, query: str) -> list[str]:
+    return driver.execute_async_script(
+        "window.finewsSearch(arguments[0]).then(arguments[1], e => arguments[1](String(e)))", query
+    )
+
+
+def test_the_index_has_many_bundles(indexed):
+    report = indexed[3]
+    assert report.bundles >= 40 and report.posts == len(indexed[2]) >= 1064
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_every_post_that_holds_the_query_is_found_and_only_those(page, indexed, query):
+    texts = indexed[2]
+    expected = {url for url, text in texts.items() if holds(text, query)}
+    found = finews_search(page, query)
+    assert isinstance(found, list), found
+    assert len(found) == len(set(found)) and set(found) == expected
+    if query in ("电动车", "A股", "5G", "*ST"):
+        assert expected, f"the corpus holds no {query}: the test would prove nothing"
+
+
+def test_the_electric_car_post_is_found_by_its_title(page, indexed):
+    texts = indexed[2]
+    (url,) = [url for url, (title, _) in texts.items() if title.startswith("瑞银：继续偏好电动车供应链")]
+    assert url in finews_search(page, "电动车")
+
+
+def test_a_phrase_on_no_page_finds_nothing(page, indexed):
+    """A phrase whose every pair some post holds, but no post the phrase: no result (the candidates
+    Pagefind finds for its pairs are checked and dropped)."""
+    texts = indexed[2]
+    sets = {url: set(search.tokens(title + "\n" + text)) for url, (title, text) in texts.items()}
+    phrase = None
+    for url, (_title, text) in itertools.islice(texts.items(), 200):
+        chars = [c for c in text if re.match(f"[{search.CJK}]", c)]
+        for a, b, c in itertools.islice(itertools.product(chars[:20], repeat=3), 4000):
+            candidate = a + b + c
+            pairs = {search.tokens(a + b)[0], search.tokens(b + c)[0]}
+            if pairs <= sets[url] and not any(holds(t, candidate) for t in texts.values()):
+                phrase = candidate
+                break
+        if phrase:
+            break
+    assert phrase, "no such phrase in the corpus"
+    assert finews_search(page, phrase) == []
+    assert finews_search(page, "这句话不在任何一篇文章里") == []
+    assert finews_search(page, "") == [] and finews_search(page, "，。") == []
+
+
+def test_the_ui_shows_what_finews_search_gives(page, indexed):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base_url = indexed[0]
+    expected = finews_search(page, "电动车")
+    assert 10 < len(expected) <= 100  # more than one page of the UI
+    box = page.find_element(By.CSS_SELECTOR, "input.search-input")
+    box.clear()
+    box.send_keys("电动车")
+    WebDriverWait(page, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".search-link")) == 10)
+    more = page.find_element(By.CSS_SELECTOR, ".search-more")
+    for _ in range(12):  # pages of ten
+        if not more.is_displayed():
+            break
+        shown = len(page.find_elements(By.CSS_SELECTOR, ".search-link"))
+        more.click()
+        WebDriverWait(page, 30).until(lambda d, shown=shown: len(d.find_elements(By.CSS_SELECTOR, ".search-link")) > shown
+                                      or not more.is_displayed())  # fmt: skip
+    links = [
+        a.get_attribute("href").removeprefix(base_url) for a in page.find_elements(By.CSS_SELECTOR, ".search-link")
+    ]
+    assert links == expected
+    assert page.find_element(By.CSS_SELECTOR, ".search-count").text == f"找到 {len(expected)} 篇含“电动车”的文章"
+    marks = page.find_elements(By.CSS_SELECTOR, ".search-excerpt mark")
+    assert marks and all(mark.text == "电动车" for mark in marks)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.save_screenshot(str(SCREENSHOTS / "search-bundles.png"))
+
+
+def test_a_query_answers_within_seconds_over_every_bundle(browser, indexed):  # noqa: F811
+    """The first query loads and merges every bundle; later ones reuse them. Times printed for the docs."""
+    base_url, report = indexed[0], indexed[3]
+    browser.get(base_url + "/search.html")
+    browser.set_script_timeout(120)
+    started = time.monotonic()
+    finews_search(browser, "瑞银")
+    first = time.monotonic() - started
+    started = time.monotonic()
+    finews_search(browser, "继续偏好电动车供应链")
+    later = time.monotonic() - started
+    print(f"\n{report.bundles} bundles: first query {first:.2f} s, next {later:.2f} s")
+    assert first < 20 and later < 10
