@@ -77,6 +77,9 @@ ITEM_PIPELINES = {
 }
 # --- several machines sharing one Redis (docs/distributed.md) -------------
 FINEWS_SITE_TEMPLATE = None  # `scrapy archive build`: the Jekyll template folder; unset: site/ of this checkout
+FINEWS_SEARCH_BUNDLE_POSTS = (
+    2000  # `scrapy archive build`: posts one search-index bundle holds at most (one Pagefind run)
+)
 FINEWS_REDIS_URL = None  # e.g. redis://10.0.0.5:6379/0; unset: one machine, the archive folder is the index
 FINEWS_REDIS_PREFIX = "finews"  # prefix of every Redis key this project uses
 FINEWS_REDIS_CLAIM_TTL = (

@@ -228,5 +228,20 @@ def test_a_manifest_of_another_format_or_unreadable_is_none(tmp_path):
     assert incremental.read_manifest(tmp_path) is None
     (tmp_path / layout.SITE_MANIFEST).write_text("not json", encoding="utf-8")
     assert incremental.read_manifest(tmp_path) is None
-    incremental.remember(tmp_path, Manifest("f", "4.3.1", {}, {}))
-    assert incremental.read_manifest(tmp_path) == Manifest("f", "4.3.1", {}, {})
+    incremental.remember(tmp_path, Manifest("f", "4.3.1", {}, {}, {"a.html": [1, 2]}))
+    assert incremental.read_manifest(tmp_path) == Manifest("f", "4.3.1", {}, {}, {"a.html": [1, 2]})
+
+
+@pytest.mark.slow
+def test_a_site_folder_changed_since_the_last_build_is_built_in_full(archives, tmp_path):
+    """An update trusts the files it does not write only as the last build left them: an edited page or
+    a file put there (a site folder committed with the archive, restored from elsewhere) makes it full."""
+    root, _ = archives
+    site = tmp_path / "site"
+    archive_build(root, site)
+    page = next(site.glob("20*/*/*/*.html"))
+    page.write_text("<script>alert(1)</script>", encoding="utf-8")
+    (site / "planted.html").write_text("<script>alert(2)</script>", encoding="utf-8")
+    process = archive_build(root, site)
+    assert process.stdout.startswith("built ") and "the site folder is not as the last build left it" in process.stderr
+    assert "<script>" not in page.read_text(encoding="utf-8") and not (site / "planted.html").exists()

@@ -10,7 +10,6 @@ Needs jekyll, chromium, chromedriver and selenium: skipped locally without them,
 import itertools
 import re
 import shutil
-import time
 
 import pytest
 
@@ -26,7 +25,7 @@ QUERIES = ["电动车", "瑞银", "A股", "5G", "ST", "*ST", "锂电池", "中�
 
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory):
-    """The built, indexed and served archive: (base URL, log, {URL path: (title, text)}, IndexReport)."""
+    """The built, indexed and served archive: (base URL, log, {URL path: (title, text)}, bundles and posts indexed)."""
     need_tool("jekyll")
     root = tmp_path_factory.mktemp("search") / "archive"
     synthesize_archive(root, 1000, sources=6, real_bodies=True)
@@ -73,7 +72,7 @@ def finews_search(driver, query: str) -> list[str]:
 
 def test_the_index_has_many_bundles(indexed):
     report = indexed[3]
-    assert report.bundles >= 40 and report.posts == len(indexed[2]) >= 1064
+    assert report["bundles"] >= 40 and report["posts"] == len(indexed[2]) >= 1064
 
 
 @pytest.mark.parametrize("query", QUERIES)
@@ -143,18 +142,3 @@ def test_the_ui_shows_what_finews_search_gives(page, indexed):
     assert marks and all(mark.text == "电动车" for mark in marks)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.save_screenshot(str(SCREENSHOTS / "search-bundles.png"))
-
-
-def test_a_query_answers_within_seconds_over_every_bundle(browser, indexed):  # noqa: F811
-    """The first query loads and merges every bundle; later ones reuse them. Times printed for the docs."""
-    base_url, report = indexed[0], indexed[3]
-    browser.get(base_url + "/search.html")
-    browser.set_script_timeout(120)
-    started = time.monotonic()
-    finews_search(browser, "瑞银")
-    first = time.monotonic() - started
-    started = time.monotonic()
-    finews_search(browser, "继续偏好电动车供应链")
-    later = time.monotonic() - started
-    print(f"\n{report.bundles} bundles: first query {first:.2f} s, next {later:.2f} s")
-    assert first < 20 and later < 10

@@ -73,7 +73,7 @@ def site(tmp_path_factory):
 @pytest.fixture(scope="module")
 def large_site(tmp_path_factory):
     """An archive of 1,200 posts (one source has 600: two pages), a quarter in old_post/, built by
-    `scrapy archive build`, its search index by crawler/tools/search.py, and served: (base URL, log,
+    `scrapy archive build` (with its search index), and served: (base URL, log,
     the big source's posts newest first)."""
     need_tool("jekyll")
     root = tmp_path_factory.mktemp("large") / "archive"
@@ -84,14 +84,18 @@ def large_site(tmp_path_factory):
     server.shutdown()
 
 
-def site_with_search(root, limit: int = search.LIMIT) -> search.IndexReport:
-    """Build the archive at `root` (`scrapy archive build --no-search`), then its search index
-    (search.index over the posts of the built site): until build.py calls search.index itself."""
-    command = scrapy_command("archive", "build", "--no-search", settings={"FINEWS_ARCHIVE_DIR": root})
-    build = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+def site_with_search(root, limit: int = search.LIMIT) -> dict:
+    """Build the archive at `root` with its search index in bundles of at most `limit` posts
+    (`scrapy archive build`): {"bundles": how many, "posts": posts indexed}."""
+    settings = {"FINEWS_ARCHIVE_DIR": root, "FINEWS_SEARCH_BUNDLE_POSTS": limit}
+    build = subprocess.run(scrapy_command("archive", "build", settings=settings), cwd=REPO, capture_output=True,
+                           text=True, timeout=600)  # fmt: skip
     assert build.returncode == 0, build.stdout + build.stderr[-3000:]
-    out = root / "_site"
-    return search.index(out, search.posts_of_site(out), changed=None, limit=limit)
+    folder = root / "_site" / search.FOLDER
+    bundles = json.loads((folder / search.BUNDLES_FILE).read_text(encoding="utf-8"))
+    entries = [json.loads((folder / name / "pagefind-entry.json").read_text()) for name in bundles["bundles"]]
+    counts = [entry["languages"][bundles["language"]]["page_count"] for entry in entries]
+    return {"bundles": len(counts), "posts": sum(counts)}
 
 
 @pytest.fixture(scope="module")

@@ -97,7 +97,9 @@ def test_the_home_page_leads_to_every_source_and_month(built):
 def test_the_search_index_holds_every_post_in_its_bundles(built):
     _, site, _, _, _ = built
     bundles = json.loads((site / "pagefind" / "bundles.json").read_text())
-    entries = [json.loads((site / "pagefind" / name / "pagefind-entry.json").read_text()) for name in bundles["bundles"]]
+    entries = [
+        json.loads((site / "pagefind" / name / "pagefind-entry.json").read_text()) for name in bundles["bundles"]
+    ]
     language = bundles["language"]
     assert sum(entry["languages"][language]["page_count"] for entry in entries) == POSTS  # posts only, each once
     search = lxml.html.fromstring((site / "search.html").read_bytes())

@@ -57,7 +57,7 @@ from crawler.tools import incremental
 from crawler.tools.incremental import Signature
 from crawler.tools.programs import BuildFailed, ToolMissing, pagefind_command
 from crawler.tools.search import FOLDER as SEARCH_FOLDER
-from crawler.tools.search import SearchPost
+from crawler.tools.search import IndexReport, SearchPost
 from crawler.tools.search import index as search_index
 from crawler.tools.sitefiles import (
     CONFIG_NAMES,
@@ -109,15 +109,29 @@ class Build(Verb):
             raise VerbFailed(ExitStatus.USAGE, "--out needs a folder")
         checkout = getattr(opts, "checkout", None)  # the folder of the scrapy.cfg the command runs under
         out = check_output(root, Path(opts.out).absolute() if opts.out else root / layout.SITE_DIR, template, checkout)
+        bundle_posts = str(settings.get("FINEWS_SEARCH_BUNDLE_POSTS", defaults.FINEWS_SEARCH_BUNDLE_POSTS))
+        if not bundle_posts.isdigit() or int(bundle_posts) < 1:
+            raise VerbFailed(ExitStatus.USAGE, f"FINEWS_SEARCH_BUNDLE_POSTS {bundle_posts!r} is no whole number from 1")
+        bundle_posts = int(bundle_posts)
         if not opts.no_search:
             pagefind_command()  # missing: said before a long build, not after
         try:
             built = build(
-                root, out, old_posts_dir, template, search=not opts.no_search, checkout=checkout, full=opts.full
+                root,
+                out,
+                old_posts_dir,
+                template,
+                search=not opts.no_search,
+                checkout=checkout,
+                full=opts.full,
+                bundle_posts=bundle_posts,
             )
         except OSError as exc:
             raise VerbFailed(ExitStatus.NOT_WRITABLE, f"cannot build into {out}: {exc}") from None
-        search = f", search index {built.search_seconds:.1f} s" if built.search_seconds is not None else ""
+        search = ""
+        if built.search is not None:
+            bundles = f"{built.search.reindexed} of {built.search.bundles} bundles"
+            search = f", search index {built.search_seconds:.1f} s ({bundles} indexed)"
         what = "updated" if built.updated else "built"
         print(f"{what} {built.out}: {built.posts} posts, jekyll {built.jekyll_seconds:.1f} s{search}")
         if built.left_out:  # a complete site of every other file; the status says the archive needs a repair
@@ -140,6 +154,7 @@ class Built:
     search_seconds: float | None  # None: no search index built
     left_out: list["LeftOut"] = field(default_factory=list)  # files Jekyll could not read, and why
     updated: bool = False  # an update of an earlier build's site (else a full build)
+    search: "IndexReport | None" = None  # what the search index step did (None: no search index)
 
 
 def stage(
@@ -251,6 +266,7 @@ def build(
     jekyll: str = "jekyll",
     checkout: Path | None = None,
     full: bool = False,
+    bundle_posts: int = defaults.FINEWS_SEARCH_BUNDLE_POSTS,
 ) -> Built:
     """Build the site of the archive at `root` into `out`; BuildFailed with the tool's own error line.
     VerbFailed(USAGE), nothing touched, when `out` is no place for it (check_output)."""
@@ -281,6 +297,11 @@ def build(
         if earlier is not None:
             why = incremental.why_full(files, template)
             why = why or ("the theme or the config changed" if earlier.fingerprint != fingerprint else None)
+            why = why or (
+                "the site folder is not as the last build left it"
+                if incremental.site_stats(out) != earlier.site
+                else None
+            )
             if why is None:
                 update = incremental.plan(earlier, post_signatures, file_signatures)
             else:
@@ -364,17 +385,18 @@ def build(
         {name: {**incremental.kept(post), "sig": post_signatures[name].as_list()} for name, post in known.items()},
         {path: signature.as_list() for path, signature in file_signatures.items()},
     )
-    search_seconds = None
+    search_seconds, indexed = None, None
     if search:
         started = time.monotonic()
         rendered = None if update is None else {post["file"] for post in made["posts"] if post["name"] in update.posts}
         search_posts = [SearchPost("/" + post["file"], post["file"], post["date"]) for post in known.values()]
-        search_index(out, search_posts, rendered)
+        indexed = search_index(out, search_posts, rendered, bundle_posts)
         search_seconds = time.monotonic() - started
     else:  # no index of some other archive's posts: the next build with search makes it whole
         shutil.rmtree(out / SEARCH_FOLDER, ignore_errors=True)
+    manifest.site = incremental.site_stats(out)
     incremental.remember(out, manifest)
-    return Built(out, len(known), jekyll_seconds, search_seconds, left_out, update is not None)
+    return Built(out, len(known), jekyll_seconds, search_seconds, left_out, update is not None, indexed)
 
 
 @dataclass
@@ -504,9 +526,10 @@ def check_output(root: Path, out: Path, template: Path | None = None, checkout: 
         )
     for folder, names, files in os.walk(real) if real.is_dir() else ():  # a build makes no link: one is foreign
         for name in names + files:
-            path = Path(folder) / name
-            shared = name in files and not path.is_symlink() and path.lstat().st_nlink > 1
-            kind = "symbolic link" if path.is_symlink() else "hard link" if shared else None
+            path = os.path.join(folder, name)
+            stat = os.lstat(path)
+            shared = name in files and not os.path.islink(path) and stat.st_nlink > 1
+            kind = "symbolic link" if os.path.islink(path) else "hard link" if shared else None
             if kind is not None:
                 raise VerbFailed(
                     ExitStatus.USAGE,

@@ -254,9 +254,9 @@ def index(out: Path, posts: list[SearchPost], changed: Collection[str] | None, l
         state[name] = entries
         _write_json(root / STATE_FILE, {"version": STATE_VERSION, "bundles": state})
     _write_json(root / BUNDLES_FILE, {"language": INDEX_LANGUAGE, "bundles": [f"{name}/" for name in planned]})
-    for folder in root.iterdir():  # bundles no longer planned
-        if folder.is_dir() and BUNDLE_RE.fullmatch(folder.name) and folder.name not in planned:
-            shutil.rmtree(folder)
+    for path in root.iterdir():  # bundles no longer planned, and whatever else is not the index's
+        if path.name not in planned and path.name not in (BUNDLES_FILE, STATE_FILE):
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
     state = {name: state[name] for name in planned if name in state}
     _write_json(root / STATE_FILE, {"version": STATE_VERSION, "bundles": state})
     size = sum(path.stat().st_size for name in planned for path in (root / name).rglob("*") if path.is_file())

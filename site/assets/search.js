@@ -108,6 +108,7 @@
   }
 
   // Pagefind, with every bundle of bundles.json merged: a Promise of it (null when there is no bundle).
+  var BUNDLE_NAME = /^\d{4}(?:-q[1-4]|-\d\d(?:-[abc]|-\d\d(?:-\d+)?)?)?\/$/;
   var engine = null;
   function pagefind() {
     if (engine === null) {
@@ -116,7 +117,12 @@
         var folder = root.finewsPagefind, site = root.finewsBase;
         var answer = await fetch(folder + "bundles.json");
         if (!answer.ok) throw new Error("no search index: " + answer.status);
-        var bundles = (await answer.json()).bundles;
+        var listed = (await answer.json()).bundles;
+        // Only names of bundles as crawler/tools/search.py names them (BUNDLE_RE): a bundle's pagefind.js
+        // is script, and no other file of the site is ever imported as one ("../", "//host/").
+        var bundles = (Array.isArray(listed) ? listed : []).filter(function (name) {
+          return typeof name === "string" && BUNDLE_NAME.test(name);
+        });
         if (!bundles.length) return null;
         var found = await import(folder + bundles[0] + "pagefind.js");
         await found.options({ basePath: folder + bundles[0], baseUrl: site, excerptLength: 0 });
