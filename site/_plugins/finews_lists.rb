@@ -7,7 +7,9 @@
 # at most `finews.per_page` posts (_config.yml, default 500), newest first.
 #
 # Layouts read, on a list page: page.finews_posts (hashes: url, title, date), finews_total,
-# finews_page, finews_pages, finews_pager (number, url of every page), finews_prev, finews_next;
+# finews_page, finews_pages, finews_pager (number, url of every page), finews_prev, finews_next,
+# finews_list (which list: "category:<name>" or "month:YYYY/MM"; an update renders a list's pages again
+# when a post on it changed: finews_update.rb, which also gives the entries of the posts it does not read);
 # on any page: site.data.finews.newest (the newest posts overall), .sources (name, url, count,
 # newest date), .months (title, url, count). Only this plugin's values reach them: first of all
 # generators, OwnKeys takes every `finews_*` key out of the archive's pages, posts and front matter
