@@ -142,3 +142,29 @@ def test_the_ui_shows_what_finews_search_gives(page, indexed):
     assert marks and all(mark.text == "电动车" for mark in marks)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.save_screenshot(str(SCREENSHOTS / "search-bundles.png"))
+
+
+def test_a_post_an_update_adds_is_found_and_a_removed_one_is_not(browser, tmp_path):  # noqa: F811
+    """`scrapy archive build` into the same folder again (an update) indexes the bundle a new post
+    lands in: the search page finds it at once; a post the update removed is found no more."""
+    need_tool("jekyll")
+    root = tmp_path / "archive"
+    synthesize_archive(root, 200, sources=4)
+    site_with_search(root)
+    old = sorted((root / "_posts").glob("*.md"))[-1]
+    new = root / "_posts" / old.name.replace(".md", "1.md")
+    new.write_text(old.read_text(encoding="utf-8").replace("第二段。", "第二段，独一无二的新词。"), encoding="utf-8")
+    old.unlink()
+    assert site_with_search(root)["output"].startswith("updated ")
+    server, base_url = served(root / "_site")
+    try:
+        browser.get(base_url + "/search.html")
+        browser.set_script_timeout(120)
+        year, month, day, name = new.name.split("-", 3)
+        assert finews_search(browser, "独一无二的新词") == [f"/{year}/{month}/{day}/{name.removesuffix('.md')}.html"]
+        gone = old.name.split("-", 3)
+        assert f"/{gone[0]}/{gone[1]}/{gone[2]}/{gone[3].removesuffix('.md')}.html" not in finews_search(
+            browser, "第二段"
+        )
+    finally:
+        server.shutdown()

@@ -86,7 +86,7 @@ def large_site(tmp_path_factory):
 
 def site_with_search(root, limit: int = search.LIMIT) -> dict:
     """Build the archive at `root` with its search index in bundles of at most `limit` posts
-    (`scrapy archive build`): {"bundles": how many, "posts": posts indexed}."""
+    (`scrapy archive build`): {"bundles": how many, "posts": posts indexed, "output": what it said}."""
     settings = {"FINEWS_ARCHIVE_DIR": root, "FINEWS_SEARCH_BUNDLE_POSTS": limit}
     build = subprocess.run(scrapy_command("archive", "build", settings=settings), cwd=REPO, capture_output=True,
                            text=True, timeout=600)  # fmt: skip
@@ -95,7 +95,7 @@ def site_with_search(root, limit: int = search.LIMIT) -> dict:
     bundles = json.loads((folder / search.BUNDLES_FILE).read_text(encoding="utf-8"))
     entries = [json.loads((folder / name / "pagefind-entry.json").read_text()) for name in bundles["bundles"]]
     counts = [entry["languages"][bundles["language"]]["page_count"] for entry in entries]
-    return {"bundles": len(counts), "posts": sum(counts)}
+    return {"bundles": len(counts), "posts": sum(counts), "output": build.stdout}
 
 
 @pytest.fixture(scope="module")

@@ -108,6 +108,7 @@
   }
 
   // Pagefind, with every bundle of bundles.json merged: a Promise of it (null when there is no bundle).
+  var SITE_PATH = /^\/(?![\/\\])/;
   var BUNDLE_NAME = /^\d{4}(?:-q[1-4]|-\d\d(?:-[abc]|-\d\d(?:-\d+)?)?)?\/$/;
   var engine = null;
   function pagefind() {
@@ -153,7 +154,7 @@
         next += batch.length;
         var pages = await Promise.all(batch.map(function (result) { return result.data(); }));
         pages.forEach(function (page) {
-          if (holds(page, parts)) {
+          if (SITE_PATH.test(page.url) && holds(page, parts)) { // a path of this site, never a scheme or host
             state.results.push({ url: page.url, title: page.meta.title || page.url, text: page.meta.text || "", parts: parts });
           }
         });
