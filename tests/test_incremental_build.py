@@ -177,6 +177,8 @@ def test_a_touched_file_of_the_same_bytes_keeps_its_hash_and_a_changed_one_does_
     os.utime(path, ns=(5, 5))
     touched = Signature.of(path, first)
     assert touched.sha1 == first.sha1 and touched != first
+    earlier = Manifest("f", "4.3.1", {"post.md": {"sig": first.as_list(), "lists": []}}, {})
+    assert incremental.plan(earlier, {"post.md": touched}, {}).posts == []  # the same bytes: no change
     path.write_text("two", encoding="utf-8")
     assert Signature.of(path, touched).sha1 != first.sha1
 
@@ -245,3 +247,103 @@ def test_a_site_folder_changed_since_the_last_build_is_built_in_full(archives, t
     process = archive_build(root, site)
     assert process.stdout.startswith("built ") and "the site folder is not as the last build left it" in process.stderr
     assert "<script>" not in page.read_text(encoding="utf-8") and not (site / "planted.html").exists()
+
+
+@pytest.mark.slow
+def test_what_the_site_folder_keeps_is_never_a_file_of_the_archive(archives, tmp_path):
+    """A file of the archive under pagefind/ (a bundle's script) or at the manifest's name is left out,
+    in a full build and in an update: the search index and the manifest are the build's own."""
+    root, _ = archives
+    site = tmp_path / "site"
+    (root / "pagefind" / "2022").mkdir(parents=True)
+    (root / "pagefind" / "2022" / "pagefind.js").write_text('alert("pwned")', encoding="utf-8")
+    (root / "manifest.html").write_text("---\npermalink: /.finews-build.json\n---\n{}", encoding="utf-8")
+    for _ in range(2):
+        process = archive_build(root, site)
+        assert not (site / "pagefind").exists()  # --no-search: no index, and nothing of the archive there
+        assert incremental.read_manifest(site) is not None
+    assert process.stdout.startswith("updated ") and "pagefind/2022/pagefind.js: left out" in process.stderr
+
+
+@pytest.mark.slow
+def test_a_page_where_a_post_goes_gives_way_to_the_post(archives, tmp_path):
+    root, _ = archives
+    site = tmp_path / "site"
+    archive_build(root, site)
+    post = sorted((root / "_posts").glob("*.md"))[0]
+    year, month, day, name = post.name.split("-", 3)
+    url = f"/{year}/{month}/{day}/{name.removesuffix('.md')}.html"
+    (root / "page.html").write_text(f"---\npermalink: {url}\n---\nPAGE HERE\n", encoding="utf-8")
+    process = archive_build(root, site)
+    assert "it would be written where the post" in process.stderr
+    full = tmp_path / "full"
+    archive_build(root, full)
+    assert tree(site) == tree(full)
+    assert "PAGE HERE" not in (site / url.lstrip("/")).read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_a_page_that_looks_a_post_up_makes_every_build_full(archives, tmp_path):
+    root, _ = archives
+    site = tmp_path / "site"
+    post = sorted((root / "old_post").glob("*.md"))[0]
+    (root / "about.html").write_text(f"---\n---\n{{% post_url {post.stem} %}}\n", encoding="utf-8")
+    archive_build(root, site)
+    for _ in range(2):
+        process = archive_build(root, site)
+        assert process.stdout.startswith("built ") and "looks a post up (post_url" in process.stderr
+    assert (site / "about.html").is_file()
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_build_with_status_7_and_leaves_no_temporary_folder(archives, tmp_path):
+    import signal
+
+    root, _ = archives
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    command = scrapy_command("archive", "build", "--no-search", "--out", str(tmp_path / "site"),
+                             settings={"FINEWS_ARCHIVE_DIR": root})  # fmt: skip
+    process = subprocess.Popen(command, cwd=REPO, env={**os.environ, "TMPDIR": str(temp)}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not list(temp.glob("finews-site-*/built.json")) and not list(temp.glob("finews-site-*/source/_posts/*")):
+        assert time.monotonic() < deadline and process.poll() is None, "the build never staged its posts"
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 7, stderr
+    assert "stopped by signal 15" in stderr and "Traceback" not in stderr
+    assert not list(temp.iterdir())
+    assert archive_build(root, tmp_path / "site").stdout.startswith("built ")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda m: m["posts"]["a.md"].update(sig=1),
+        lambda m: m["posts"]["a.md"].update(sig=[1, 2]),
+        lambda m: m["posts"]["a.md"].update(file="/etc/passwd"),
+        lambda m: m["posts"]["a.md"].update(file="../x.html"),
+        lambda m: m["posts"]["a.md"]["entry"].update(url="javascript:alert(1)//"),
+        lambda m: m["posts"]["a.md"]["entry"].update(url="//evil.example/x"),
+        lambda m: m["posts"]["a.md"]["entry"].update(date="yesterday"),
+        lambda m: m["posts"]["a.md"].update(lists=3),
+        lambda m: m.update(posts=[]),
+        lambda m: m.update(site={"a": 1}),
+    ],
+)
+def test_a_manifest_not_as_a_build_writes_it_is_none(tmp_path, change):
+    import json
+
+    good = {
+        "format": incremental.FORMAT, "fingerprint": "f", "jekyll": "4.3.1", "files": {}, "site": {"a.html": [1, 2]},
+        "posts": {"a.md": {"sig": [1, 2, 3, "s"], "file": "2024/01/01/a.html", "date": "2024-01-01", "own": False,
+                           "lists": ["category:x"], "entry": {"url": "/2024/01/01/a.html", "title": ["a", 1],
+                           "date": "2024-01-01T08:00:00.000000000+08:00", "category": "x", "tag": "X"}}},
+    }  # fmt: skip
+    (tmp_path / layout.SITE_MANIFEST).write_text(json.dumps(good), encoding="utf-8")
+    assert incremental.read_manifest(tmp_path) is not None
+    change(good)
+    (tmp_path / layout.SITE_MANIFEST).write_text(json.dumps(good), encoding="utf-8")
+    assert incremental.read_manifest(tmp_path) is None

@@ -9,6 +9,7 @@ import json
 import os
 import random
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -118,15 +119,25 @@ def test_the_plan_depends_on_the_posts_alone_and_keeps_each_bundle_small():
     assert sorted(p for members in bundles.values() for p in members) == sorted(posts)
     assert all(0 < len(members) <= 100 for members in bundles.values())
     assert all(search.BUNDLE_RE.fullmatch(name) for name in bundles)
-    assert {"2023-05-13-1", "2023-05-13-2", "2023-05-13-3"} <= set(bundles)
-    assert len(bundles["2023-05-13-3"]) == 230 + sum(d == "2023-05-13" for d in dates[:3000]) - 200
+    assert {"2023-05-d13-1", "2023-05-d13-2", "2023-05-d13-3"} <= set(bundles)
+    assert len(bundles["2023-05-d13-3"]) == 230 + sum(d == "2023-05-13" for d in dates[:3000]) - 200
 
 
 def test_a_small_year_is_one_bundle_and_a_big_one_splits_down():
     assert list(plan(posts_on(["2021-01-01", "2021-12-31"]), limit=2)) == ["2021"]
     assert list(plan(posts_on(["2021-01-01", "2021-02-01", "2021-12-31"]), limit=2)) == ["2021-q1", "2021-q4"]
-    posts = posts_on(["2021-05-01", "2021-05-11", "2021-05-31", "2021-06-01"])
-    assert list(plan(posts, limit=2)) == ["2021-05-a", "2021-05-b", "2021-05-c", "2021-06"]
+    posts = posts_on(["2021-05-01", "2021-05-11", "2021-05-11", "2021-05-31", "2021-06-01"])
+    assert list(plan(posts, limit=2)) == ["2021-05-d01", "2021-05-d11", "2021-05-d31", "2021-06"]
+    posts = posts_on(["2021-05-01", "2021-05-02", "2021-05-11", "2021-05-31", "2021-06-01"])
+    assert list(plan(posts, limit=3)) == ["2021-05-d01", "2021-05-d31", "2021-06"]  # whole days, at most 3
+
+
+def test_new_posts_of_a_months_last_days_change_only_its_last_run_or_start_one():
+    month = [f"2021-05-{day:02d}" for day in range(1, 29) for _ in range(7)]  # 7 posts a day
+    before = plan(posts_on(month), limit=50)
+    after = plan(posts_on([*month, "2021-05-28", "2021-05-29"]), limit=50)
+    changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
+    assert len(before) == 4 and changed == {max(before), max(after)} and max(after) not in before  # a new run
     with pytest.raises(ValueError):
         plan([SearchPost("/x.html", "x.html", "2021-5-1")])
 
@@ -224,3 +235,32 @@ def test_the_source_pages_hold_the_tokens_and_the_public_pages_do_not(site):
     assert pair("电", "动") not in (out / posts[0].file).read_text(encoding="utf-8")
     assert [p.url for p in search.posts_of_site(out)] == sorted(p.url for p in posts)
     assert [p.date for p in search.posts_of_site(out)] == sorted(p.date for p in posts)
+
+
+@slow
+def test_a_bundle_pagefind_cut_short_is_never_swapped_in(site, monkeypatch):
+    """Pagefind exits 0 when a full disk cuts its files short: the bundle is checked before it goes live."""
+    out, posts = site
+    search.index(out, posts, changed=None, limit=5)
+    root = out / "pagefind"
+    before = {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    empty_entry = (
+        "import os, sys; out = sys.argv[sys.argv.index('--output-path') + 1]; os.makedirs(out); "
+        "open(os.path.join(out, 'pagefind.js'), 'w').write('x'); open(os.path.join(out, 'pagefind-entry.json'), 'w')"
+    )
+    monkeypatch.setattr("crawler.tools.search.pagefind_command", lambda: [sys.executable, "-c", empty_entry])
+    with pytest.raises(BuildFailed, match=r"pagefind-entry\.json is empty"):
+        search.index(out, posts, changed=None, limit=5)
+    assert {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
+
+
+@slow
+def test_posts_without_an_article_make_no_bundle_and_no_failure(tmp_path):
+    posts = posts_on(["2024-01-05", "2024-01-06"])
+    for post in posts:
+        (tmp_path / post.file).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / post.file).write_text("<html><body><p>无正文标记</p></body></html>", encoding="utf-8")
+    report = search.index(tmp_path, posts, changed=None)
+    assert report.posts == 0
+    assert json.loads((tmp_path / "pagefind" / "bundles.json").read_text())["bundles"] == []
+    assert search.index(tmp_path, posts, changed=[]).reindexed == 0  # known to hold no article: not read again

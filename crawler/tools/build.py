@@ -33,13 +33,18 @@ Options: --out DIR (default <archive>/_site), --no-search (no Pagefind). Crawls 
 (posts are written atomically; a post written during the build is in the next one); maintain and
 doctor --fix may not (posts_lock: a shared lock on the archive folder). Exit status 1 when Jekyll or
 Pagefind fails (their own error line) or a file was left out (after a complete build), 2 when one
-is missing or --out is refused (nothing touched).
+is missing or --out is refused (nothing touched), 7 when SIGTERM stopped it (its temporary folders
+removed; the next build is full).
+
+Into a site folder an earlier build made, a build is an update (crawler/tools/incremental.py): it
+renders what changed and the list pages it touches; --full renders everything.
 """
 
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -115,6 +120,14 @@ class Build(Verb):
         bundle_posts = int(bundle_posts)
         if not opts.no_search:
             pagefind_command()  # missing: said before a long build, not after
+
+        def stopped(signum: int, frame: object) -> None:  # temporary folders go, Jekyll is stopped with the build
+            raise VerbFailed(
+                ExitStatus.STOPPED_EARLY,
+                f"stopped by signal {signum} before the build ended: the next build makes the site in full",
+            )
+
+        previous = signal.signal(signal.SIGTERM, stopped)
         try:
             built = build(
                 root,
@@ -128,6 +141,8 @@ class Build(Verb):
             )
         except OSError as exc:
             raise VerbFailed(ExitStatus.NOT_WRITABLE, f"cannot build into {out}: {exc}") from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         search = ""
         if built.search is not None:
             bundles = f"{built.search.reindexed} of {built.search.bundles} bundles"

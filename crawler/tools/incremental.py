@@ -41,7 +41,8 @@ SETTINGS_READ = {"title", "description", "baseurl", "url", "lang", "timezone", "
 POSTS_READ = {"posts", "categories", "tags", "documents", "collections", "related_posts"}
 _LIQUID_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 _SITE_RE = re.compile(r"\bsite\b\s*(?:\.\s*(\w+)|(\[))?")
-_NEIGHBOURS_RE = re.compile(r"\bpage\s*\.\s*(?:next|previous)\b|\bpaginator\b|\brelated_posts\b")
+_NEIGHBOURS_RE = re.compile(r"\bpage\s*(?:\.\s*(?:next|previous)\b|\[)|\bpaginator\b|\brelated_posts\b")
+_POST_TAGS_RE = re.compile(r"\{%-?\s*(?:post_url|link)\b")  # they look a post up among those Jekyll read
 
 
 @dataclass
@@ -88,19 +89,68 @@ class Manifest:
 
 
 def read_manifest(out: Path) -> Manifest | None:
-    """The manifest of the build that made `out`, or None (none, unreadable, another format)."""
+    """The manifest of the build that made `out`, or None (none, unreadable, another format, or any
+    entry not as a build writes it: the site folder may be one someone else made)."""
     try:
         data = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
-        if data.get("format") != FORMAT:
-            return None
-        return Manifest(data["fingerprint"], data["jekyll"], data["posts"], data["files"], data["site"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        manifest = Manifest(data["fingerprint"], data["jekyll"], data["posts"], data["files"], data["site"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
+    return manifest if data.get("format") == FORMAT and _well_formed(manifest) else None
+
+
+_SIGNATURE = (int, int, int, str)
+_TIME_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:[+-]\d\d:\d\d|Z)")  # Time#iso8601(9)
+_SITE_PATH_RE = re.compile(r"/(?![/\\])[^\x00-\x1f\x7f\\]*")  # a path of the site: no scheme, host or control
+
+
+def _well_formed(manifest: Manifest) -> bool:
+    """Whether every entry of a manifest is of the kinds and values a build writes: signatures of four,
+    posts' files relative paths in the site, their URLs paths of the site, their lists texts."""
+
+    def signature(value: object) -> bool:
+        return isinstance(value, list) and len(value) == 4 and all(map(isinstance, value, _SIGNATURE))
+
+    def relative(path: object) -> bool:
+        return isinstance(path, str) and bool(path) and not path.startswith("/") and ".." not in path.split("/")
+
+    def post(entry: object) -> bool:
+        if not isinstance(entry, dict) or not signature(entry.get("sig")) or not relative(entry.get("file")):
+            return False
+        lists, listed = entry.get("lists"), entry.get("entry")
+        return (
+            isinstance(lists, list)
+            and all(isinstance(key, str) for key in lists)
+            and isinstance(entry.get("date"), str)
+            and isinstance(entry.get("own"), bool)
+            and isinstance(listed, dict)
+            and isinstance(listed.get("url"), str)
+            and _SITE_PATH_RE.fullmatch(listed["url"]) is not None
+            and all(isinstance(listed.get(key), str) for key in ("date", "category", "tag"))
+            and _TIME_RE.fullmatch(listed["date"]) is not None
+        )
+
+    return (
+        isinstance(manifest.fingerprint, str)
+        and isinstance(manifest.jekyll, str)
+        and isinstance(manifest.posts, dict)
+        and all(post(entry) for entry in manifest.posts.values())
+        and isinstance(manifest.files, dict)
+        and all(signature(value) for value in manifest.files.values())
+        and isinstance(manifest.site, dict)
+        and all(
+            isinstance(v, list) and len(v) == 2 and all(isinstance(n, int) for n in v) for v in manifest.site.values()
+        )
+    )
 
 
 def forget(out: Path) -> None:
     """Remove the manifest: until a build ends, the site folder is no base for an update."""
-    (out / MANIFEST_NAME).unlink(missing_ok=True)
+    path = out / MANIFEST_NAME
+    if path.is_dir() and not path.is_symlink():  # no build made that: a folder of its name goes too
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def remember(out: Path, manifest: Manifest) -> None:
@@ -170,8 +220,9 @@ def fingerprint(
 def why_full(files: Mapping[str, Path], template: Path | None) -> str | None:
     """Why an update of this staging tree might not equal a full build (then every build is full): a
     layout or include of the archive's own that reads more of `site` than its settings, or a post's
-    neighbours; a page of the archive's own that reads the posts. `site` named bare (`assign s = site`)
-    or by a `[...]` counts as reading all of it."""
+    neighbours (`page[...]` counts as that); a page, layout or include of the archive's own that reads
+    the posts, or looks one up (`post_url`, `link`: an update reads only some). `site` named bare
+    (`assign s = site`) or by a `[...]` counts as reading all of it."""
     for path, real in sorted(files.items()):
         theme = path.split("/", 1)[0] in ("_layouts", "_includes")
         if template is not None and real.is_relative_to(template):
@@ -180,6 +231,9 @@ def why_full(files: Mapping[str, Path], template: Path | None) -> str | None:
             if not theme and file.read(3) != b"---":  # no front matter: a static file, never rendered
                 continue
         text = real.read_text(encoding="utf-8", errors="replace")
+        named = _POST_TAGS_RE.search(text)
+        if named:
+            return f"the archive's {path} looks a post up ({named[0].lstrip('{%- ')}), which an update does not read"
         for tag in _LIQUID_RE.findall(text):
             for read in _SITE_RE.finditer(tag):
                 name = read[1]
@@ -208,13 +262,18 @@ class UpdatePlan:
 
 def plan(earlier: Manifest, posts: Mapping[str, Signature], files: Mapping[str, Signature]) -> UpdatePlan:
     """What changed since the `earlier` build, given every post's and other staged file's signature now."""
-    changed = sorted(name for name, sig in posts.items() if earlier.post_signature(name) != sig)
+    changed = sorted(name for name, sig in posts.items() if _bytes_differ(earlier.post_signature(name), sig))
     removed = sorted(set(earlier.posts) - set(posts))
     lists = sorted(
         {key for name in (*changed, *removed) if name in earlier.posts for key in earlier.posts[name]["lists"]}
     )
-    new_files = sorted(path for path, sig in files.items() if earlier.file_signature(path) != sig)
+    new_files = sorted(path for path, sig in files.items() if _bytes_differ(earlier.file_signature(path), sig))
     return UpdatePlan(changed, lists, new_files, removed)
+
+
+def _bytes_differ(earlier: Signature | None, now: Signature) -> bool:
+    """Whether a file's bytes changed (a new time or inode alone is no change: a fresh checkout)."""
+    return earlier is None or (earlier.size, earlier.sha1) != (now.size, now.sha1)
 
 
 def kept(post: Mapping) -> dict:
@@ -242,6 +301,8 @@ def merge(update: Path, out: Path, site_files: Iterable[str]) -> tuple[int, int]
         for name in names:
             source = Path(folder) / name
             relative = source.relative_to(update)
+            if relative.parts[0] in KEPT:  # never the site's (finews_post_urls.rb leaves such files out)
+                continue
             target = out / relative
             if target.is_file() and not target.is_symlink() and _same_bytes(source, target):
                 continue

@@ -17,11 +17,11 @@ as 4 hex digits (`w` + 5 beyond U+FFFF), an ASCII run as `x` + its length in bas
 A single character as a query is the prefix `p` + its code: the pairs it begins.
 
 The index is split into bundles (plan()), each at most LIMIT posts, named by the time they span:
-a year ("2024"); a year of more posts its quarters ("2024-q2"), then months ("2024-05"), thirds of
-a month ("2024-05-b": days 11-20), days ("2024-05-13"), and pieces of LIMIT posts of a day in URL
-order ("2024-05-13-2"). The plan depends on the posts alone, so an update and a full build make the
-same bundles. index() writes each bundle with one Pagefind run (one at a time: the peak memory is
-one bundle's) into `<out>/pagefind/<bundle>/`, from search-source pages in a temporary folder (the
+a year ("2024"); a year of more posts its quarters ("2024-q2"), then months ("2024-05"), then runs
+of whole days of a month, each named by its first day ("2024-05-d13"), and pieces of LIMIT posts of
+a day of more in URL order ("2024-05-d13-2"). The plan depends on the posts alone, so an update and a full build make the
+same bundles. index() writes each bundle with one Pagefind run (WORKERS at a time: the peak memory is
+two bundles') into `<out>/pagefind/<bundle>/`, from search-source pages in a temporary folder (the
 public post pages carry no tokens), and keeps in `<out>/pagefind/state.json` the posts of each
 bundle: an update indexes again only the bundles whose posts are others than last time or hold a
 post the build wrote again, and removes the bundles no longer planned. `<out>/pagefind/bundles.json` lists the
@@ -42,6 +42,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Collection, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,8 @@ FOLDER = "pagefind"  # <out>/pagefind/: the bundles, bundles.json, state.json
 BUNDLES_FILE = "bundles.json"
 STATE_FILE = "state.json"
 STATE_VERSION = 2
+EMPTY = ""  # in a bundle's posts in the state file: no post page of it holds an article (so no bundle)
+WORKERS = 2  # bundles indexed at once: a bundle's Python (pages, words) runs beside another's Pagefind
 PAGEFIND_TIMEOUT = 1800  # seconds one Pagefind run may take before it is stopped
 CJK = (
     "\u3005\u3007\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff"
@@ -63,7 +66,7 @@ CJK = (
 UNIT_RE = re.compile(f"[{CJK}]|[0-9a-z]+")
 RUN_RE = re.compile(f"[{CJK}0-9a-z]+")  # adjacent units
 UPPER_RE = re.compile("[A-Z]+")
-BUNDLE_RE = re.compile(r"\d{4}(?:-q[1-4]|-\d\d(?:-[abc]|-\d\d(?:-\d+)?)?)?")
+BUNDLE_RE = re.compile(r"\d{4}(?:-q[1-4]|-\d\d(?:-d\d\d(?:-\d+)?)?)?")
 MAX_RUN = 35  # characters of an ASCII run a pair's word holds (its length is one base-36 digit)
 UNUSED = ("pagefind-ui", "pagefind-component-ui", "pagefind-modular-ui", "pagefind-highlight")  # Pagefind's UIs
 
@@ -123,16 +126,10 @@ class IndexReport:
     peak_memory: int = 0
 
 
-def _third(date: str) -> str:
-    return f"{date[:7]}-{'abc'[min((int(date[8:10]) - 1) // 10, 2)]}"
-
-
 LEVELS = (  # a bundle's name at each level, from a post's date; a level too big splits into the next
     lambda date: date[:4],
     lambda date: f"{date[:4]}-q{(int(date[5:7]) + 2) // 3}",
     lambda date: date[:7],
-    _third,
-    lambda date: date[:10],
 )
 
 
@@ -140,7 +137,7 @@ def plan(posts: Iterable[SearchPost], limit: int = LIMIT) -> dict[str, list[Sear
     """The bundles of the posts (see the module's text), by name in order, each's posts in URL order."""
     bundles: dict[str, list[SearchPost]] = {}
     pending = [(0, sorted(set(posts), key=lambda post: post.url))]
-    while pending:  # each step takes a group one level down; there are five levels
+    while pending:  # each step takes a group one level down; there are three levels, then days
         level, group = pending.pop()
         by_name: dict[str, list[SearchPost]] = {}
         for post in group:
@@ -152,10 +149,33 @@ def plan(posts: Iterable[SearchPost], limit: int = LIMIT) -> dict[str, list[Sear
                 bundles[name] = members
             elif level + 1 < len(LEVELS):
                 pending.append((level + 1, members))
-            else:  # a day of more than `limit` posts: pieces in URL order
-                for start in range(0, len(members), limit):
-                    bundles[f"{name}-{start // limit + 1}"] = members[start : start + limit]
+            else:
+                bundles.update(_days(name, members, limit))
     return dict(sorted(bundles.items()))
+
+
+def _days(month: str, members: list[SearchPost], limit: int) -> dict[str, list[SearchPost]]:
+    """A month of more than `limit` posts: runs of whole days of at most `limit` posts, each named by
+    its first day ("2024-05-d13"); a day of more than `limit`, pieces of it in URL order ("2024-05-d13-2").
+    New posts of the month's last days change only its last run."""
+    days: dict[str, list[SearchPost]] = {}
+    for post in members:
+        days.setdefault(post.date[8:10], []).append(post)
+    found: dict[str, list[SearchPost]] = {}
+    run: list[SearchPost] = []
+    first = ""
+    for day, posts in sorted(days.items()):
+        if len(posts) > limit:
+            for start in range(0, len(posts), limit):
+                found[f"{month}-d{day}-{start // limit + 1}"] = posts[start : start + limit]
+            continue
+        if run and len(run) + len(posts) > limit:
+            found[f"{month}-d{first}"], run = sorted(run, key=lambda post: post.url), []
+        first = first if run else day
+        run += posts
+    if run:
+        found[f"{month}-d{first}"] = sorted(run, key=lambda post: post.url)
+    return found
 
 
 BLOCKS = {
@@ -235,6 +255,10 @@ def index(out: Path, posts: list[SearchPost], changed: Collection[str] | None, l
     full = changed is None
     changed = set(changed or ())
     root = Path(out) / FOLDER
+    for path in (root, root / BUNDLES_FILE, root / STATE_FILE):  # no build made these: a file or folder in the way goes
+        in_the_way = path.is_dir() and not path.is_symlink() if path != root else path.is_symlink() or path.is_file()
+        if in_the_way:
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
     root.mkdir(parents=True, exist_ok=True)
     for leftover in root.glob(".new-*"):  # of a run that was killed
         shutil.rmtree(leftover, ignore_errors=True)
@@ -243,17 +267,32 @@ def index(out: Path, posts: list[SearchPost], changed: Collection[str] | None, l
     state = {} if full else _read_state(root)
     planned = plan(posts, limit)
     reindexed = indexed = peak = 0
+    todo = {}
     for name, members in planned.items():
         entries = {post.url: post.file for post in members}
         touched = any(post.file in changed for post in members)
-        if not full and not touched and state.get(name) == entries and (root / name / "pagefind.js").is_file():
-            continue
-        written, memory = _index_bundle(Path(out), root, name, members)
-        indexed, peak = indexed + written, max(peak, memory)
-        reindexed += 1
-        state[name] = entries
-        _write_json(root / STATE_FILE, {"version": STATE_VERSION, "bundles": state})
-    _write_json(root / BUNDLES_FILE, {"language": INDEX_LANGUAGE, "bundles": [f"{name}/" for name in planned]})
+        recorded = dict(state[name]) if isinstance(state.get(name), dict) else {}
+        empty = recorded.pop(EMPTY, False) is True  # no post page of it held an article: it has no bundle
+        if full or touched or recorded != entries or not (empty or (root / name / "pagefind.js").is_file()):
+            todo[name] = entries
+    failed = None
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:  # one bundle's Python beside another's Pagefind
+        running = {pool.submit(_index_bundle, Path(out), root, name, planned[name]): name for name in todo}
+        for done in as_completed(running):
+            name = running[done]
+            try:
+                written, memory = done.result()
+            except BuildFailed as error:  # the others finish (each is swapped in whole, or not at all)
+                failed = failed or error
+                continue
+            indexed, peak = indexed + written, max(peak, memory)
+            reindexed += 1
+            state[name] = todo[name] if written else {**todo[name], EMPTY: True}
+            _write_json(root / STATE_FILE, {"version": STATE_VERSION, "bundles": state})
+    if failed is not None:
+        raise failed
+    live = [name for name in planned if (root / name / "pagefind.js").is_file()]  # a bundle of no article has none
+    _write_json(root / BUNDLES_FILE, {"language": INDEX_LANGUAGE, "bundles": [f"{name}/" for name in live]})
     for path in root.iterdir():  # bundles no longer planned, and whatever else is not the index's
         if path.name not in planned and path.name not in (BUNDLES_FILE, STATE_FILE):
             shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
@@ -288,7 +327,9 @@ def _index_bundle(out: Path, root: Path, name: str, members: list[SearchPost]) -
             page.parent.mkdir(parents=True, exist_ok=True)
             page.write_text(source_page(*found), encoding="utf-8")
             written += 1
-        source.mkdir(exist_ok=True)
+        if not written:  # nothing to search (no post page holds an article): no bundle
+            shutil.rmtree(live, ignore_errors=True)
+            return 0, 0
         command = [*pagefind_command(), "--site", str(source), "--output-path", str(new), "--quiet"]
         output, status, memory = _run_measured(command, Path(temp))
         if status != 0:
@@ -299,11 +340,29 @@ def _index_bundle(out: Path, root: Path, name: str, members: list[SearchPost]) -
     for path in new.iterdir():
         if path.name.startswith(UNUSED):
             path.unlink()
+    incomplete = _incomplete(new, written)
+    if incomplete:  # Pagefind says nothing when a full disk cuts its files short
+        shutil.rmtree(new, ignore_errors=True)
+        raise BuildFailed(f"pagefind failed on the search bundle {name}: {incomplete} (a full disk?)")
     if live.exists():
         live.rename(old)
     new.rename(live)
     shutil.rmtree(old, ignore_errors=True)
     return written, memory
+
+
+def _incomplete(bundle: Path, posts: int) -> str | None:
+    """What is wrong with a bundle Pagefind wrote, if anything: an empty file, an entry file that is
+    no JSON or counts other than `posts` pages."""
+    empty = next((path for path in sorted(bundle.rglob("*")) if path.is_file() and not path.stat().st_size), None)
+    if empty is not None:
+        return f"its file {empty.relative_to(bundle)} is empty"
+    try:
+        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+        counted = entry["languages"][INDEX_LANGUAGE]["page_count"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return f"its pagefind-entry.json cannot be read ({error})"
+    return None if counted == posts else f"it holds {counted} pages of {posts}"
 
 
 def _run_measured(command: list[str], cwd: Path) -> tuple[str, int, int]:

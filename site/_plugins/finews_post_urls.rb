@@ -22,8 +22,10 @@ module Finews
     # Where finews_lists.rb and Pagefind write: no post of its own permalink goes there.
     RESERVED = %r!\A(?:sources\.html|archive|category|emnews|pagefind)(?:/|\z)!.freeze
 
-    # What Jekyll keeps in the site folder (keep_files) and never writes: git's, Subversion's, the build's mark.
-    KEPT = %r!\A(?:\.git|\.svn|\.finews-site)(?:/|\z)!.freeze
+    # What Jekyll keeps in the site folder (keep_files) and never writes: git's, Subversion's, the build's
+    # mark and manifest, the search index (crawler/tools/search.py writes it: a file of the archive
+    # there would replace a bundle's script).
+    KEPT = %r!\A(?:\.git|\.svn|\.finews-site|\.finews-build\.json|pagefind)(?:/|\z)!.freeze
 
     def generate(site)
       Destinations.leave_out_unwritable(site) # first: Jekyll cannot even name the others' files
@@ -35,6 +37,7 @@ module Finews
       own, usual = site.posts.docs.partition { |post| post.data["permalink"] }
       own.each { |post| post.instance_variable_set(:@finews_own, true) } # an update reads it again (its URL may move)
       usual.each { |post| take(Destinations.target(site, post), taken, folders) } # a post at its usual URL is never moved
+      leave_out_at_posts(site, usual)
       left_out = own.select do |post|
         if collides?(site, post, taken, folders)
           Jekyll.logger.warn "finews:", "#{post.path}: its permalink #{post.data["permalink"]} " \
@@ -61,6 +64,19 @@ module Finews
       Destinations.leave_out(site) do |file|
         path = Destinations.target(site, file)
         "it would be written to #{path}" if KEPT.match?(path)
+      end
+    end
+
+    # A page or static file written where a post at its usual URL goes is left out: the post is the
+    # site's (a full build and an update, which knows that post only by its file, agree).
+    def leave_out_at_posts(site, usual)
+      posts = usual.to_h { |post| [Destinations.target(site, post), post] }
+      Update.files_elsewhere(site).each { |path| posts[path] ||= path }
+      Destinations.leave_out(site) do |file|
+        next nil if file.is_a?(Jekyll::Document)
+
+        post = posts[Destinations.target(site, file)]
+        "it would be written where the post #{post.is_a?(String) ? post : post.path} goes" if post
       end
     end
 

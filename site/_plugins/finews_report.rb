@@ -7,6 +7,25 @@
 # entry (finews_lists.rb), whether it has a permalink of its own; "files": every file of the site
 # Jekyll knows; "jekyll": the version that built it. The summary line counts posts from here, not
 # the files the build gave Jekyll (finews_post_urls.rb may leave one out).
+module Finews
+  module Report
+    module_function
+
+    # A value as JSON keeps it (texts, whole and finite numbers, true, false, nil, lists and mappings
+    # of those), else its text (a date, a time): what Liquid prints of it either way.
+    def jsonable(value)
+      case value
+      when String then value.scrub
+      when Integer, true, false, nil then value
+      when Float then value.finite? ? value : value.to_s
+      when Array then value.map { |item| jsonable(item) }
+      when Hash then value.to_h { |key, item| [key.to_s, jsonable(item)] }
+      else value.to_s
+      end
+    end
+  end
+end
+
 Jekyll::Hooks.register :site, :post_write do |site|
   report = site.config["finews_report"]
   next unless report.is_a?(String) && !report.empty?
@@ -16,8 +35,7 @@ Jekyll::Hooks.register :site, :post_write do |site|
   site.each_site_file { |item| files << item.destination(site.dest).delete_prefix(dest) }
   posts = site.posts.docs.map do |post|
     entry = Finews::Lists.entry(post)
-    title = entry["title"] # Liquid shows any value as its to_s: the same text for the lists next time
-    title = title.is_a?(String) ? title.scrub : title.to_s unless title.nil?
+    title = Finews::Report.jsonable(entry["title"]) # as the lists show it next time, from JSON
     { "name" => post.basename, "file" => post.destination(site.dest).delete_prefix(dest),
       "date" => post.date.strftime("%Y-%m-%d"), "lists" => Finews::Lists.keys(post),
       "entry" => entry.merge("date" => post.date.iso8601(9), "title" => title),

@@ -109,7 +109,7 @@
 
   // Pagefind, with every bundle of bundles.json merged: a Promise of it (null when there is no bundle).
   var SITE_PATH = /^\/(?![\/\\])/;
-  var BUNDLE_NAME = /^\d{4}(?:-q[1-4]|-\d\d(?:-[abc]|-\d\d(?:-\d+)?)?)?\/$/;
+  var BUNDLE_NAME = /^\d{4}(?:-q[1-4]|-\d\d(?:-d\d\d(?:-\d+)?)?)?\/$/;
   var engine = null;
   function pagefind() {
     if (engine === null) {
