@@ -62,6 +62,7 @@ from crawler.tools import incremental
 from crawler.tools.incremental import Signature
 from crawler.tools.programs import BuildFailed, ToolMissing, pagefind_command
 from crawler.tools.search import FOLDER as SEARCH_FOLDER
+from crawler.tools.search import STATE_VERSION as SEARCH_FORMAT
 from crawler.tools.search import IndexReport, SearchPost
 from crawler.tools.search import index as search_index
 from crawler.tools.sitefiles import (
@@ -306,7 +307,9 @@ def build(
         file_signatures = {
             path: Signature.of(real, earlier and earlier.file_signature(path)) for path, real in files.items()
         }
-        forced = json.dumps(forced_config(Path("source"), Path("out")), sort_keys=True).encode()
+        forced = json.dumps(  # the build's own keys and code: a new release or index format makes a full build
+            [forced_config(Path("source"), Path("out")), _release(), SEARCH_FORMAT], sort_keys=True
+        ).encode()
         fingerprint = incremental.fingerprint(files, file_signatures, configs, forced)
         update = None
         if earlier is not None:
@@ -481,6 +484,16 @@ def forced_config(staging: Path, out: Path, report: Path | None = None) -> dict:
         "finews_report": str(report) if report is not None else "",
         "strict_front_matter": True,
     }
+
+
+def _release() -> str:
+    """The release of finews-crawler that builds (its installed version; "" when not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("finews-crawler")
+    except PackageNotFoundError:
+        return ""
 
 
 def _count(number: int, noun: str) -> str:
