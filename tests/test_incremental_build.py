@@ -283,16 +283,63 @@ def test_a_page_where_a_post_goes_gives_way_to_the_post(archives, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_page_that_looks_a_post_up_makes_every_build_full(archives, tmp_path):
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("{{% post_url {post} %}}", "looks a file up (post_url)"),
+        ("{{% liquid\n  post_url {post}\n%}}", "looks a file up (post_url)"),
+        ("{{% include_relative notes.txt %}}", "looks a file up (include_relative)"),
+    ],
+)
+def test_a_page_that_looks_a_post_up_makes_every_build_full(archives, tmp_path, text, why):
     root, _ = archives
     site = tmp_path / "site"
     post = sorted((root / "old_post").glob("*.md"))[0]
-    (root / "about.html").write_text(f"---\n---\n{{% post_url {post.stem} %}}\n", encoding="utf-8")
+    (root / "notes.txt").write_text(f"{{% post_url {post.stem} %}}\n", encoding="utf-8")
+    (root / "about.html").write_text("---\n---\n" + text.format(post=post.stem) + "\n", encoding="utf-8")
     archive_build(root, site)
     for _ in range(2):
         process = archive_build(root, site)
-        assert process.stdout.startswith("built ") and "looks a post up (post_url" in process.stderr
+        assert process.stdout.startswith("built ") and why in process.stderr
     assert (site / "about.html").is_file()
+
+
+@pytest.mark.slow
+def test_a_post_that_holds_liquid_makes_every_build_full(archives, tmp_path):
+    root, _ = archives
+    site = tmp_path / "site"
+    post = sorted((root / "_posts").glob("*.md"))[0]
+    post.write_text(post.read_text(encoding="utf-8") + "\n<p>{{ site.posts | size }}</p>\n", encoding="utf-8")
+    archive_build(root, site)
+    process = archive_build(root, site)
+    assert process.stdout.startswith("built ") and f"the post {post.name} holds Liquid" in process.stderr
+
+
+@pytest.mark.slow
+def test_pages_at_a_static_files_path_and_titles_json_does_not_keep_stay_exact(archives, tmp_path):
+    """A page where a static file goes gives way to it (Jekyll writes the static file last); a post
+    whose title YAML reads as a date is read again by every update (its list entry is no text)."""
+    root, _ = archives
+    site = tmp_path / "site"
+    (root / "foo").mkdir()
+    (root / "foo" / "bar.txt").write_text("STATIC\n", encoding="utf-8")
+    (root / "fb.html").write_text("---\npermalink: /foo/bar.txt\n---\nPAGE\n", encoding="utf-8")
+    (root / "sizes.html").write_text(
+        "---\n---\n{% for e in site.data.finews.newest %}{{ e.title | size }},{% endfor %}\n", encoding="utf-8"
+    )
+    post = sorted((root / "_posts").glob("*.md"))[-1]
+    text = post.read_text(encoding="utf-8")
+    title = next(line for line in text.splitlines() if line.startswith("title:"))
+    post.write_text(text.replace(title, "title: 2021-12-31", 1), encoding="utf-8")
+    archive_build(root, site)
+    other = sorted((root / "_posts").glob("*.md"))[0]
+    other.write_text(other.read_text(encoding="utf-8").replace("第二段。", "第二段，改。"), encoding="utf-8")
+    process = archive_build(root, site)
+    assert process.stdout.startswith("updated ") and "where the static file foo/bar.txt goes" in process.stderr
+    full = tmp_path / "full"
+    archive_build(root, full)
+    assert tree(site) == tree(full)
+    assert (site / "foo" / "bar.txt").read_text(encoding="utf-8") == "STATIC\n"
 
 
 @pytest.mark.slow
@@ -329,6 +376,7 @@ def test_sigterm_stops_a_build_with_status_7_and_leaves_no_temporary_folder(arch
         lambda m: m["posts"]["a.md"]["entry"].update(url="//evil.example/x"),
         lambda m: m["posts"]["a.md"]["entry"].update(date="yesterday"),
         lambda m: m["posts"]["a.md"].update(lists=3),
+        lambda m: m["posts"]["a.md"].update(file="index.html"),  # not the file of its URL
         lambda m: m.update(posts=[]),
         lambda m: m.update(site={"a": 1}),
     ],
@@ -338,7 +386,7 @@ def test_a_manifest_not_as_a_build_writes_it_is_none(tmp_path, change):
 
     good = {
         "format": incremental.FORMAT, "fingerprint": "f", "jekyll": "4.3.1", "files": {}, "site": {"a.html": [1, 2]},
-        "posts": {"a.md": {"sig": [1, 2, 3, "s"], "file": "2024/01/01/a.html", "date": "2024-01-01", "own": False,
+        "posts": {"a.md": {"sig": [1, 2, 3, "s", False], "file": "2024/01/01/a.html", "date": "2024-01-01", "reread": False,
                            "lists": ["category:x"], "entry": {"url": "/2024/01/01/a.html", "title": ["a", 1],
                            "date": "2024-01-01T08:00:00.000000000+08:00", "category": "x", "tag": "X"}}},
     }  # fmt: skip

@@ -313,7 +313,7 @@ def build(
         fingerprint = incremental.fingerprint(files, file_signatures, configs, forced)
         update = None
         if earlier is not None:
-            why = incremental.why_full(files, template)
+            why = incremental.why_full(files, template, post_signatures)
             why = why or ("the theme or the config changed" if earlier.fingerprint != fingerprint else None)
             why = why or (
                 "the site folder is not as the last build left it"
@@ -327,7 +327,7 @@ def build(
         read = (
             set(posts)
             if update is None
-            else set(update.posts) | {n for n in posts if earlier.posts.get(n, {}).get("own")}
+            else set(update.posts) | {n for n in posts if incremental.reread(earlier.posts.get(n, {}))}
         )
         link(staging, posts, sorted(read))
         elsewhere = [] if update is None else [{"name": n, **earlier.posts[n]} for n in sorted(set(posts) - read)]

@@ -30,7 +30,7 @@ from pathlib import Path
 from crawler.archive import layout
 
 MANIFEST_NAME = layout.SITE_MANIFEST
-FORMAT = 1  # of the manifest: a build of another format is built again in full
+FORMAT = 2  # of the manifest: a build of another format is built again in full
 THEME_PARTS = ("_layouts", "_includes", "_data", "_sass", "_plugins")  # staged folders that change every page
 KEPT = (".git", ".svn", layout.SITE_MARKER, MANIFEST_NAME, "pagefind")  # in the site folder, never the update's
 
@@ -42,7 +42,9 @@ POSTS_READ = {"posts", "categories", "tags", "documents", "collections", "relate
 _LIQUID_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 _SITE_RE = re.compile(r"\bsite\b\s*(?:\.\s*(\w+)|(\[))?")
 _NEIGHBOURS_RE = re.compile(r"\bpage\s*(?:\.\s*(?:next|previous)\b|\[)|\bpaginator\b|\brelated_posts\b")
-_POST_TAGS_RE = re.compile(r"\{%-?\s*(?:post_url|link)\b")  # they look a post up among those Jekyll read
+_POST_TAGS_RE = re.compile(
+    r"\b(?:post_url|link|include_relative)\b"
+)  # a tag (or {% liquid %} line) that looks up a file
 
 
 @dataclass
@@ -53,6 +55,7 @@ class Signature:
     mtime_ns: int
     inode: int
     sha1: str
+    liquid: bool = False  # a post's: it holds Liquid Jekyll runs (no `render_with_liquid: false`)
 
     @classmethod
     def of(cls, path: Path, earlier: "Signature | None" = None) -> "Signature":
@@ -63,10 +66,16 @@ class Signature:
             stat.st_ino,
         ):
             return earlier
-        return cls(stat.st_size, stat.st_mtime_ns, stat.st_ino, hashlib.sha1(path.read_bytes()).hexdigest())
+        data = path.read_bytes()
+        liquid = _LIQUID_MARK_RE.search(data) is not None and _NO_LIQUID_RE.search(data) is None
+        return cls(stat.st_size, stat.st_mtime_ns, stat.st_ino, hashlib.sha1(data).hexdigest(), liquid)
 
     def as_list(self) -> list:
-        return [self.size, self.mtime_ns, self.inode, self.sha1]
+        return [self.size, self.mtime_ns, self.inode, self.sha1, self.liquid]
+
+
+_LIQUID_MARK_RE = re.compile(rb"\{\{|\{%")
+_NO_LIQUID_RE = re.compile(rb"^render_with_liquid:[ \t]*false[ \t]*\r?$", re.M)
 
 
 @dataclass
@@ -99,9 +108,16 @@ def read_manifest(out: Path) -> Manifest | None:
     return manifest if data.get("format") == FORMAT and _well_formed(manifest) else None
 
 
-_SIGNATURE = (int, int, int, str)
+_SIGNATURE = (int, int, int, str, bool)
 _TIME_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:[+-]\d\d:\d\d|Z)")  # Time#iso8601(9)
 _SITE_PATH_RE = re.compile(r"/(?![/\\])[^\x00-\x1f\x7f\\]*")  # a path of the site: no scheme, host or control
+
+
+def _file_of(url: str) -> str:
+    """The file of a site a URL path names (as Jekyll writes it), without a folder's index.html."""
+    from urllib.parse import unquote
+
+    return unquote(url).lstrip("/")
 
 
 def _well_formed(manifest: Manifest) -> bool:
@@ -109,7 +125,7 @@ def _well_formed(manifest: Manifest) -> bool:
     posts' files relative paths in the site, their URLs paths of the site, their lists texts."""
 
     def signature(value: object) -> bool:
-        return isinstance(value, list) and len(value) == 4 and all(map(isinstance, value, _SIGNATURE))
+        return isinstance(value, list) and len(value) == 5 and all(map(isinstance, value, _SIGNATURE))
 
     def relative(path: object) -> bool:
         return isinstance(path, str) and bool(path) and not path.startswith("/") and ".." not in path.split("/")
@@ -122,12 +138,13 @@ def _well_formed(manifest: Manifest) -> bool:
             isinstance(lists, list)
             and all(isinstance(key, str) for key in lists)
             and isinstance(entry.get("date"), str)
-            and isinstance(entry.get("own"), bool)
+            and isinstance(entry.get("reread"), bool)
             and isinstance(listed, dict)
             and isinstance(listed.get("url"), str)
             and _SITE_PATH_RE.fullmatch(listed["url"]) is not None
             and all(isinstance(listed.get(key), str) for key in ("date", "category", "tag"))
             and _TIME_RE.fullmatch(listed["date"]) is not None
+            and _file_of(listed["url"]) in (entry["file"], entry["file"].removesuffix("index.html"))
         )
 
     return (
@@ -217,12 +234,18 @@ def fingerprint(
     return digest.hexdigest()
 
 
-def why_full(files: Mapping[str, Path], template: Path | None) -> str | None:
+def why_full(
+    files: Mapping[str, Path], template: Path | None, posts: Mapping[str, Signature] | None = None
+) -> str | None:
     """Why an update of this staging tree might not equal a full build (then every build is full): a
     layout or include of the archive's own that reads more of `site` than its settings, or a post's
     neighbours (`page[...]` counts as that); a page, layout or include of the archive's own that reads
     the posts, or looks one up (`post_url`, `link`: an update reads only some). `site` named bare
-    (`assign s = site`) or by a `[...]` counts as reading all of it."""
+    (`assign s = site`) or by a `[...]` counts as reading all of it. And a post (of `posts`) that holds
+    Liquid Jekyll runs: it may read the other posts, of which an update reads only some."""
+    liquid = next((name for name, signature in sorted((posts or {}).items()) if signature.liquid), None)
+    if liquid is not None:
+        return f"the post {liquid} holds Liquid (scrapy archive doctor --fix makes it text)"
     for path, real in sorted(files.items()):
         theme = path.split("/", 1)[0] in ("_layouts", "_includes")
         if template is not None and real.is_relative_to(template):
@@ -231,10 +254,10 @@ def why_full(files: Mapping[str, Path], template: Path | None) -> str | None:
             if not theme and file.read(3) != b"---":  # no front matter: a static file, never rendered
                 continue
         text = real.read_text(encoding="utf-8", errors="replace")
-        named = _POST_TAGS_RE.search(text)
-        if named:
-            return f"the archive's {path} looks a post up ({named[0].lstrip('{%- ')}), which an update does not read"
         for tag in _LIQUID_RE.findall(text):
+            named = _POST_TAGS_RE.search(tag) if tag.startswith("{%") else None
+            if named:
+                return f"the archive's {path} looks a file up ({named[0]}), which an update may not read"
             for read in _SITE_RE.finditer(tag):
                 name = read[1]
                 if name is None or (name not in SETTINGS_READ if theme else name in POSTS_READ):
@@ -278,7 +301,13 @@ def _bytes_differ(earlier: Signature | None, now: Signature) -> bool:
 
 def kept(post: Mapping) -> dict:
     """What the manifest keeps of a post a build reported (finews_report.rb), or of its own entry."""
-    return {key: post[key] for key in ("file", "date", "lists", "entry", "own")}
+    return {key: post[key] for key in ("file", "date", "lists", "entry", "reread")}
+
+
+def reread(post: Mapping) -> bool:
+    """Whether an update reads a post again though it did not change: its URL may move (a permalink of
+    its own), or its list entry is nothing JSON keeps as Jekyll reads it (a title that is a date)."""
+    return post.get("reread") is True
 
 
 def moved_posts(earlier: Manifest, reported: list[dict], rendered: set[str]) -> list[str]:

@@ -25,7 +25,8 @@ module Finews
     # What Jekyll keeps in the site folder (keep_files) and never writes: git's, Subversion's, the build's
     # mark and manifest, the search index (crawler/tools/search.py writes it: a file of the archive
     # there would replace a bundle's script).
-    KEPT = %r!\A(?:\.git|\.svn|\.finews-site|\.finews-build\.json|pagefind)(?:/|\z)!.freeze
+    # Any case: a case-insensitive file system (a Mac) would write `Pagefind/` into `pagefind/`.
+    KEPT = %r!\A(?:\.git|\.svn|\.finews[^/]*|pagefind)(?:/|\z)!i.freeze
 
     def generate(site)
       Destinations.leave_out_unwritable(site) # first: Jekyll cannot even name the others' files
@@ -68,15 +69,22 @@ module Finews
     end
 
     # A page or static file written where a post at its usual URL goes is left out: the post is the
-    # site's (a full build and an update, which knows that post only by its file, agree).
+    # site's; and a page written where a static file goes: the static file is (Jekyll writes it last).
+    # A full build and an update, which knows the posts and static files it does not write only by
+    # their files, agree.
     def leave_out_at_posts(site, usual)
-      posts = usual.to_h { |post| [Destinations.target(site, post), post] }
+      posts = usual.to_h { |post| [Destinations.target(site, post), post.path] }
       Update.files_elsewhere(site).each { |path| posts[path] ||= path }
+      statics = site.static_files.select(&:write?).to_h { |file| [Destinations.target(site, file), file] }
       Destinations.leave_out(site) do |file|
         next nil if file.is_a?(Jekyll::Document)
 
-        post = posts[Destinations.target(site, file)]
-        "it would be written where the post #{post.is_a?(String) ? post : post.path} goes" if post
+        path = Destinations.target(site, file)
+        if posts.key?(path)
+          "it would be written where the post #{posts[path]} goes"
+        elsif file.is_a?(Jekyll::Page) && statics.key?(path)
+          "it would be written where the static file #{statics[path].relative_path.delete_prefix("/")} goes"
+        end
       end
     end
 
