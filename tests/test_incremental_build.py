@@ -395,3 +395,14 @@ def test_a_manifest_not_as_a_build_writes_it_is_none(tmp_path, change):
     change(good)
     (tmp_path / layout.SITE_MANIFEST).write_text(json.dumps(good), encoding="utf-8")
     assert incremental.read_manifest(tmp_path) is None
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "many", "2.5"])
+def test_a_bundle_size_that_is_no_whole_number_from_1_is_refused(tmp_path, value):
+    synthesize_archive(tmp_path / "archive", 3, sources=2)
+    command = scrapy_command(
+        "archive", "build", settings={"FINEWS_ARCHIVE_DIR": tmp_path / "archive", "FINEWS_SEARCH_BUNDLE_POSTS": value}
+    )
+    process = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert process.returncode == 2 and "FINEWS_SEARCH_BUNDLE_POSTS" in process.stderr
+    assert "Traceback" not in process.stderr and not (tmp_path / "archive" / "_site").exists()
