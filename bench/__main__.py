@@ -3,6 +3,14 @@
 import subprocess
 import sys
 
-for module in ("bench.parse", "bench.crawl", "bench.index", "bench.memory", "bench.alternatives", "bench.adversarial"):
+for module in (
+    "bench.parse",
+    "bench.crawl",
+    "bench.index",
+    "bench.memory",
+    "bench.alternatives",
+    "bench.adversarial",
+    "bench.publish",
+):
     print(f"\n$ python -m {module}", flush=True)
     subprocess.run([sys.executable, "-m", module], check=True)

@@ -221,3 +221,62 @@ def test_a_first_publish_into_an_empty_remote_with_an_ignored_folder(tmp_path):
         "_posts/2026-12-01-NW202612010000000001.md",
         "category/zhengquanshibaowang.html",
     ]
+
+
+def test_only_posts_and_index_pages_are_committed_the_rest_is_named_once(remote):
+    bare, clone = remote
+    work = clone("machine1")
+    write_post(work, "NW202612010000000001")
+    for junk in ("_posts/.env", "_posts/.2026-12-01-NW202612010000000001.md.swp", "_posts/.DS_Store",
+                 "category/notes.txt", "category/sub/page.html", "emnews/draft.txt"):  # fmt: skip
+        (work / junk).parent.mkdir(parents=True, exist_ok=True)
+        (work / junk).write_text("not the archive's\n")
+    process = publish(work)
+    assert sorted(remote_files(bare)) == [".gitignore", "_config.yml", "_posts/.gitkeep",
+                                          "_posts/2026-12-01-NW202612010000000001.md",
+                                          "category/zhengquanshibaowang.html"]  # fmt: skip
+    assert process.stderr.count("left out of the commit: 6 files") == 1 and "such as _posts/." in process.stderr
+    assert (work / "_posts" / ".env").exists()  # left on disk
+    assert git(work, "status", "--porcelain", "--", "_posts/2026-12-01-NW202612010000000001.md") == ""
+
+
+def test_no_hook_runs_and_a_detached_head_commits_nothing(remote):
+    """Hooks are for people at a terminal: a publish runs none (a refusing pre-commit or pre-push hook
+    changes nothing); --no-push on a detached HEAD would commit on no branch: refused, exit 2."""
+    bare, clone = remote
+    work = clone("machine1")
+    for hook in ("pre-commit", "commit-msg", "pre-push", "post-commit"):
+        path = work / ".git" / "hooks" / hook
+        path.write_text("#!/bin/sh\necho hook ran >> ran.txt\nexit 1\n")
+        path.chmod(0o755)
+    write_post(work, "NW202612010000000001")
+    publish(work)
+    assert not (work / "ran.txt").exists() and "_posts/2026-12-01-NW202612010000000001.md" in remote_files(bare)
+    git(work, "checkout", "--quiet", "--detach")
+    write_post(work, "NW202612010000000002")
+    process = publish(work, "--no-push", status=2)
+    assert "HEAD is detached" in process.stderr
+    assert git(work, "rev-list", "--count", "HEAD") == "2"
+
+
+def test_a_publish_stopped_mid_rebase_is_undone_by_the_next_one(remote):
+    """A publish killed during its `pull --rebase` leaves the archive mid-rebase on a detached HEAD
+    with its newest post off the disk: the next plain publish undoes the rebase, so the branch and
+    every post are back, and delivers the commit."""
+    bare, clone = remote
+    one, two = clone("machine1"), clone("machine2")
+    write_post(one, "NW202612010000000001")
+    publish(one)
+    post = write_post(two, "NW202612010000000002")
+    publish(two, "--no-push")
+    git(two, "fetch", "--quiet", "origin")
+    stopped = subprocess.run(["git", "-C", str(two), "rebase", "--exec", "kill -9 $PPID", "origin/main"],
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert stopped.returncode != 0
+    assert subprocess.run(["git", "-C", str(two), "symbolic-ref", "-q", "HEAD"]).returncode != 0  # detached
+    process = publish(two)
+    assert "an interrupted git rebase was undone" in process.stderr and "pushed" in process.stdout
+    assert git(two, "symbolic-ref", "--short", "HEAD") == "main" and post.is_file()
+    assert {"_posts/2026-12-01-NW202612010000000001.md", "_posts/2026-12-01-NW202612010000000002.md"} <= set(
+        remote_files(bare)
+    )

@@ -1,26 +1,33 @@
 """`scrapy archive publish`: commit what crawls added or changed with git, push it to the branch's upstream.
 
 The archive is a git work tree (the site's repository, served by GitHub Pages or a web server).
-- commit: git's own `add -A` of the folders crawls and maintenance write (`_posts/`, the
-  old-posts folder, `category/`, `emnews/`), which honours the archive's .gitignore, less this
-  project's lock, worker-id and temp files; one commit whose message counts what it holds
-  (`finews: 12 new posts (eastmoney 9, eastmoney_724 3) 2026-12-01 20:05 +0800`). Nothing
-  staged: no commit.
+- commit: what changed in the folders crawls and maintenance write (`_posts/`, the old-posts
+  folder, `category/`, `emnews/`) as git's status sees it (honouring the archive's .gitignore), of
+  that only archive content (is_content: posts, index pages; the rest, such as `_posts/.env` or an
+  editor's swap file, is named once on stderr and left on disk), in one commit made with git's
+  plumbing in an index of its own (commit_only: linear in the files, and nothing else the archive's
+  index holds); its message counts what it holds
+  (`finews: 12 new posts (eastmoney 9, eastmoney_724 3) 2026-12-01 20:05 +0800`). Nothing new: no
+  commit. `--no-push` on a detached HEAD is refused (the commit would be on no branch).
 - push: to the upstream of the checked-out branch (or the remote and branch given). When the
   remote moved on (another machine or workflow pushed), `git pull --rebase` and push again, up to
   PUSH_ATTEMPTS times with a doubling pause. Posts never conflict (one file name per article),
   and a category page added on both sides with the same text merges as one. A push that fails
   for good (refused by a hook, no network, credentials, a real conflict) raises PublishFailed
   with git's own reason; the commit stays, and the next publish pushes it.
-It holds every feed's lock throughout, so no half-written run is ever committed. Options:
+No git hook runs (NO_HOOKS), and no credential prompt is answered (QUIET). It holds every feed's
+lock throughout, so no half-written run is ever committed. Options:
 --no-push (commit only), --remote NAME and --branch NAME (where to push). Exit status 1: git failed in
-the archive (nothing was pushed); 2: not a git work tree, no upstream; 9: the push failed for good
+the archive (nothing was pushed); 2: not a git work tree, no upstream, --no-push on a detached HEAD;
+9: the push failed for good
 (the commit is kept for the next publish).
 """
 
 import os
 import re
 import subprocess
+import sys
+import tempfile
 import time
 from argparse import Namespace
 from collections.abc import Mapping
@@ -38,12 +45,23 @@ from crawler.tools.verb import Option, Verb, VerbFailed
 
 PUSH_ATTEMPTS = 5
 FIRST_PAUSE = 1.0  # seconds before the second push; doubled before each next one
-OWN_FILES = [f":(exclude,glob)**/{layout.OWN_PREFIX}*"]  # locks, worker ids, temp files: never committed
 # The remote moved on: another push landed first, or at the same moment (its ref was locked).
 _REJECTED = re.compile(
     r"\[rejected\].*\((?:fetch first|non-fast-forward)\)|Updates were rejected because the (?:remote|tip)"
     r"|cannot lock ref|\(failed to update ref\)|\(incorrect old value provided\)"
 )
+# Hooks are for people at a terminal (linters, prompts, tools a cron machine lacks): a publish runs
+# none, the same for every git command it runs (commit, rebase, push). A server's own hooks still
+# refuse a push, and their `remote:` lines are the reason shown.
+NO_HOOKS = ["-c", "core.hooksPath=/dev/null"]
+# No prompt, and no made-up answer to one: `false` as the askpass program fails at once.
+QUIET = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ASKPASS": "false",
+    "SSH_ASKPASS": "false",
+    "GCM_INTERACTIVE": "never",
+    "LC_ALL": "C",
+}
 # The committer when the clone has none configured (a fresh CI machine).
 IDENTITY = ["-c", "user.name=finews-crawler", "-c", "user.email=finews-crawler@users.noreply.github.com"]
 
@@ -78,6 +96,8 @@ class Publish(Verb):
             if exc.status == ExitStatus.PUSH_FAILED:
                 raise PublishFailed(f"{exc}; the commit is kept for the next publish", exc.status) from None
             raise
+        for note in done.notes:
+            print(note, file=sys.stderr)
         print(done.message or "nothing new to commit")
         if done.pushed:
             commits, attempts = "s" if done.ahead != 1 else "", "s" if done.attempts != 1 else ""
@@ -97,10 +117,15 @@ class Published:
     notes: list[str] = field(default_factory=list)
 
 
-def git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run git in the archive; never waits for a password (cron has no terminal)."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "echo", "LC_ALL": "C"}
-    process = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, env=env)
+def git(
+    root: Path, *args: str, check: bool = True, env: Mapping[str, str] | None = None, input: str | None = None
+) -> subprocess.CompletedProcess:
+    """Run git in the archive: no hook of any kind (NO_HOOKS), never a prompt for a password, nor an
+    answer made up for one (cron has no terminal: a push that needs credentials it lacks fails at once)."""
+    env = {**os.environ, **QUIET, **(env or {})}
+    process = subprocess.run(
+        ["git", *NO_HOOKS, "-C", str(root), *args], capture_output=True, text=True, env=env, input=input
+    )
     if check and process.returncode != 0:
         raise PublishFailed(f"git {args[0]} failed: {git_reason(process)}; nothing was pushed", ExitStatus.FAILED)
     return process
@@ -174,49 +199,108 @@ def publish(
         raise PublishFailed(
             f"{root} is not in a git work tree (git init, or clone the site's repository)", ExitStatus.USAGE
         )
+    finish_interrupted(root)
     if push:
         remote, branch = upstream(root, remote, branch)
+    elif git(root, "symbolic-ref", "--quiet", "HEAD", check=False).returncode != 0:
+        raise PublishFailed(
+            "HEAD is detached (no branch is checked out): a commit here would be on no branch; "
+            "check out the archive's branch",
+            ExitStatus.USAGE,
+        )
     done = Published()
     folders = [
         name
         for name in (layout.POSTS_DIR, old_posts_dir, *(feed.index_dir for feed in FEEDS))
         if (root / name).is_dir() and git(root, "check-ignore", "-q", f"{name}/", check=False).returncode
     ]
-    if folders:
-        git(root, "add", "-A", "--", *folders, *OWN_FILES)
-    staged = git(root, "diff", "--cached", "--name-status", "-z", "--relative", "--", *folders).stdout.split("\0")
-    changes = _name_status(staged)
-    identity = [] if git(root, "config", "user.email", check=False).stdout.strip() else IDENTITY
-    if changes:
-        done.message = commit_message(changes, now or datetime.now(SHANGHAI))
-        paths = "\0".join(path for _, paths in changes for path in paths) + "\0"  # a rename: both its paths
-        committed = subprocess.run(
-            [
-                "git",
-                "-C",
-                str(root),
-                *identity,
-                "commit",
-                "--quiet",
-                "--no-verify",
-                "-m",
-                done.message,
-                "--pathspec-from-file=-",
-                "--pathspec-file-nul",
-            ],
-            input=paths,
-            capture_output=True,
-            text=True,
+    paths, others = changed_content(root, folders, old_posts_dir) if folders else ([], [])
+    if others:
+        done.notes.append(
+            f"left out of the commit: {len(others)} file{'s' if len(others) != 1 else ''} in the archive's folders "
+            f"that {'are' if len(others) != 1 else 'is'} no post or index page (such as {others[0]}): "
+            "name them in .gitignore"
         )
-        if committed.returncode != 0:
-            raise PublishFailed(f"git commit failed: {git_reason(committed)}; nothing was committed", ExitStatus.FAILED)
-        done.commit = git(root, "rev-parse", "HEAD").stdout.strip()
+    identity = [] if git(root, "config", "user.email", check=False).stdout.strip() else IDENTITY
+    if paths:
+        made = commit_only(root, paths, identity, now or datetime.now(SHANGHAI))
+        if made is not None:
+            done.commit, done.message = made
     if not push:
         return done
     done.ahead = _ahead(root, remote, branch)
     if done.ahead:
         _push(root, remote, branch, attempts, pause, identity, done)
     return done
+
+
+def finish_interrupted(root: Path) -> None:
+    """A publish stopped during its `pull --rebase` (a signal, a cancelled job) leaves the archive
+    mid-rebase on a detached HEAD, its newest commit's posts off the work tree: the rebase is
+    aborted, which puts the branch, its commits and every post back; the push that follows rebases
+    again. A merge left midway likewise. Anything else in the way is git's to report."""
+    for state, command in (("rebase-merge", "rebase"), ("rebase-apply", "rebase"), ("MERGE_HEAD", "merge")):
+        path = git(root, "rev-parse", "--git-path", state).stdout.strip()
+        if (root / path).exists():
+            aborted = git(root, command, "--abort", check=False)
+            if aborted.returncode != 0:
+                raise PublishFailed(
+                    f"the archive is in the middle of a git {command} that cannot be undone "
+                    f"({git_reason(aborted)}): a person must finish it (git status)",
+                    ExitStatus.FAILED,
+                )
+            print(f"an interrupted git {command} was undone: every post is back on disk", file=sys.stderr)
+
+
+def is_content(path: str, old_posts_dir: str) -> bool:
+    """Whether a changed file of the committed folders is archive content: a post (a post's name, in a
+    posts folder) or an index page (an .html or .md file at the top of a feed's index folder)."""
+    parts = path.split("/")
+    if layout.is_own_file(parts[-1]):
+        return False
+    if parts[0] in (layout.POSTS_DIR, old_posts_dir):
+        return post_key(parts[-1]) is not None
+    return len(parts) == 2 and parts[-1].endswith((".html", ".md"))
+
+
+def changed_content(root: Path, folders: list[str], old_posts_dir: str) -> tuple[list[str], list[str]]:
+    """The files of `folders` that changed, were added or were removed since HEAD (git's status, which
+    honours .gitignore): those that are archive content, and the others (never committed)."""
+    status = git(
+        root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", *folders
+    ).stdout.split("\0")
+    paths = [entry[3:] for entry in status if len(entry) > 3]
+    content = [path for path in paths if is_content(path, old_posts_dir)]
+    return content, sorted(set(paths) - set(content))
+
+
+def commit_only(root: Path, paths: list[str], identity: list[str], now: datetime) -> tuple[str, str] | None:
+    """One commit of HEAD's tree with `paths` as they are in the work tree (removed when gone), and
+    nothing else, whatever else the index holds: built in an index of its own (git's plumbing, linear
+    in the paths: a pathspec per file is quadratic), then the archive's index brought to the same
+    paths. Returns the commit and its message; None when the tree did not change."""
+    listed = "\0".join(paths) + "\0"
+    head = git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False).stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="finews-publish-") as temp:
+        own = {"GIT_INDEX_FILE": str(Path(temp) / "index")}
+        if head:
+            git(root, "read-tree", head, env=own)
+        git(root, "update-index", "--add", "--remove", "-z", "--stdin", env=own, input=listed)
+        tree = git(root, "write-tree", env=own).stdout.strip()
+    empty = git(root, "hash-object", "-t", "tree", "--stdin", input="").stdout.strip()  # the tree of nothing
+    before = git(root, "rev-parse", f"{head}^{{tree}}").stdout.strip() if head else empty
+    if tree == before:  # nothing new; the index brought to the files anyway (a publish killed before it did)
+        git(root, "update-index", "--add", "--remove", "-z", "--stdin", input=listed)
+        return None
+    changes = _name_status(
+        git(root, "diff-tree", "-r", "-z", "-M", "--name-status", "--no-commit-id", before, tree).stdout.split("\0")
+    )
+    message = commit_message(changes, now)
+    parents = ["-p", head] if head else []
+    commit = git(root, *identity, "commit-tree", tree, *parents, "-m", message).stdout.strip()
+    git(root, "update-ref", "-m", f"finews publish: {message}", "HEAD", commit, *([head] if head else []))
+    git(root, "update-index", "--add", "--remove", "-z", "--stdin", input=listed)  # the index as committed
+    return commit, message
 
 
 def _name_status(fields: list[str]) -> list[tuple[str, tuple[str, ...]]]:
