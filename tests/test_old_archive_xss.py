@@ -161,18 +161,15 @@ def test_in_chromium_nothing_runs_and_every_search_result_is_a_page_link(fixed_s
                 fired[path.relative_to(site).as_posix()] = calls
         assert fired == {}
 
-        # every plain word through Pagefind's own API: one result, its post, an http(s) or relative URL
+        # every plain word through the search page's finewsSearch: one result, its post, a path of the site
         browser.get(base_url + "/search.html")
+        browser.set_script_timeout(120)
         answers = browser.execute_async_script(
             """
             const [words, done] = [arguments[0], arguments[arguments.length - 1]];
             (async () => {
-              const pagefind = await import("/pagefind/pagefind.js");
               const out = {};
-              for (const word of words) {
-                const search = await pagefind.search(word);
-                out[word] = await Promise.all(search.results.map(async r => (await r.data()).url));
-              }
+              for (const word of words) out[word] = await window.finewsSearch(word);
               return out;
             })().then(done, e => done({error: String(e)}));
             """,
@@ -185,22 +182,27 @@ def test_in_chromium_nothing_runs_and_every_search_result_is_a_page_link(fixed_s
         assert missing == {}
 
         # the UI: every result of the shared word shown, then its links and markup checked
-        box = WebDriverWait(browser, 15).until(lambda d: d.find_element(By.CSS_SELECTOR, ".pagefind-ui__search-input"))
+        box = WebDriverWait(browser, 15).until(lambda d: d.find_element(By.CSS_SELECTOR, ".search-input"))
         box.send_keys(SHARED)
-        WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".pagefind-ui__result-link"))
+        WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".search-link"))
         for _ in range(len(numbers)):
-            more = browser.find_elements(By.CSS_SELECTOR, ".pagefind-ui__button")
-            if not more:
+            more = browser.find_element(By.CSS_SELECTOR, ".search-more")
+            if not more.is_displayed():
                 break
-            more[0].click()
-            WebDriverWait(browser, 5).until(lambda d: d.execute_script("return document.readyState") == "complete")
+            shown = len(browser.find_elements(By.CSS_SELECTOR, ".search-link"))
+            more.click()
+            WebDriverWait(browser, 15).until(
+                lambda d, shown=shown: (
+                    len(d.find_elements(By.CSS_SELECTOR, ".search-link")) > shown or not more.is_displayed()
+                )
+            )
         WebDriverWait(browser, 15).until(
-            lambda d: len(d.find_elements(By.CSS_SELECTOR, ".pagefind-ui__result-link")) == len(numbers)
+            lambda d: len(d.find_elements(By.CSS_SELECTOR, ".search-link")) == len(numbers)
         )
-        hrefs = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, ".pagefind-ui__result-link")]
+        hrefs = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, ".search-link")]
         assert all(h.startswith(base_url + "/") for h in hrefs), hrefs
-        # the results as rendered (Pagefind's own search form and its clear button aside)
-        results = browser.execute_script("return document.querySelector('.pagefind-ui__results').outerHTML")
+        # the results as rendered
+        results = browser.execute_script("return document.querySelector('.search-results').outerHTML")
         assert problems(lxml.html.fromstring(results)) == []
         assert browser.execute_script("return window.__xss") == []
     finally:
