@@ -192,7 +192,7 @@ def test_in_chromium_nothing_runs_and_every_search_result_is_a_page_link(fixed_s
             shown = len(browser.find_elements(By.CSS_SELECTOR, ".search-link"))
             more.click()
             WebDriverWait(browser, 15).until(
-                lambda d, shown=shown: (
+                lambda d, shown=shown, more=more: (
                     len(d.find_elements(By.CSS_SELECTOR, ".search-link")) > shown or not more.is_displayed()
                 )
             )
