@@ -280,3 +280,27 @@ def test_a_publish_stopped_mid_rebase_is_undone_by_the_next_one(remote):
     assert {"_posts/2026-12-01-NW202612010000000001.md", "_posts/2026-12-01-NW202612010000000002.md"} <= set(
         remote_files(bare)
     )
+
+
+def test_names_of_any_bytes_links_and_removed_posts_are_handled(remote, tmp_path):
+    """A junk name of bytes no text is never stops a publish; a symbolic link where a post goes is
+    never committed (a post is a file); a removed post is counted as one."""
+    import os
+
+    bare, clone = remote
+    work = clone("machine1")
+    write_post(work, "NW202612010000000001")
+    publish(work)
+    os.remove(work / "_posts" / "2026-12-01-NW202612010000000001.md")
+    write_post(work, "NW202612010000000002")
+    (tmp_path / "outside.md").write_text("secret\n")
+    os.symlink(tmp_path / "outside.md", work / "_posts" / "2026-12-01-NW202612010000000003.md")
+    with open(os.path.join(os.fsencode(work / "_posts"), b"junk\xff.txt"), "wb") as junk:
+        junk.write(b"junk\n")
+    process = publish(work)
+    files = remote_files(bare)
+    assert "_posts/2026-12-01-NW202612010000000002.md" in files
+    assert "_posts/2026-12-01-NW202612010000000001.md" not in files
+    assert "_posts/2026-12-01-NW202612010000000003.md" not in files and "symbolic links" in process.stderr
+    assert "left out of the commit: 1 file" in process.stderr and "junk\ufffd.txt" in process.stderr
+    assert "1 new post" in process.stdout and "1 removed posts" in process.stdout

@@ -53,7 +53,7 @@ _REJECTED = re.compile(
 # Hooks are for people at a terminal (linters, prompts, tools a cron machine lacks): a publish runs
 # none, the same for every git command it runs (commit, rebase, push). A server's own hooks still
 # refuse a push, and their `remote:` lines are the reason shown.
-NO_HOOKS = ["-c", "core.hooksPath=/dev/null"]
+NO_HOOKS = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"]  # fsmonitor: a program git runs
 # No prompt, and no made-up answer to one: `false` as the askpass program fails at once.
 QUIET = {
     "GIT_TERMINAL_PROMPT": "0",
@@ -123,12 +123,29 @@ def git(
     """Run git in the archive: no hook of any kind (NO_HOOKS), never a prompt for a password, nor an
     answer made up for one (cron has no terminal: a push that needs credentials it lacks fails at once)."""
     env = {**os.environ, **QUIET, **(env or {})}
-    process = subprocess.run(
-        ["git", *NO_HOOKS, "-C", str(root), *args], capture_output=True, text=True, env=env, input=input
+    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")  # ssh asks no passphrase either
+    ran = subprocess.run(
+        ["git", *NO_HOOKS, "-C", str(root), *args],
+        capture_output=True,
+        env=env,
+        input=None if input is None else input.encode("utf-8", "surrogateescape"),
     )
+    process = subprocess.CompletedProcess(ran.args, ran.returncode, _text(ran.stdout), _text(ran.stderr))
     if check and process.returncode != 0:
         raise PublishFailed(f"git {args[0]} failed: {git_reason(process)}; nothing was pushed", ExitStatus.FAILED)
     return process
+
+
+def _text(data: bytes) -> str:
+    """git's output as text, byte for byte: a file name that is no UTF-8 round-trips (surrogateescape),
+    a carriage return stays one (no newline translation)."""
+    return data.decode("utf-8", "surrogateescape")
+
+
+def shown(path: str) -> str:
+    """A path on one line of a message: bytes no text is shown replaced, control characters escaped."""
+    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return ascii(text)[1:-1] if any(ord(c) < 32 or ord(c) == 127 for c in text) else text
 
 
 def git_reason(process: subprocess.CompletedProcess) -> str:
@@ -141,7 +158,7 @@ def git_reason(process: subprocess.CompletedProcess) -> str:
 def commit_message(changes: list[tuple[str, tuple[str, ...]]], now: datetime) -> str:
     """`finews: 12 new posts (eastmoney 9, eastmoney_724 3) 2026-12-01 20:05 +0800`, and what else changed."""
     new: dict[str, int] = {}
-    other = {"moved posts": 0, "changed posts": 0, "index pages": 0, "other files": 0}
+    other = {"moved posts": 0, "changed posts": 0, "removed posts": 0, "index pages": 0, "other files": 0}
     for status, paths in changes:
         path = paths[-1]
         key = post_key(Path(path).name)
@@ -149,7 +166,9 @@ def commit_message(changes: list[tuple[str, tuple[str, ...]]], now: datetime) ->
             feed = feed_of_key(key).name
             new[feed] = new.get(feed, 0) + 1
         elif key is not None:
-            other["moved posts" if status.startswith("R") else "changed posts"] += 1
+            other[
+                "moved posts" if status.startswith("R") else "removed posts" if status == "D" else "changed posts"
+            ] += 1
         elif path.startswith(tuple(f"{feed.index_dir}/" for feed in FEEDS)):
             other["index pages"] += 1
         else:
@@ -218,7 +237,7 @@ def publish(
     if others:
         done.notes.append(
             f"left out of the commit: {len(others)} file{'s' if len(others) != 1 else ''} in the archive's folders "
-            f"that {'are' if len(others) != 1 else 'is'} no post or index page (such as {others[0]}): "
+            f"that {'are' if len(others) != 1 else 'is'} no post or index page (such as {shown(others[0])}): "
             "name them in .gitignore"
         )
     identity = [] if git(root, "config", "user.email", check=False).stdout.strip() else IDENTITY
@@ -286,21 +305,44 @@ def commit_only(root: Path, paths: list[str], identity: list[str], now: datetime
         if head:
             git(root, "read-tree", head, env=own)
         git(root, "update-index", "--add", "--remove", "-z", "--stdin", env=own, input=listed)
+        staged = git(root, "ls-files", "--stage", "-z", env=own).stdout.split("\0")
+        chosen = set(paths)
+        links = [entry.split("\t", 1)[1] for entry in staged if entry[:6] in ("120000", "160000")]
+        links = [path for path in links if path in chosen]  # a link or a repository where a post goes
+        if links:
+            git(root, "update-index", "--force-remove", "-z", "--stdin", env=own, input="\0".join(links) + "\0")
+            what = f"{len(links)} symbolic links or repositories in the archive's folders"
+            print(f"left out of the commit: {what} (such as {shown(links[0])}): a post is a file", file=sys.stderr)
+            listed = "\0".join(path for path in paths if path not in set(links)) + "\0"
         tree = git(root, "write-tree", env=own).stdout.strip()
     empty = git(root, "hash-object", "-t", "tree", "--stdin", input="").stdout.strip()  # the tree of nothing
     before = git(root, "rev-parse", f"{head}^{{tree}}").stdout.strip() if head else empty
     if tree == before:  # nothing new; the index brought to the files anyway (a publish killed before it did)
-        git(root, "update-index", "--add", "--remove", "-z", "--stdin", input=listed)
+        _refresh_index(root, listed)
         return None
     changes = _name_status(
-        git(root, "diff-tree", "-r", "-z", "-M", "--name-status", "--no-commit-id", before, tree).stdout.split("\0")
+        git(
+            root, "diff-tree", "-r", "-z", "--find-renames=100%", "--name-status", "--no-commit-id", before, tree
+        ).stdout.split("\0")
     )
     message = commit_message(changes, now)
     parents = ["-p", head] if head else []
     commit = git(root, *identity, "commit-tree", tree, *parents, "-m", message).stdout.strip()
     git(root, "update-ref", "-m", f"finews publish: {message}", "HEAD", commit, *([head] if head else []))
-    git(root, "update-index", "--add", "--remove", "-z", "--stdin", input=listed)  # the index as committed
+    _refresh_index(root, listed)
     return commit, message
+
+
+def _refresh_index(root: Path, listed: str) -> None:
+    """The archive's index brought to the committed files; when git cannot (an index.lock a killed git
+    left), one line says so and the publish goes on: the commit is made, and the push carries it."""
+    refreshed = git(root, "update-index", "--add", "--remove", "-z", "--stdin", input=listed, check=False)
+    if refreshed.returncode != 0:
+        print(
+            f"the archive's git index was not brought up to date ({git_reason(refreshed)}); the commit is "
+            "made: if no git runs there, remove .git/index.lock",
+            file=sys.stderr,
+        )
 
 
 def _name_status(fields: list[str]) -> list[tuple[str, tuple[str, ...]]]:
