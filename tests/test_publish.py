@@ -4,9 +4,12 @@ Each test makes a bare repository (the site's remote) and clones of it (work tre
 or workflows that crawl into them), as the archive the old scripts left is: a git repository.
 """
 
+import os
+import shutil
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -29,6 +32,10 @@ def git(where: Path, *args: str) -> str:
 def remote(tmp_path):
     """A bare remote holding one commit (the archive's start), and a function that clones it."""
     need_tool("git")
+    return new_remote(tmp_path)
+
+
+def new_remote(tmp_path: Path):
     bare = tmp_path / "remote.git"
     git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(bare))
     seed = tmp_path / "seed"
@@ -259,34 +266,48 @@ def test_no_hook_runs_and_a_detached_head_commits_nothing(remote):
     assert git(work, "rev-list", "--count", "HEAD") == "2"
 
 
-def test_a_publish_stopped_mid_rebase_is_undone_by_the_next_one(remote):
-    """A publish killed during its `pull --rebase` leaves the archive mid-rebase on a detached HEAD
-    with its newest post off the disk: the next plain publish undoes the rebase, so the branch and
-    every post are back, and delivers the commit."""
+def test_a_rebase_an_older_publish_left_is_undone_and_a_persons_rebase_is_refused(remote):
+    """An older publish stopped in its `pull --rebase` left the archive mid-rebase on a detached HEAD with
+    its newest post off the disk, and a crawl then wrote that post again: the next plain publish undoes
+    the rebase (the committed post back in place), integrates and delivers the commit. A rebase of
+    commits that are not publish's is a person's: refused, exit 2, nothing touched."""
     bare, clone = remote
     one, two = clone("machine1"), clone("machine2")
     write_post(one, "NW202612010000000001")
     publish(one)
     post = write_post(two, "NW202612010000000002")
     publish(two, "--no-push")
+    committed = post.read_bytes()
     git(two, "fetch", "--quiet", "origin")
-    stopped = subprocess.run(["git", "-C", str(two), "rebase", "--exec", "kill -9 $PPID", "origin/main"],
-                             capture_output=True, text=True, timeout=60)  # fmt: skip
-    assert stopped.returncode != 0
+    stop_first = {"GIT_SEQUENCE_EDITOR": "sed -i '1i break'", "PATH": os.environ["PATH"]}
+    subprocess.run(["git", "-C", str(two), "rebase", "-i", "origin/main"], env=stop_first, capture_output=True,
+                   timeout=60)  # fmt: skip
     assert subprocess.run(["git", "-C", str(two), "symbolic-ref", "-q", "HEAD"]).returncode != 0  # detached
+    assert not post.exists()
+    post.write_text("the same article, crawled again\n")  # untracked, in the way of the undo
     process = publish(two)
-    assert "an interrupted git rebase was undone" in process.stderr and "pushed" in process.stdout
-    assert git(two, "symbolic-ref", "--short", "HEAD") == "main" and post.is_file()
+    assert "an interrupted git rebase of publish was undone" in process.stderr and "pushed" in process.stdout
+    assert git(two, "symbolic-ref", "--short", "HEAD") == "main" and post.read_bytes() == committed
     assert {"_posts/2026-12-01-NW202612010000000001.md", "_posts/2026-12-01-NW202612010000000002.md"} <= set(
         remote_files(bare)
     )
+    assert git(two, "status", "--porcelain", "--", "_posts", "category") == ""
+    (two / "notes.txt").write_text("mine\n")
+    git(two, "add", "notes.txt")
+    git(two, "commit", "--quiet", "-m", "a person's commit")
+    write_post(one, "NW202612010000000003")
+    publish(one)
+    git(two, "fetch", "--quiet", "origin")
+    subprocess.run(["git", "-C", str(two), "rebase", "-i", "origin/main"], env=stop_first, capture_output=True,
+                   timeout=60)  # fmt: skip
+    process = publish(two, status=2)
+    assert "a git rebase is in progress in the archive, not one of publish's" in process.stderr
+    assert (two / ".git" / "rebase-merge").is_dir()
 
 
 def test_names_of_any_bytes_links_and_removed_posts_are_handled(remote, tmp_path):
     """A junk name of bytes no text is never stops a publish; a symbolic link where a post goes is
     never committed (a post is a file); a removed post is counted as one."""
-    import os
-
     bare, clone = remote
     work = clone("machine1")
     write_post(work, "NW202612010000000001")
@@ -304,3 +325,86 @@ def test_names_of_any_bytes_links_and_removed_posts_are_handled(remote, tmp_path
     assert "_posts/2026-12-01-NW202612010000000003.md" not in files and "symbolic links" in process.stderr
     assert "left out of the commit: 1 file" in process.stderr and "junk\ufffd.txt" in process.stderr
     assert "1 new post" in process.stdout and "1 removed posts" in process.stdout
+
+
+GIT_THAT_KILLS = """#!/bin/sh
+# git, counting its calls; after the one numbered $FINEWS_TEST_KILL_AFTER, SIGKILL to the whole
+# process group (the publish, its git commands, a local push's receive-pack), as a cancelled job does
+n=$(( $(cat "$FINEWS_TEST_GIT_CALLS") + 1 ))
+echo "$n" > "$FINEWS_TEST_GIT_CALLS"
+"%s" "$@"
+status=$?
+if [ "$n" = "$FINEWS_TEST_KILL_AFTER" ]; then kill -KILL 0; fi
+exit $status
+"""
+
+
+def killed_publish(work: Path, bin_dir: Path, after: int) -> subprocess.CompletedProcess:
+    """`scrapy archive publish` in a process group of its own, killed after its git call number `after`."""
+    calls = work.parent / f"calls-{work.name}"
+    calls.write_text("0")
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FINEWS_TEST_GIT_CALLS": str(calls),
+           "FINEWS_TEST_KILL_AFTER": str(after)}  # fmt: skip
+    command = scrapy_command("archive", "publish", settings={"FINEWS_ARCHIVE_DIR": work})
+    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+                          start_new_session=True)  # fmt: skip
+
+
+def kill_case(where: Path, bin_dir: Path, after: int) -> tuple[int, str]:
+    """Machine one pushed first; machine two's publish (commit, a refused push, fetch, integrate, push)
+    is killed after git call `after`; a crawl writes one more post; the next plain publish must deliver
+    everything. Returns the killed run's exit status and what went wrong ("" when nothing did)."""
+    where.mkdir()
+    bare, clone = new_remote(where)
+    one, two = clone("one"), clone("two")
+    write_post(one, "NW202612010000000001")
+    git(one, "add", "-A", "_posts", "category")
+    git(one, "commit", "--quiet", "-m", "finews: 1 new post")
+    git(one, "push", "--quiet", "origin", "main")
+    mine = [write_post(two, "NW202612010000000002"), write_post(two, "NW202612010000000003", slug="xinhuawang")]
+    killed = killed_publish(two, bin_dir, after)
+    if missing := [post.name for post in mine if not post.is_file()]:
+        return killed.returncode, f"posts off the disk after the kill: {missing}"
+    mine.append(write_post(two, "NW202612010000000004"))  # a crawl before the next publish
+    again = publish(two, status=None)
+    if again.returncode != 0:
+        return killed.returncode, f"the next publish exited {again.returncode}: {again.stderr[-600:]}"
+    every = {f"_posts/2026-12-01-NW20261201000000000{n}.md" for n in range(1, 5)}
+    problems = [
+        f"the remote lacks {sorted(every - set(remote_files(bare)))}" if every - set(remote_files(bare)) else "",
+        f"not on disk: {[p for p in sorted(every) if not (two / p).is_file()]}" if any(
+            not (two / p).is_file() for p in every) else "",
+        "HEAD is not main" if git(two, "symbolic-ref", "--short", "HEAD") != "main" else "",
+        "HEAD is not the remote's main" if git(two, "rev-parse", "HEAD") != git(bare, "rev-parse", "main") else "",
+        f"left changed: {git(two, 'status', '--porcelain', '--', '_posts', 'category')!r}" if git(
+            two, "status", "--porcelain", "--", "_posts", "category") else "",
+        "a merge commit" if git(bare, "rev-list", "--count", "--merges", "main") != "0" else "",
+    ]  # fmt: skip
+    return killed.returncode, "; ".join(problem for problem in problems if problem)
+
+
+def test_a_publish_killed_after_any_git_command_loses_nothing(tmp_path):
+    """The kill matrix: a publish that commits, finds the remote moved on, integrates and pushes again,
+    SIGKILLed (with every git it runs) after each of its git commands in turn. After each kill every
+    post is still on disk, and the next plain publish, after a crawl wrote one more, delivers all of
+    them on the branch, with a clean work tree and a linear history."""
+    need_tool("git")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(GIT_THAT_KILLS % shutil.which("git"))
+    (bin_dir / "git").chmod(0o755)
+    failures, last = [], None
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for start in range(1, 80, 8):  # bounded: a publish runs about 40 git commands
+            cases = {after: pool.submit(kill_case, tmp_path / f"case{after}", bin_dir, after)
+                     for after in range(start, start + 8)}  # fmt: skip
+            outcomes = {after: case.result(timeout=300) for after, case in cases.items()}
+            failures += [
+                f"killed after git call {after}: {problem}" for after, (_, problem) in outcomes.items() if problem
+            ]
+            finished = [after for after, (status, _) in outcomes.items() if status == 0]
+            if finished:
+                last = min(finished)
+                break
+    assert last is not None and last > 20, "the publish never ran to its end"
+    assert not failures, "\n".join(failures)

@@ -153,3 +153,38 @@ def test_the_site_cache_check_finds_a_save_before_the_build():
     moved = text.replace(build, "", 1).replace(upload, build + upload, 1)  # after the save
     assert moved != text
     assert "the site is not restored before the build and saved after it" in site_cache_problems(moved)
+
+
+def crawler_pin_and_token_problems(text: str) -> list[str]:
+    """What is wrong with how the workflow `text` runs finews-crawler and hands out the push token: the
+    crawler is checked out at FINEWS_CRAWLER_REF, a tag or a full commit SHA (never a branch's moving
+    head), and the token is named in the environment of the publish step alone (the crawls parse East
+    Money's pages and the build runs Jekyll on the archive: neither sees it)."""
+    workflow = yaml.safe_load(text)
+    ref = str(workflow.get("env", {}).get("FINEWS_CRAWLER_REF", ""))
+    problems = []
+    if not (re.fullmatch(r"[0-9a-f]{40}", ref) or re.fullmatch(r"v[0-9]+(\.[0-9]+)*", ref)):
+        problems.append(f"FINEWS_CRAWLER_REF {ref!r} is no tag (vX.Y.Z) or full commit SHA")
+    steps = workflow["jobs"]["crawl"]["steps"]
+    checkouts = [s for s in steps if "env.FINEWS_CRAWLER_REPOSITORY" in str(s.get("with", {}).get("repository"))]
+    if len(checkouts) != 1 or checkouts[0]["with"].get("ref") != "${{ env.FINEWS_CRAWLER_REF }}":
+        problems.append("finews-crawler is not checked out at ${{ env.FINEWS_CRAWLER_REF }}")
+    holders = [s.get("name") for s in steps if "github.token" in str(s.get("env", {})) + str(s.get("run", ""))]
+    if holders != ["Publish (commit and push; rebases onto other pushes)"]:
+        problems.append(f"the push token is given to {holders!r}, not to the publish step alone")
+    if any(s.get("with", {}).get("persist-credentials") is not False for s in steps if "checkout" in s.get("uses", "")):
+        problems.append("a checkout keeps the token in .git/config")
+    return problems
+
+
+def test_the_crawler_is_pinned_and_the_token_reaches_the_publish_step_alone():
+    text = WORKFLOW.read_text(encoding="utf-8")
+    assert crawler_pin_and_token_problems(text) == []
+    for old, new, problem in (
+        ("FINEWS_CRAWLER_REF: v0.1.0", "FINEWS_CRAWLER_REF: main", "no tag"),
+        ("          ref: ${{ env.FINEWS_CRAWLER_REF }}\n", "", "not checked out at"),
+        ("      - name: Crawl both feeds\n", "      - name: Crawl both feeds\n        env:\n          T: ${{ github.token }}\n",
+         "not to the publish step alone"),
+    ):  # fmt: skip
+        assert old in text
+        assert any(problem in found for found in crawler_pin_and_token_problems(text.replace(old, new, 1)))

@@ -23,6 +23,7 @@ the archive (nothing was pushed); 2: not a git work tree, no upstream, --no-push
 (the commit is kept for the next publish).
 """
 
+import hashlib
 import os
 import re
 import subprocess
@@ -30,13 +31,14 @@ import sys
 import tempfile
 import time
 from argparse import Namespace
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from crawler import settings as defaults
-from crawler.archive import FEEDS, Archive, layout
+from crawler.archive import FEEDS, Archive, every_feed_locked, layout
 from crawler.archive.feeds import feed_of_key
 from crawler.archive.layout import post_key
 from crawler.exitstatus import ExitStatus
@@ -81,8 +83,7 @@ class Publish(Verb):
         Option(("--remote",), "push there (default: the branch's upstream)", {"metavar": "NAME"}),
         Option(("--branch",), "push to this branch (default: the upstream's)", {"metavar": "NAME"}),
     )
-    holds_locks = True
-    when_locked = "nothing was committed"
+    when_locked = "nothing was committed"  # every feed's lock is held while it commits (publish(hold=...))
 
     def check(self, opts: Namespace) -> None:
         if opts.no_push and (opts.remote or opts.branch):
@@ -91,7 +92,14 @@ class Publish(Verb):
     def run(self, archive: Archive, settings: Mapping, opts: Namespace) -> ExitStatus:
         old_posts_dir = archive.old_posts_dir.relative_to(archive.root).as_posix()
         try:
-            done = publish(archive.root, old_posts_dir, not opts.no_push, opts.remote, opts.branch)
+            done = publish(
+                archive.root,
+                old_posts_dir,
+                not opts.no_push,
+                opts.remote,
+                opts.branch,
+                hold=lambda: every_feed_locked(settings),
+            )
         except PublishFailed as exc:
             if exc.status == ExitStatus.PUSH_FAILED:
                 raise PublishFailed(f"{exc}; the commit is kept for the next publish", exc.status) from None
@@ -210,41 +218,45 @@ def publish(
     attempts: int = PUSH_ATTEMPTS,
     pause: float = FIRST_PAUSE,
     now: datetime | None = None,
+    hold: Callable[[], AbstractContextManager] = nullcontext,
 ) -> Published:
-    """Commit what crawls changed in the archive at `root`, then push it (see the module's text)."""
+    """Commit what crawls changed in the archive at `root`, then push it (see the module's text). The
+    commit is made under `hold()` (every feed's lock: no half-written run is committed); the push,
+    which waits on the network, is not, so crawls are kept waiting only while the commit is made."""
     root = Path(root).resolve()
     inside = git(root, "rev-parse", "--is-inside-work-tree", check=False)
     if inside.returncode != 0 or inside.stdout.strip() != "true":
         raise PublishFailed(
             f"{root} is not in a git work tree (git init, or clone the site's repository)", ExitStatus.USAGE
         )
-    finish_interrupted(root)
-    if push:
-        remote, branch = upstream(root, remote, branch)
-    elif git(root, "symbolic-ref", "--quiet", "HEAD", check=False).returncode != 0:
-        raise PublishFailed(
-            "HEAD is detached (no branch is checked out): a commit here would be on no branch; "
-            "check out the archive's branch",
-            ExitStatus.USAGE,
-        )
     done = Published()
-    folders = [
-        name
-        for name in (layout.POSTS_DIR, old_posts_dir, *(feed.index_dir for feed in FEEDS))
-        if (root / name).is_dir() and git(root, "check-ignore", "-q", f"{name}/", check=False).returncode
-    ]
-    paths, others = changed_content(root, folders, old_posts_dir) if folders else ([], [])
-    if others:
-        done.notes.append(
-            f"left out of the commit: {len(others)} file{'s' if len(others) != 1 else ''} in the archive's folders "
-            f"that {'are' if len(others) != 1 else 'is'} no post or index page (such as {shown(others[0])}): "
-            "name them in .gitignore"
-        )
-    identity = [] if git(root, "config", "user.email", check=False).stdout.strip() else IDENTITY
-    if paths:
-        made = commit_only(root, paths, identity, now or datetime.now(SHANGHAI))
-        if made is not None:
-            done.commit, done.message = made
+    with hold():
+        finish_interrupted(root)
+        if push:
+            remote, branch = upstream(root, remote, branch)
+        elif git(root, "symbolic-ref", "--quiet", "HEAD", check=False).returncode != 0:
+            raise PublishFailed(
+                "HEAD is detached (no branch is checked out): a commit here would be on no branch; "
+                "check out the archive's branch",
+                ExitStatus.USAGE,
+            )
+        folders = [
+            name
+            for name in (layout.POSTS_DIR, old_posts_dir, *(feed.index_dir for feed in FEEDS))
+            if (root / name).is_dir() and git(root, "check-ignore", "-q", f"{name}/", check=False).returncode
+        ]
+        paths, others = changed_content(root, folders, old_posts_dir) if folders else ([], [])
+        if others:
+            done.notes.append(
+                f"left out of the commit: {len(others)} file{'s' if len(others) != 1 else ''} in the archive's folders "
+                f"that {'are' if len(others) != 1 else 'is'} no post or index page (such as {shown(others[0])}): "
+                "name them in .gitignore"
+            )
+        identity = [] if git(root, "config", "user.email", check=False).stdout.strip() else IDENTITY
+        if paths:
+            made = commit_only(root, paths, identity, now or datetime.now(SHANGHAI))
+            if made is not None:
+                done.commit, done.message = made
     if not push:
         return done
     done.ahead = _ahead(root, remote, branch)
@@ -254,21 +266,60 @@ def publish(
 
 
 def finish_interrupted(root: Path) -> None:
-    """A publish stopped during its `pull --rebase` (a signal, a cancelled job) leaves the archive
-    mid-rebase on a detached HEAD, its newest commit's posts off the work tree: the rebase is
-    aborted, which puts the branch, its commits and every post back; the push that follows rebases
-    again. A merge left midway likewise. Anything else in the way is git's to report."""
-    for state, command in (("rebase-merge", "rebase"), ("rebase-apply", "rebase"), ("MERGE_HEAD", "merge")):
-        path = git(root, "rev-parse", "--git-path", state).stdout.strip()
-        if (root / path).exists():
-            aborted = git(root, command, "--abort", check=False)
-            if aborted.returncode != 0:
-                raise PublishFailed(
-                    f"the archive is in the middle of a git {command} that cannot be undone "
-                    f"({git_reason(aborted)}): a person must finish it (git status)",
-                    ExitStatus.FAILED,
-                )
-            print(f"an interrupted git {command} was undone: every post is back on disk", file=sys.stderr)
+    """A publish never rebases or merges in the work tree (integrate). A rebase in progress there of
+    publish commits only is what an older publish's `pull --rebase` left when it was stopped, with its
+    newest posts off the disk: it is undone, which puts the branch, its commits and every post back
+    (a post a crawl wrote again meanwhile gives way to the committed one: the same article); the push
+    that follows integrates again. Any other rebase, merge, cherry-pick or revert in progress is a
+    person's: PublishFailed (exit 2), nothing touched."""
+    for state, what in (
+        ("rebase-merge", "rebase"),
+        ("rebase-apply", "rebase"),
+        ("MERGE_HEAD", "merge"),
+        ("CHERRY_PICK_HEAD", "cherry-pick"),
+        ("REVERT_HEAD", "revert"),
+    ):
+        path = root / git(root, "rev-parse", "--git-path", state).stdout.strip()
+        if not path.exists():
+            continue
+        if state != "rebase-merge" or not _rebasing_publish_commits(root, path):
+            raise PublishFailed(
+                f"a git {what} is in progress in the archive, not one of publish's: finish or abort it "
+                f"(git status; git {what} --continue or --abort), then publish",
+                ExitStatus.USAGE,
+            )
+        orig_head = (path / "orig-head").read_text(encoding="ascii").strip()
+        in_the_way = set(git(root, "ls-files", "-z", "--others", "--exclude-standard").stdout.split("\0")) - {""}
+        if in_the_way:
+            committed = set(git(root, "ls-tree", "-r", "-z", "--name-only", orig_head).stdout.split("\0"))
+            taken = sorted(in_the_way & committed)
+            if taken:
+                git(root, "update-index", "--add", "-z", "--stdin", input="\0".join(taken) + "\0")
+        aborted = git(root, "rebase", "--abort", check=False)
+        if aborted.returncode != 0:
+            raise PublishFailed(
+                f"the archive is in the middle of a git rebase that cannot be undone "
+                f"({git_reason(aborted)}): a person must finish it (git status)",
+                ExitStatus.FAILED,
+            )
+        print("an interrupted git rebase of publish was undone: every post is back on disk", file=sys.stderr)
+
+
+def _rebasing_publish_commits(root: Path, state: Path) -> bool:
+    """Whether the rebase whose state folder is `state` moves a branch's commits that are all publish's
+    (their messages start `finews: `)."""
+    try:
+        head_name = (state / "head-name").read_text(encoding="utf-8").strip()
+        orig_head = (state / "orig-head").read_text(encoding="ascii").strip()
+        onto = (state / "onto").read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return False
+    subjects = git(root, "log", "--format=%s", orig_head, f"^{onto}", check=False)
+    return (
+        head_name.startswith("refs/heads/")
+        and subjects.returncode == 0
+        and all(line.startswith("finews: ") for line in subjects.stdout.splitlines())
+    )
 
 
 def is_content(path: str, old_posts_dir: str) -> bool:
@@ -395,6 +446,8 @@ def _ahead(root: Path, remote: str, branch: str) -> int:
 def _push(
     root: Path, remote: str, branch: str, attempts: int, pause: float, identity: list[str], done: Published
 ) -> None:
+    """Push HEAD; when the remote moved on, fetch it, put this clone's commits on top of it (integrate)
+    and push again: at once the first time, then after a pause that doubles."""
     for attempt in range(1, attempts + 1):
         done.attempts = attempt
         pushed = git(root, "push", "--porcelain", remote, f"HEAD:refs/heads/{branch}", check=False)
@@ -405,14 +458,134 @@ def _push(
             raise PublishFailed(f"git push to {remote} {branch} failed: {git_reason(pushed)}")
         if attempt == attempts:
             break
-        rebased = git(root, *identity, "pull", "--rebase", "--autostash", "--quiet", remote, branch, check=False)
-        if rebased.returncode != 0:
-            git(root, "rebase", "--abort", check=False)
-            if "CONFLICT" in rebased.stdout + rebased.stderr:
-                raise PublishFailed(
-                    f"the commits here and on {remote} {branch} change the same file differently "
-                    f"({git_reason(rebased)}): a person must merge them (git pull --rebase, resolve, publish)"
-                )
-            raise PublishFailed(f"git pull --rebase from {remote} {branch} failed: {git_reason(rebased)}")
-        time.sleep(pause * 2 ** (attempt - 1))
+        if attempt > 1:
+            time.sleep(pause * 2 ** (attempt - 2))
+        fetched = git(root, "fetch", "--quiet", "--no-tags", remote, f"refs/heads/{branch}", check=False)
+        if fetched.returncode != 0:
+            raise PublishFailed(f"git fetch from {remote} {branch} failed: {git_reason(fetched)}")
+        theirs = git(root, "rev-parse", "--verify", "FETCH_HEAD^{commit}").stdout.strip()
+        done.ahead = integrate(root, theirs, identity, f"{remote} {branch}")
+        if not done.ahead:
+            return
     raise PublishFailed(f"git push to {remote} {branch}: the remote moved on {attempts} times; try again later")
+
+
+def integrate(root: Path, theirs: str, identity: list[str], where: str) -> int:
+    """Put the commits of HEAD that `theirs` lacks on top of it, as `git pull --rebase` would, but with
+    git's plumbing: no rebase is ever in progress, so a stop at any moment leaves a branch, its
+    commits and every post on disk. The work tree takes what `theirs` brought (before HEAD moves:
+    a stop in between leaves those files as changes the next publish commits, the same as theirs),
+    then HEAD moves (compared with its old value), then the index. Returns how many commits of HEAD
+    `theirs` lacks now; PublishFailed when both sides changed a file differently."""
+    head = git(root, "rev-parse", "--verify", "HEAD^{commit}").stdout.strip()
+    if git(root, "merge-base", "--is-ancestor", theirs, head, check=False).returncode == 0:
+        new = head  # theirs is already in HEAD (the push lost a race for the ref): push again
+    elif git(root, "merge-base", "--is-ancestor", head, theirs, check=False).returncode == 0:
+        new = theirs  # nothing here theirs lacks: take it
+    else:
+        new = theirs
+        for commit in git(root, "rev-list", "--reverse", "--first-parent", head, f"^{theirs}").stdout.split():
+            new = _replay(root, commit, new, identity, where)
+    if new != head:
+        _move_head(root, head, new)
+    return int(git(root, "rev-list", "--count", new, f"^{theirs}").stdout.strip())
+
+
+def _replay(root: Path, commit: str, onto: str, identity: list[str], where: str) -> str:
+    """`commit`'s changes (against its first parent), file by file, on top of `onto`: a file theirs left
+    as it was takes the change, a file theirs changed the same way stays; anything else is a
+    conflict for a person. The new commit keeps the author, the date and the message."""
+    parent = f"{commit}^"
+    changes = _raw_changes(root, parent, commit)
+    with tempfile.TemporaryDirectory(prefix="finews-publish-") as temp:
+        own = {"GIT_INDEX_FILE": str(Path(temp) / "index")}
+        git(root, "read-tree", onto, env=own)
+        have = _entries(git(root, "ls-files", "--stage", "-z", env=own).stdout)
+        lines, conflicts = [], []
+        for path, was, want in changes:
+            now = have.get(path)
+            if now == was:
+                lines.append(f"{want[0]} {want[1]}\t{path}" if want else f"0 {'0' * len(was[1])}\t{path}")
+            elif now != want:
+                conflicts.append(path)
+        if conflicts:
+            raise PublishFailed(
+                f"the commits here and on {where} change the same file differently (such as "
+                f"{shown(conflicts[0])}): a person must merge them (git pull --rebase, resolve, publish)"
+            )
+        git(root, "update-index", "-z", "--index-info", env=own, input="\0".join(lines) + "\0")
+        tree = git(root, "write-tree", env=own).stdout.strip()
+    raw = git(root, "cat-file", "commit", commit).stdout
+    headers, _, message = raw.partition("\n\n")
+    author = next(line for line in headers.splitlines() if line.startswith("author "))
+    name, _, rest = author.removeprefix("author ").rpartition(" <")
+    email, _, when = rest.partition("> ")
+    by = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": when}
+    return git(root, *identity, "commit-tree", tree, "-p", onto, "-F", "-", env=by, input=message).stdout.strip()
+
+
+def _raw_changes(root: Path, old: str, new: str) -> list[tuple[str, tuple[str, str] | None, tuple[str, str] | None]]:
+    """What changed from tree-ish `old` to `new`, file by file: (path, (mode, object) before or None,
+    (mode, object) after or None)."""
+    fields = git(root, "diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", old, new).stdout.split("\0")
+    changes = []
+    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+        if not meta.startswith(":"):
+            continue
+        old_mode, new_mode, old_id, new_id, _ = meta[1:].split(" ")
+        changes.append(
+            (
+                path,
+                None if old_mode == "000000" else (old_mode, old_id),
+                None if new_mode == "000000" else (new_mode, new_id),
+            )
+        )
+    return changes
+
+
+def _entries(listing: str) -> dict[str, tuple[str, str]]:
+    """`ls-files --stage -z` output as path -> (mode, object)."""
+    entries = {}
+    for entry in listing.split("\0"):
+        if entry:
+            meta, _, path = entry.partition("\t")
+            mode, object_id, _ = meta.split(" ")
+            entries[path] = (mode, object_id)
+    return entries
+
+
+def _move_head(root: Path, head: str, new: str) -> None:
+    """The work tree and the index from `head` to `new` (git's read-tree two-way merge, which writes
+    files as a checkout does and refuses when a change here is in the way), then HEAD to `new`. A file
+    that already is as `new` has it (a publish stopped here before, a crawl that wrote the same post)
+    is first taken into the index as such, so it is never in the way."""
+    changes = _raw_changes(root, head, new)
+    index = _entries(git(root, "ls-files", "--stage", "-z").stdout)
+    ready = [
+        f"{want[0]} {want[1]}\t{path}"
+        for path, _, want in changes
+        if want and index.get(path) != want and _blob_on_disk(root, path, want)
+    ]
+    if ready:
+        git(root, "update-index", "-z", "--index-info", input="\0".join(ready) + "\0")
+    moved = git(root, "read-tree", "-m", "-u", head, new, check=False)
+    if moved.returncode != 0:
+        raise PublishFailed(
+            f"the files the remote brought cannot be written here ({git_reason(moved)}): commit or undo "
+            "the change in the way (git status); nothing was lost, the next publish tries again"
+        )
+    git(root, "update-ref", "-m", "finews publish: on top of the remote", "HEAD", new, head)
+
+
+def _blob_on_disk(root: Path, path: str, want: tuple[str, str]) -> bool:
+    """Whether the work tree holds `path` as the regular file of object `want` (mode and bytes)."""
+    full = os.path.join(os.fsencode(root), path.encode("utf-8", "surrogateescape"))
+    try:
+        if want[0] not in ("100644", "100755") or os.path.islink(full) or not os.path.isfile(full):
+            return False
+        with open(full, "rb") as file:
+            data = file.read()
+    except OSError:
+        return False
+    algorithm = hashlib.sha256 if len(want[1]) == 64 else hashlib.sha1
+    return algorithm(b"blob %d\0" % len(data) + data).hexdigest() == want[1]
