@@ -170,7 +170,7 @@ def crawler_pin_and_token_problems(text: str) -> list[str]:
     if len(checkouts) != 1 or checkouts[0]["with"].get("ref") != "${{ env.FINEWS_CRAWLER_REF }}":
         problems.append("finews-crawler is not checked out at ${{ env.FINEWS_CRAWLER_REF }}")
     holders = [s.get("name") for s in steps if "github.token" in str(s.get("env", {})) + str(s.get("run", ""))]
-    if holders != ["Publish (commit and push; rebases onto other pushes)"]:
+    if holders != ["Publish (commit and push; on top of other pushes)"]:
         problems.append(f"the push token is given to {holders!r}, not to the publish step alone")
     if any(s.get("with", {}).get("persist-credentials") is not False for s in steps if "checkout" in s.get("uses", "")):
         problems.append("a checkout keeps the token in .git/config")

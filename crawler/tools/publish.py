@@ -10,13 +10,15 @@ The archive is a git work tree (the site's repository, served by GitHub Pages or
   (`finews: 12 new posts (eastmoney 9, eastmoney_724 3) 2026-12-01 20:05 +0800`). Nothing new: no
   commit. `--no-push` on a detached HEAD is refused (the commit would be on no branch).
 - push: to the upstream of the checked-out branch (or the remote and branch given). When the
-  remote moved on (another machine or workflow pushed), `git pull --rebase` and push again, up to
-  PUSH_ATTEMPTS times with a doubling pause. Posts never conflict (one file name per article),
-  and a category page added on both sides with the same text merges as one. A push that fails
-  for good (refused by a hook, no network, credentials, a real conflict) raises PublishFailed
-  with git's own reason; the commit stays, and the next publish pushes it.
+  remote moved on (another machine or workflow pushed), fetch it, put this clone's commits on top
+  of it (integrate: git's plumbing, never a rebase in the work tree, so a stop at any moment loses
+  nothing) and push again, up to PUSH_ATTEMPTS times, pausing from the second retry on. Posts
+  never conflict (one file name per article), and a category page added on both sides with the
+  same text is one. A push that fails for good (refused by a hook, no network, credentials, a real
+  conflict) raises PublishFailed with git's own reason; the commit stays, and the next publish
+  pushes it.
 No git hook runs (NO_HOOKS), and no credential prompt is answered (QUIET). It holds every feed's
-lock throughout, so no half-written run is ever committed. Options:
+lock while it commits, so no half-written run is ever committed, and lets them go before it pushes. Options:
 --no-push (commit only), --remote NAME and --branch NAME (where to push). Exit status 1: git failed in
 the archive (nothing was pushed); 2: not a git work tree, no upstream, --no-push on a detached HEAD;
 9: the push failed for good
