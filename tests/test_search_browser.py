@@ -35,6 +35,11 @@ def indexed(tmp_path_factory):
         post = root / "_posts" / f"2023-03-0{number + 1}-NW2023030{number + 1}0000000001.md"
         post.write_text(f'---\nlayout: post\ntitle: "{title}"\ndate: 2023-03-0{number + 1} 10:00:00 +0800\n'
                         f"---\n<p>正文：{title}。</p>\n", encoding="utf-8")  # fmt: skip
+    for number, post in enumerate(sorted((root / "_posts").glob("2022-*.md"))):  # East Money's tags on some
+        tags = '["1.600030"]' if number % 7 == 0 else '["116.00700", "1.600030"]' if number % 11 == 0 else None
+        if tags:
+            text = post.read_text(encoding="utf-8")
+            post.write_text(text.replace("\ntags:", f"\nstocks: {tags}\ntags:", 1), encoding="utf-8")
     report = site_with_search(root, limit=25)
     out = root / "_site"
     texts = {post.url: search.extract((out / post.file).read_bytes()) for post in search.posts_of_site(out)}
@@ -64,9 +69,9 @@ def page(browser, indexed):  # noqa: F811
     return browser
 
 
-def finews_search(driver, query: str) -> list[str]:
+def finews_search(driver, query: str, stock: str | None = None) -> list[str]:
     return driver.execute_async_script(
-        "window.finewsSearch(arguments[0]).then(arguments[1], e => arguments[1](String(e)))", query
+        "window.finewsSearch(arguments[0], arguments[1]).then(arguments[2], e => arguments[2](String(e)))", query, stock
     )
 
 
@@ -88,7 +93,7 @@ def test_every_post_that_holds_the_query_is_found_and_only_those(page, indexed, 
 
 def test_the_electric_car_post_is_found_by_its_title(page, indexed):
     texts = indexed[2]
-    (url,) = [url for url, (title, _) in texts.items() if title.startswith("瑞银：继续偏好电动车供应链")]
+    (url,) = [url for url, (title, *_) in texts.items() if title.startswith("瑞银：继续偏好电动车供应链")]
     assert url in finews_search(page, "电动车")
 
 
@@ -96,9 +101,9 @@ def test_a_phrase_on_no_page_finds_nothing(page, indexed):
     """A phrase whose every pair some post holds, but no post the phrase: no result (the candidates
     Pagefind finds for its pairs are checked and dropped)."""
     texts = indexed[2]
-    sets = {url: set(search.tokens(title + "\n" + text)) for url, (title, text) in texts.items()}
+    sets = {url: set(search.tokens(title + "\n" + text)) for url, (title, text, _) in texts.items()}
     phrase = None
-    for url, (_title, text) in itertools.islice(texts.items(), 200):
+    for url, (_title, text, _) in itertools.islice(texts.items(), 200):
         chars = [c for c in text if re.match(f"[{search.CJK}]", c)]
         for a, b, c in itertools.islice(itertools.product(chars[:20], repeat=3), 4000):
             candidate = a + b + c
@@ -168,3 +173,39 @@ def test_a_post_an_update_adds_is_found_and_a_removed_one_is_not(browser, tmp_pa
         )
     finally:
         server.shutdown()
+
+
+def test_the_search_narrows_to_a_stock_and_a_stock_alone_finds_all_its_posts(page, indexed):
+    """The filter `stock` holds the codes of the securities each post links (its front matter's
+    `stocks`): a query and a code find the posts that hold the query and are tagged with the stock; a
+    code alone (or its secid) finds every post tagged with it; a code that is none finds nothing."""
+    base_url, texts = indexed[0], indexed[2]
+    page.get(base_url + "/search.html")  # another test may have left the browser on another site
+    tagged = {url for url, (_, _, stocks) in texts.items() if "600030" in stocks}
+    hong_kong = {url for url, (_, _, stocks) in texts.items() if "00700" in stocks}
+    assert len(tagged) > 20 and hong_kong and hong_kong < tagged
+    assert set(finews_search(page, "", "600030")) == tagged
+    assert set(finews_search(page, "", "116.00700")) == hong_kong
+    query = next(query for query in QUERIES if {url for url in tagged if holds(texts[url], query)})
+    both = {url for url in tagged if holds(texts[url], query)}
+    assert set(finews_search(page, query, "600030")) == both and both < set(finews_search(page, query))
+    assert finews_search(page, "", "60003") == [] and finews_search(page, query, "javascript:1") == []
+
+
+def test_a_stock_page_lists_its_posts_and_leads_to_them(page, indexed):
+    from selenium.webdriver.common.by import By
+
+    base_url, texts = indexed[0], indexed[2]
+    tagged = {url for url, (_, _, stocks) in texts.items() if "00700" in stocks}
+    page.get(base_url + "/stock/116.00700.html")
+    assert page.find_element(By.TAG_NAME, "h1").text == "00700 港 相关新闻"
+    links = [
+        a.get_attribute("href").removeprefix(base_url) for a in page.find_elements(By.CSS_SELECTOR, ".post-list a")
+    ]
+    assert set(links) == tagged
+    page.get(base_url + links[0])
+    stocks = [a.text for a in page.find_elements(By.CSS_SELECTOR, ".post-stocks a.stock")]
+    assert stocks == ["00700 港", "600030 沪"]
+    page.find_elements(By.CSS_SELECTOR, ".post-stocks a.stock")[1].click()
+    assert page.current_url == base_url + "/stock/1.600030.html"
+    page.get(base_url + "/search.html")  # as the other tests expect it

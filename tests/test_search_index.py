@@ -228,7 +228,7 @@ def test_a_failed_run_leaves_the_old_bundle_live(site, monkeypatch):
 def test_the_source_pages_hold_the_tokens_and_the_public_pages_do_not(site):
     out, posts = site
     search.index(out, posts, changed=None, limit=5)
-    title, text = search.extract((out / posts[0].file).read_bytes())
+    title, text, _ = search.extract((out / posts[0].file).read_bytes())
     assert (title, text) == ("标题0：电动车", "正文0，继续偏好电动车供应链。")  # no date line (ignored)
     page = search.source_page(title, text)
     assert pair("电", "动") in page and 'data-pagefind-meta="title"' in page

@@ -104,7 +104,16 @@ NEVER_IN = {"style", "srcdoc"}  # and every on* attribute: escaping does not mak
 # and finews_lists.rb's URLs all start with one /).
 BASEURL = "site.baseurl | escape"
 RELATIVE = re.compile(r"""^(['"])/(?![/\\])[^'"]*\1 \| relative_url \| escape$""")
-SITE_URLS = {"post.url", "page.url", "source.url", "month.url", "link.url", "page.finews_prev", "page.finews_next"}
+SITE_URLS = {
+    "post.url",
+    "page.url",
+    "source.url",
+    "month.url",
+    "stock.url",
+    "link.url",
+    "page.finews_prev",
+    "page.finews_next",
+}
 MARK = "\ue000{}\ue001"  # an output's place in the markup, for the HTML parser
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from crawler.archive import layout
 
 MANIFEST_NAME = layout.SITE_MANIFEST
-FORMAT = 2  # of the manifest: a build of another format is built again in full
+FORMAT = 3  # of the manifest: a build of another format is built again in full
 THEME_PARTS = ("_layouts", "_includes", "_data", "_sass", "_plugins")  # staged folders that change every page
 KEPT = (".git", ".svn", layout.SITE_MARKER, MANIFEST_NAME, "pagefind")  # in the site folder, never the update's
 
@@ -145,6 +145,10 @@ def _well_formed(manifest: Manifest) -> bool:
             and all(isinstance(listed.get(key), str) for key in ("date", "category", "tag"))
             and _TIME_RE.fullmatch(listed["date"]) is not None
             and _file_of(listed["url"]) in (entry["file"], entry["file"].removesuffix("index.html"))
+            and (
+                "stocks" not in listed
+                or (isinstance(listed["stocks"], list) and all(isinstance(s, str) for s in listed["stocks"]))
+            )
         )
 
     return (

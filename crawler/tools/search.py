@@ -55,7 +55,9 @@ INDEX_LANGUAGE = "zz"  # a language Pagefind knows no stemmer for: it changes no
 FOLDER = "pagefind"  # <out>/pagefind/: the bundles, bundles.json, state.json
 BUNDLES_FILE = "bundles.json"
 STATE_FILE = "state.json"
-STATE_VERSION = 2
+STATE_VERSION = 3
+# A security a post page links (site/_plugins/finews_lists.rb SECID): the market, then the code the filter holds.
+_SECID_RE = re.compile(r"(?:[01]\.([0-9]{6})|116\.([0-9]{5})|10[567]\.([A-Z][A-Z0-9_]{0,9}))")
 EMPTY = ""  # in a bundle's posts in the state file: no post page of it holds an article (so no bundle)
 WORKERS = 2  # bundles indexed at once: a bundle's Python (pages, words) runs beside another's Pagefind
 PAGEFIND_TIMEOUT = 1800  # seconds one Pagefind run may take before it is stopped
@@ -207,15 +209,18 @@ BLOCKS = {
 }
 
 
-def extract(page: bytes) -> tuple[str, str] | None:
-    """The title and text of a built post page: its `article[data-pagefind-body]` (site/_layouts/post.html)
-    without what it marks `data-pagefind-ignore`, the title its h1.post-title; blocks on lines of their own
-    (a reader sees no word across them). None when the page holds no such article."""
+def extract(page: bytes) -> tuple[str, str, list[str]] | None:
+    """The title, text and stocks of a built post page: its `article[data-pagefind-body]`
+    (site/_layouts/post.html) without what it marks `data-pagefind-ignore`, the title its h1.post-title;
+    blocks on lines of their own (a reader sees no word across them); the codes of the securities it
+    links (`a.stock[data-secid]`, well formed, each once). None when the page holds no such article."""
     document = lxml.html.fromstring(page.decode("utf-8", "replace"))  # Jekyll writes UTF-8
     articles = document.xpath("//article[@data-pagefind-body]")
     if not articles:
         return None
     article = articles[0]
+    secids = (_SECID_RE.fullmatch(secid) for secid in article.xpath(".//a[contains(@class, 'stock')]/@data-secid"))
+    stocks = list(dict.fromkeys(match[match.lastindex] for match in secids if match))
     for ignored in article.xpath(".//*[@data-pagefind-ignore]"):
         ignored.drop_tree()
     for element in article.xpath(".//script|.//style|.//template"):
@@ -229,16 +234,18 @@ def extract(page: bytes) -> tuple[str, str] | None:
             element.text = "\n" + (element.text or "")
             element.tail = "\n" + (element.tail or "")
     lines = (" ".join(line.split()) for line in article.text_content().splitlines())
-    return title, "\n".join(line for line in lines if line)
+    return title, "\n".join(line for line in lines if line), stocks
 
 
-def source_page(title: str, text: str) -> str:
+def source_page(title: str, text: str, stocks: Iterable[str] = ()) -> str:
     """The search-source page of a post: title and text as Pagefind metadata (what results show and
-    search.js checks), the tokens as the indexed body (the title's in a heading: Pagefind ranks it higher)."""
+    search.js checks), each stock's code as a value of the filter `stock` (search.js narrows to it),
+    the tokens as the indexed body (the title's in a heading: Pagefind ranks it higher)."""
+    filters = "".join(f'<span data-pagefind-filter="stock">{html.escape(code)}</span>\n' for code in stocks)
     return (
         f'<!DOCTYPE html><html lang="{INDEX_LANGUAGE}"><head><meta charset="utf-8"><title></title></head><body>\n'
         f'<p data-pagefind-meta="title">{html.escape(title)}</p>\n'
-        f'<div data-pagefind-meta="text">{html.escape(text)}</div>\n'
+        f'<div data-pagefind-meta="text">{html.escape(text)}</div>\n{filters}'
         f"<article data-pagefind-body><h1>{' '.join(tokens(title))}</h1>\n<p>{' '.join(tokens(text))}</p></article>"
         "\n</body></html>\n"
     )

@@ -4,14 +4,17 @@
 # (page 1 stays category/<slug>.html, the URL the posts link back to; then
 # category/<slug>/page2.html, ...), the emnews index likewise, a page per month (archive/YYYY/MM/),
 # a page of the months (archive/) and one of every source (sources.html). Each list page holds
-# at most `finews.per_page` posts (_config.yml, default 500), newest first.
+# at most `finews.per_page` posts (_config.yml, default 500), newest first. Every security a post's
+# front matter names (`stocks: ["1.600030"]`, East Money's own tags: FINEWS_FRONT_MATTER_STOCKS) gets a
+# list too, stock/<secid>.html paged likewise, and stocks.html lists them all with their counts; each
+# such post gets page.finews_stocks (secid, label, url) for its links to them.
 #
 # Layouts read, on a list page: page.finews_posts (hashes: url, title, date), finews_total,
 # finews_page, finews_pages, finews_pager (number, url of every page), finews_prev, finews_next,
-# finews_list (which list: "category:<name>" or "month:YYYY/MM"; an update renders a list's pages again
+# finews_list (which list: "category:<name>", "month:YYYY/MM" or "stock:<secid>"; an update renders a list's pages again
 # when a post on it changed: finews_update.rb, which also gives the entries of the posts it does not read);
 # on any page: site.data.finews.newest (the newest posts overall), .sources (name, url, count,
-# newest date), .months (title, url, count). Only this plugin's values reach them: first of all
+# newest date), .months (title, url, count), .stocks (secid, label, url, count). Only this plugin's values reach them: first of all
 # generators, OwnKeys takes every `finews_*` key out of the archive's pages, posts and front matter
 # defaults (a page's `finews_pages: "x"` stopped the build at the layout's `> 1`, its `finews_prev:`
 # was a link of its own), and a `baseurl` the site's links cannot start with. A `finews:` setting
@@ -108,12 +111,57 @@ module Finews
       end
       add(ListPage.new(site, "archive", "index.html", { "layout" => "months", "title" => "按月浏览" }))
       add(ListPage.new(site, "", "sources.html", { "layout" => "sources", "title" => "全部来源" }))
+      stocks = stock_lists(posts)
+      add(ListPage.new(site, "", "stocks.html", { "layout" => "stocks", "title" => "全部股票" })) unless stocks.empty?
+      site.posts.docs.each do |post|
+        linked = Lists.stocks(post).map { |secid| { "secid" => secid, "label" => Lists.label(secid), "url" => "/stock/#{secid}.html" } }
+        post.data["finews_stocks"] = linked unless linked.empty?
+      end
       site.data["finews"] = {
         "newest" => posts.first(setting(site, "newest")),
         "sources" => sources.sort_by { |source| [-source["newest"].to_i, source["name"]] },
         "months" => months,
+        "stocks" => stocks,
         "posts" => posts.size,
       }
+    end
+
+    # A security East Money tags (crawler/parsers/securities.py): Shanghai 1 and Shenzhen/Beijing 0 (six
+    # digits), Hong Kong 116 (five), the US exchanges 105-107 (a ticker). Anything else in a post's
+    # front matter is no link of the site's.
+    SECID = %r!\A(?:[01]\.[0-9]{6}|116\.[0-9]{5}|10[567]\.[A-Z][A-Z0-9_]{0,9})\z!.freeze
+    MARKETS = { "1" => "沪", "0" => "深", "116" => "港", "105" => "美", "106" => "美", "107" => "美" }.freeze
+    MOST_STOCKS = 50 # a post's stocks that get a link and a list
+
+    # The secids of a post's front matter `stocks`, as a site may link them: well formed, each once.
+    def self.stocks(post)
+      listed = post.data["stocks"]
+      return [] unless listed.is_a?(Array)
+
+      listed.select { |secid| secid.is_a?(String) && SECID.match?(secid) }.uniq.first(MOST_STOCKS)
+    end
+
+    # How a page names a security: its code and its market (`600030 沪`); Beijing's codes are Shenzhen's 0.
+    def self.label(secid)
+      market, code = secid.split(".", 2)
+      market = "北" if market == "0" && code.match?(%r!\A(?:8|4|92)!)
+      "#{code} #{MARKETS.fetch(market, market)}"
+    end
+
+    # Every security's pages (stock/<secid>.html, then stock/<secid>/page2.html, ...), and the list of them
+    # all for stocks.html: the most posts first.
+    def stock_lists(posts)
+      by_stock = Hash.new { |hash, key| hash[key] = [] }
+      posts.each do |post|
+        Array(post["stocks"]).select { |secid| secid.is_a?(String) && SECID.match?(secid) }.uniq
+                             .first(MOST_STOCKS).each { |secid| by_stock[secid] << post }
+      end
+      by_stock.map do |secid, listed|
+        label = Lists.label(secid)
+        first = add(ListPage.new(@site, "stock", "#{secid}.html", { "layout" => "category", "title" => "#{label} 相关新闻" }))
+        paged(first, listed, "stock:#{secid}") if first
+        { "secid" => secid, "label" => label, "url" => first ? first.url : "", "count" => listed.size }
+      end.sort_by { |stock| [-stock["count"], stock["secid"]] }
     end
 
     private
@@ -143,8 +191,10 @@ module Finews
 
     # What a list shows of a post (and an update keeps of the posts it does not read: finews_update.rb).
     def self.entry(post)
-      { "url" => post.url, "title" => post.data["title"], "date" => post.date,
-        "category" => Array(post.data["categories"]).join(" "), "tag" => Array(post.data["tags"]).join(" ") }
+      entry = { "url" => post.url, "title" => post.data["title"], "date" => post.date,
+                "category" => Array(post.data["categories"]).join(" "), "tag" => Array(post.data["tags"]).join(" ") }
+      stocks = stocks(post)
+      stocks.empty? ? entry : entry.merge("stocks" => stocks)
     end
 
     # The source's first page is the crawler's category/<slug>.html (made here when it is missing).
@@ -163,7 +213,8 @@ module Finews
 
     # The lists a post is on (a page of each is rendered again when it changes: finews_update.rb).
     def self.keys(post)
-      ["category:#{Array(post.data["categories"]).join(" ")}", "month:#{post.date.strftime("%Y/%m")}"]
+      ["category:#{Array(post.data["categories"]).join(" ")}", "month:#{post.date.strftime("%Y/%m")}",
+       *stocks(post).map { |secid| "stock:#{secid}" }]
     end
 
     # Every page of one list (`key`: Lists.keys), at most finews.per_page posts each.

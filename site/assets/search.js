@@ -136,15 +136,24 @@
     return engine;
   }
 
+  // A security's code as the index files it (crawler/tools/search.py: the filter `stock`): six digits
+  // (Shanghai, Shenzhen, Beijing), five (Hong Kong) or a US ticker; a secid (1.600030) gives its code.
+  var STOCK = /^(?:(?:[01]|116|10[567])\.)?([0-9]{5,6}|[A-Z][A-Z0-9_]{0,9})$/;
+  function stockCode(text) {
+    var match = String(text || "").trim().toUpperCase().match(STOCK);
+    return match ? match[1] : null;
+  }
+
   // A search: `more(count)` resolves once `count` results (or all there are) are known; `results`
-  // holds them, each {url, title, text, parts}; `done` says every candidate was checked.
-  async function start(query) {
-    var words = queryWords(query), parts = phrases(query);
+  // holds them, each {url, title, text, parts}; `done` says every candidate was checked. With a
+  // stock, only the posts East Money tagged with it; a stock alone gives all of them.
+  async function start(query, stock) {
+    var words = queryWords(query), parts = phrases(query), code = stockCode(stock);
     var state = { results: [], done: true, candidates: 0, more: function () { return Promise.resolve(); } };
-    if (!words.length) return state;
+    if (!words.length && !code) return state;
     var engine = await pagefind();
     if (engine === null) return state;
-    var found = await engine.search(words.join(" "));
+    var found = await engine.search(words.length ? words.join(" ") : null, code ? { filters: { stock: code } } : {});
     var candidates = found.results, next = 0;
     state.candidates = candidates.length;
     state.done = candidates.length === 0;
@@ -164,8 +173,9 @@
     return state;
   }
 
-  window.finewsSearch = async function (query) {
-    var state = await start(String(query));
+  window.finewsSearch = async function (query, stock) {
+    if (stock !== undefined && stock !== null && stock !== "" && stockCode(stock) === null) return [];
+    var state = await start(String(query || ""), stock);
     for (var rounds = 0; !state.done && rounds < 1000000; rounds++) await state.more(state.results.length + 1000);
     return state.results.map(function (result) { return new URL(result.url, location.href).pathname; });
   };
@@ -206,7 +216,12 @@
     box.type = "search";
     box.placeholder = "搜索标题和正文";
     box.setAttribute("aria-label", "搜索");
-    form.appendChild(box);
+    var stock = element("input", "search-stock");
+    stock.type = "search";
+    stock.placeholder = "股票代码（可选）";
+    stock.setAttribute("aria-label", "股票代码");
+    stock.value = new URLSearchParams(location.search).get("stock") || "";
+    form.append(box, stock);
     var count = element("p", "search-count"), list = element("ol", "search-results");
     var more = element("button", "search-more", "更多");
     more.type = "button";
@@ -225,29 +240,35 @@
       });
       shown = Math.min(state.results.length, shown + PAGE);
       var total = state.done ? state.results.length : null;
+      var what = (box.value.trim() ? "含“" + box.value.trim() + "”" : "") + (state.stock ? "关于 " + state.stock : "");
       count.textContent = total === null ? "已找到 " + state.results.length + " 篇，还有更多" :
-        total ? "找到 " + total + " 篇含“" + box.value.trim() + "”的文章" : "没有文章含“" + box.value.trim() + "”";
+        total ? "找到 " + total + " 篇" + what + "的文章" : "没有" + what + "的文章";
       more.hidden = state.done && shown >= state.results.length;
     }
 
     async function search() {
-      var query = box.value;
+      var query = box.value, code = stock.value;
       list.textContent = "";
       shown = 0;
       more.hidden = true;
-      if (!query.trim()) { current = null; count.textContent = ""; return; }
+      if (code.trim() && stockCode(code) === null) { current = null; count.textContent = "股票代码应为 600030、00700 或 AAPL 这样的代码"; return; }
+      if (!query.trim() && !code.trim()) { current = null; count.textContent = ""; return; }
       count.textContent = "搜索中…";
-      var state = await start(query);
-      if (box.value !== query) return;
+      var state = await start(query, code);
+      state.stock = stockCode(code);
+      if (box.value !== query || stock.value !== code) return;
       current = state;
       await show(state);
     }
 
     function failed(error) { count.textContent = "搜索出错：" + error; }
-    box.addEventListener("input", function () {
-      clearTimeout(timer);
-      timer = setTimeout(function () { search().catch(failed); }, 200);
+    [box, stock].forEach(function (input) {
+      input.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () { search().catch(failed); }, 200);
+      });
     });
+    if (stock.value) search().catch(failed);
     form.addEventListener("submit", function (event) { event.preventDefault(); search().catch(failed); });
     more.addEventListener("click", function () { if (current) show(current).catch(failed); });
   }
