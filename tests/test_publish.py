@@ -334,26 +334,27 @@ n=$(( $(cat "$FINEWS_TEST_GIT_CALLS") + 1 ))
 echo "$n" > "$FINEWS_TEST_GIT_CALLS"
 "%s" "$@"
 status=$?
-if [ "$n" = "$FINEWS_TEST_KILL_AFTER" ]; then kill -KILL 0; fi
+if [ "$n" = "$FINEWS_TEST_KILL_AFTER" ]; then kill -"${FINEWS_TEST_SIGNAL:-KILL}" 0; fi
 exit $status
 """
 
 
-def killed_publish(work: Path, bin_dir: Path, after: int) -> subprocess.CompletedProcess:
+def killed_publish(work: Path, bin_dir: Path, after: int, signal: str = "KILL") -> subprocess.CompletedProcess:
     """`scrapy archive publish` in a process group of its own, killed after its git call number `after`."""
     calls = work.parent / f"calls-{work.name}"
     calls.write_text("0")
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FINEWS_TEST_GIT_CALLS": str(calls),
-           "FINEWS_TEST_KILL_AFTER": str(after)}  # fmt: skip
+           "FINEWS_TEST_KILL_AFTER": str(after), "FINEWS_TEST_SIGNAL": signal}  # fmt: skip
     command = scrapy_command("archive", "publish", settings={"FINEWS_ARCHIVE_DIR": work})
     return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
                           start_new_session=True)  # fmt: skip
 
 
-def kill_case(where: Path, bin_dir: Path, after: int) -> tuple[int, str]:
+def kill_case(where: Path, bin_dir: Path, after: int, crawl: bool = True, signal: str = "KILL") -> tuple[int, str]:
     """Machine one pushed first; machine two's publish (commit, a refused push, fetch, integrate, push)
-    is killed after git call `after`; a crawl writes one more post; the next plain publish must deliver
-    everything. Returns the killed run's exit status and what went wrong ("" when nothing did)."""
+    is killed after git call `after`; a crawl writes one more post (unless not `crawl`); the next plain
+    publish must deliver everything. Returns the killed run's exit status and what went wrong ("" when
+    nothing did)."""
     where.mkdir()
     bare, clone = new_remote(where)
     one, two = clone("one"), clone("two")
@@ -362,14 +363,15 @@ def kill_case(where: Path, bin_dir: Path, after: int) -> tuple[int, str]:
     git(one, "commit", "--quiet", "-m", "finews: 1 new post")
     git(one, "push", "--quiet", "origin", "main")
     mine = [write_post(two, "NW202612010000000002"), write_post(two, "NW202612010000000003", slug="xinhuawang")]
-    killed = killed_publish(two, bin_dir, after)
+    killed = killed_publish(two, bin_dir, after, signal)
     if missing := [post.name for post in mine if not post.is_file()]:
         return killed.returncode, f"posts off the disk after the kill: {missing}"
-    mine.append(write_post(two, "NW202612010000000004"))  # a crawl before the next publish
+    if crawl:
+        mine.append(write_post(two, "NW202612010000000004"))  # a crawl before the next publish
     again = publish(two, status=None)
     if again.returncode != 0:
         return killed.returncode, f"the next publish exited {again.returncode}: {again.stderr[-600:]}"
-    every = {f"_posts/2026-12-01-NW20261201000000000{n}.md" for n in range(1, 5)}
+    every = {f"_posts/2026-12-01-NW20261201000000000{n}.md" for n in range(1, 5 if crawl else 4)}
     problems = [
         f"the remote lacks {sorted(every - set(remote_files(bare)))}" if every - set(remote_files(bare)) else "",
         f"not on disk: {[p for p in sorted(every) if not (two / p).is_file()]}" if any(
@@ -386,8 +388,8 @@ def kill_case(where: Path, bin_dir: Path, after: int) -> tuple[int, str]:
 def test_a_publish_killed_after_any_git_command_loses_nothing(tmp_path):
     """The kill matrix: a publish that commits, finds the remote moved on, integrates and pushes again,
     SIGKILLed (with every git it runs) after each of its git commands in turn. After each kill every
-    post is still on disk, and the next plain publish, after a crawl wrote one more, delivers all of
-    them on the branch, with a clean work tree and a linear history."""
+    post is still on disk, and the next plain publish (after a crawl wrote one more post, or at once)
+    delivers all of them on the branch, with a clean work tree and a linear history."""
     need_tool("git")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -396,7 +398,7 @@ def test_a_publish_killed_after_any_git_command_loses_nothing(tmp_path):
     failures, last = [], None
     with ThreadPoolExecutor(max_workers=4) as pool:
         for start in range(1, 80, 8):  # bounded: a publish runs about 40 git commands
-            cases = {after: pool.submit(kill_case, tmp_path / f"case{after}", bin_dir, after)
+            cases = {after: pool.submit(kill_case, tmp_path / f"case{after}", bin_dir, after, after % 2 == 0)
                      for after in range(start, start + 8)}  # fmt: skip
             outcomes = {after: case.result(timeout=300) for after, case in cases.items()}
             failures += [
@@ -408,3 +410,115 @@ def test_a_publish_killed_after_any_git_command_loses_nothing(tmp_path):
                 break
     assert last is not None and last > 20, "the publish never ran to its end"
     assert not failures, "\n".join(failures)
+
+
+def test_sigterm_stops_a_publish_with_status_7_and_the_next_one_delivers(tmp_path):
+    need_tool("git")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(GIT_THAT_KILLS % shutil.which("git"))
+    (bin_dir / "git").chmod(0o755)
+    assert kill_case(tmp_path / "case", bin_dir, 30, signal="TERM") == (7, "")
+
+
+def test_the_same_post_pushed_from_two_machines_is_one(remote):
+    """Two machines crawled the same article to the same bytes: the second publish finds its commit
+    already on the remote and makes no other (it never stops at an empty change)."""
+    bare, clone = remote
+    one, two = clone("machine1"), clone("machine2")
+    for work in (one, two):
+        write_post(work, "NW202612010000000001")
+    publish(one)
+    process = publish(two)
+    assert "pushed" not in process.stdout or "pushed 0" not in process.stdout
+    assert git(bare, "rev-list", "--count", "main") == "2" and git(two, "rev-parse", "HEAD") == git(
+        bare, "rev-parse", "main"
+    )
+    write_post(two, "NW202612010000000002")
+    publish(two)
+    assert "_posts/2026-12-01-NW202612010000000002.md" in remote_files(bare)
+
+
+def race(remote, change_remote, names: tuple[str, str] = ("machine1", "machine2")) -> tuple[Path, Path, Path]:
+    """Machine two has a new post to push; the remote moved on by `change_remote(machine one)`."""
+    bare, clone = remote
+    one, two = clone(names[0]), clone(names[1])
+    change_remote(one)
+    git(one, "push", "--quiet", "--force", "origin", "HEAD:main")
+    write_post(two, "NW202612010000000002")
+    return bare, one, two
+
+
+def commit_all(work: Path, message: str = "finews: theirs") -> None:
+    git(work, "add", "-A")
+    git(work, "commit", "--quiet", "-m", message)
+
+
+def test_what_the_remote_brings_never_replaces_a_file_git_does_not_track_here(remote):
+    """An ignored or untracked file here where the remote puts one (a lock, `_posts/.env`) stays as it
+    is: the publish exits 9 naming it, and nothing is written."""
+
+    def adds_a_lock(one: Path) -> None:
+        (one / ".finews.eastmoney.lock").write_text("theirs\n")
+        commit_all(one)
+
+    _, _, two = race(remote, adds_a_lock)
+    (two / ".git" / "info" / "exclude").write_text(".finews.*.lock\n")
+    (two / ".finews.eastmoney.lock").write_text("running pid 1\n")
+    process = publish(two, status=9)
+    assert "brings .finews.eastmoney.lock, which is a file here git does not track" in process.stderr
+    assert (two / ".finews.eastmoney.lock").read_text() == "running pid 1\n"
+
+
+def test_a_symbolic_link_for_an_archive_folder_is_refused_and_a_file_for_a_folder_is_a_conflict(remote, tmp_path):
+    """The remote makes `emnews/` a link out of the archive: refused, nothing written. It makes
+    `category` a link where this clone adds a category page: a conflict for a person."""
+
+    def links_folders(one: Path) -> None:
+        (tmp_path / "outside").mkdir()
+        (one / "emnews").symlink_to(tmp_path / "outside")
+        commit_all(one)
+
+    _, _, two = race(remote, links_folders)
+    process = publish(two, status=9)
+    assert "brings a symbolic link or a repository into the archive's folders (emnews)" in process.stderr
+    assert not (two / "emnews").exists()
+
+    def links_category(one: Path) -> None:
+        shutil.rmtree(one / "category", ignore_errors=True)
+        (one / "category").symlink_to(tmp_path / "outside")
+        commit_all(one)
+
+    (tmp_path / "again").mkdir()
+    _, _, two = race(new_remote(tmp_path / "again"), links_category)
+    process = publish(two, status=9)
+    assert "change the same file differently (such as category/" in process.stderr
+    assert not (two / "category").is_symlink()
+
+
+def test_a_remote_of_another_history_is_refused_with_one_line(remote):
+    def rewrites_history(one: Path) -> None:
+        git(one, "checkout", "--quiet", "--orphan", "other")
+        commit_all(one, "another start")
+
+    _, _, two = race(remote, rewrites_history)
+    process = publish(two, status=9)
+    assert "share no commit" in process.stderr.strip().splitlines()[-1]
+
+
+def test_a_stale_index_lock_is_named_and_a_second_publish_in_the_clone_exits_3(remote):
+    def adds_a_post(one: Path) -> None:
+        write_post(one, "NW202612010000000001")
+        commit_all(one)
+
+    _, _, two = race(remote, adds_a_post)
+    (two / ".git" / "index.lock").write_text("")
+    process = publish(two, status=9)
+    assert "git's index is locked (.git/index.lock): if no git runs in the archive, remove that file" in process.stderr
+    (two / ".git" / "index.lock").unlink()
+    import fcntl
+
+    with open(two / ".git" / "finews-publish.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert "another publish is running in this archive" in publish(two, status=3).stderr
+    assert "pushed" in publish(two).stdout

@@ -20,21 +20,24 @@ The archive is a git work tree (the site's repository, served by GitHub Pages or
 No git hook runs (NO_HOOKS), and no credential prompt is answered (QUIET). It holds every feed's
 lock while it commits, so no half-written run is ever committed, and lets them go before it pushes. Options:
 --no-push (commit only), --remote NAME and --branch NAME (where to push). Exit status 1: git failed in
-the archive (nothing was pushed); 2: not a git work tree, no upstream, --no-push on a detached HEAD;
-9: the push failed for good
-(the commit is kept for the next publish).
+the archive (nothing was pushed); 2: not a git work tree, no upstream, --no-push on a detached HEAD,
+a person's rebase or merge in progress; 3: a crawl holds a feed's lock, or another publish runs in
+the clone (nothing was committed); 7: stopped by SIGTERM (what was committed stays); 9: the push
+failed for good (the commit is kept for the next publish).
 """
 
+import fcntl
 import hashlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from argparse import Namespace
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -48,6 +51,7 @@ from crawler.items import SHANGHAI
 from crawler.tools.verb import Option, Verb, VerbFailed
 
 PUSH_ATTEMPTS = 5
+PUBLISH_LOCK = "finews-publish.lock"  # in the repository's git folder: one publish at a time
 FIRST_PAUSE = 1.0  # seconds before the second push; doubled before each next one
 # The remote moved on: another push landed first, or at the same moment (its ref was locked).
 _REJECTED = re.compile(
@@ -93,6 +97,14 @@ class Publish(Verb):
 
     def run(self, archive: Archive, settings: Mapping, opts: Namespace) -> ExitStatus:
         old_posts_dir = archive.old_posts_dir.relative_to(archive.root).as_posix()
+
+        def stopped(signum: int, frame: object) -> None:  # every step before this one is kept (integrate)
+            raise PublishFailed(
+                f"stopped by signal {signum}: what was committed stays, and the next publish pushes it",
+                ExitStatus.STOPPED_EARLY,
+            )
+
+        previous = signal.signal(signal.SIGTERM, stopped)
         try:
             done = publish(
                 archive.root,
@@ -106,6 +118,8 @@ class Publish(Verb):
             if exc.status == ExitStatus.PUSH_FAILED:
                 raise PublishFailed(f"{exc}; the commit is kept for the next publish", exc.status) from None
             raise
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         for note in done.notes:
             print(note, file=sys.stderr)
         print(done.message or "nothing new to commit")
@@ -231,6 +245,39 @@ def publish(
         raise PublishFailed(
             f"{root} is not in a git work tree (git init, or clone the site's repository)", ExitStatus.USAGE
         )
+    with _one_publish_at_a_time(root):
+        return _publish(root, old_posts_dir, push, remote, branch, attempts, pause, now, hold)
+
+
+@contextmanager
+def _one_publish_at_a_time(root: Path) -> Iterator[None]:
+    """An flock on PUBLISH_LOCK in the repository's git folder (never in the work tree, so never
+    committed or published) for the whole publish: a second publish in the same clone exits 3."""
+    git_dir = git(root, "rev-parse", "--absolute-git-dir").stdout.strip()
+    fd = os.open(os.path.join(git_dir, PUBLISH_LOCK), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PublishFailed(
+                "another publish is running in this archive: nothing was committed", ExitStatus.LOCKED
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _publish(
+    root: Path,
+    old_posts_dir: str,
+    push: bool,
+    remote: str | None,
+    branch: str | None,
+    attempts: int,
+    pause: float,
+    now: datetime | None,
+    hold: Callable[[], AbstractContextManager],
+) -> Published:
     done = Published()
     with hold():
         finish_interrupted(root)
@@ -263,7 +310,8 @@ def publish(
         return done
     done.ahead = _ahead(root, remote, branch)
     if done.ahead:
-        _push(root, remote, branch, attempts, pause, identity, done)
+        archive_folders = [layout.POSTS_DIR, old_posts_dir, *(feed.index_dir for feed in FEEDS)]
+        _push(root, remote, branch, attempts, pause, identity, done, archive_folders)
     return done
 
 
@@ -446,7 +494,14 @@ def _ahead(root: Path, remote: str, branch: str) -> int:
 
 
 def _push(
-    root: Path, remote: str, branch: str, attempts: int, pause: float, identity: list[str], done: Published
+    root: Path,
+    remote: str,
+    branch: str,
+    attempts: int,
+    pause: float,
+    identity: list[str],
+    done: Published,
+    folders: list[str],
 ) -> None:
     """Push HEAD; when the remote moved on, fetch it, put this clone's commits on top of it (integrate)
     and push again: at once the first time, then after a pause that doubles."""
@@ -466,30 +521,38 @@ def _push(
         if fetched.returncode != 0:
             raise PublishFailed(f"git fetch from {remote} {branch} failed: {git_reason(fetched)}")
         theirs = git(root, "rev-parse", "--verify", "FETCH_HEAD^{commit}").stdout.strip()
-        done.ahead = integrate(root, theirs, identity, f"{remote} {branch}")
+        done.ahead = integrate(root, theirs, identity, f"{remote} {branch}", folders)
         if not done.ahead:
             return
     raise PublishFailed(f"git push to {remote} {branch}: the remote moved on {attempts} times; try again later")
 
 
-def integrate(root: Path, theirs: str, identity: list[str], where: str) -> int:
+def integrate(root: Path, theirs: str, identity: list[str], where: str, folders: list[str]) -> int:
     """Put the commits of HEAD that `theirs` lacks on top of it, as `git pull --rebase` would, but with
     git's plumbing: no rebase is ever in progress, so a stop at any moment leaves a branch, its
     commits and every post on disk. The work tree takes what `theirs` brought (before HEAD moves:
     a stop in between leaves those files as changes the next publish commits, the same as theirs),
     then HEAD moves (compared with its old value), then the index. Returns how many commits of HEAD
-    `theirs` lacks now; PublishFailed when both sides changed a file differently."""
+    `theirs` lacks now; PublishFailed (the push failed) when both sides changed a file differently, or
+    the histories share no commit, or theirs brings what an archive's folder must not hold."""
     head = git(root, "rev-parse", "--verify", "HEAD^{commit}").stdout.strip()
     if git(root, "merge-base", "--is-ancestor", theirs, head, check=False).returncode == 0:
         new = head  # theirs is already in HEAD (the push lost a race for the ref): push again
     elif git(root, "merge-base", "--is-ancestor", head, theirs, check=False).returncode == 0:
         new = theirs  # nothing here theirs lacks: take it
     else:
+        commits = git(root, "rev-list", "--reverse", "--first-parent", head, f"^{theirs}").stdout.split()
+        rootless = [c for c in commits if git(root, "rev-parse", "-q", "--verify", f"{c}^", check=False).returncode]
+        if rootless or git(root, "merge-base", head, theirs, check=False).returncode != 0:
+            raise PublishFailed(
+                f"the history here and on {where} share no commit (one was rewritten, or a shallow clone does "
+                "not reach back far enough): a person must merge them (git fetch --unshallow; git pull --rebase)"
+            )
         new = theirs
-        for commit in git(root, "rev-list", "--reverse", "--first-parent", head, f"^{theirs}").stdout.split():
+        for commit in commits:
             new = _replay(root, commit, new, identity, where)
     if new != head:
-        _move_head(root, head, new)
+        _move_head(root, head, new, where, folders)
     return int(git(root, "rev-list", "--count", new, f"^{theirs}").stdout.strip())
 
 
@@ -501,12 +564,17 @@ def _replay(root: Path, commit: str, onto: str, identity: list[str], where: str)
     changes = _raw_changes(root, parent, commit)
     with tempfile.TemporaryDirectory(prefix="finews-publish-") as temp:
         own = {"GIT_INDEX_FILE": str(Path(temp) / "index")}
-        git(root, "read-tree", onto, env=own)
+        read = git(root, "read-tree", onto, env=own, check=False)
+        if read.returncode != 0:
+            raise PublishFailed(f"{where} holds what git refuses to check out ({git_reason(read)}): fix it there")
         have = _entries(git(root, "ls-files", "--stage", "-z", env=own).stdout)
+        folders = {path[:cut] for path in have for cut in _slashes(path)}  # every folder theirs holds
         lines, conflicts = [], []
         for path, was, want in changes:
             now = have.get(path)
-            if now == was:
+            if want and (path in folders or any(path[:cut] in have for cut in _slashes(path))):
+                conflicts.append(path)  # a file here where theirs has a folder, or under a file of theirs
+            elif now == was:
                 lines.append(f"{want[0]} {want[1]}\t{path}" if want else f"0 {'0' * len(was[1])}\t{path}")
             elif now != want:
                 conflicts.append(path)
@@ -515,6 +583,8 @@ def _replay(root: Path, commit: str, onto: str, identity: list[str], where: str)
                 f"the commits here and on {where} change the same file differently (such as "
                 f"{shown(conflicts[0])}): a person must merge them (git pull --rebase, resolve, publish)"
             )
+        if not lines:  # theirs holds every change already (two machines wrote the same post): no commit
+            return onto
         git(root, "update-index", "-z", "--index-info", env=own, input="\0".join(lines) + "\0")
         tree = git(root, "write-tree", env=own).stdout.strip()
     raw = git(root, "cat-file", "commit", commit).stdout
@@ -556,27 +626,72 @@ def _entries(listing: str) -> dict[str, tuple[str, str]]:
     return entries
 
 
-def _move_head(root: Path, head: str, new: str) -> None:
+def _move_head(root: Path, head: str, new: str, where: str, folders: list[str]) -> None:
     """The work tree and the index from `head` to `new` (git's read-tree two-way merge, which writes
     files as a checkout does and refuses when a change here is in the way), then HEAD to `new`. A file
     that already is as `new` has it (a publish stopped here before, a crawl that wrote the same post)
-    is first taken into the index as such, so it is never in the way."""
+    is first taken into the index as such, so it is never in the way. Refused (nothing written): a
+    file git does not track here (an ignored one too, such as a lock, `_site/` or `_posts/.env`) where
+    `new` puts another, and a symbolic link or a repository in or at an archive folder (a post is a
+    file, a folder of the archive its own)."""
     changes = _raw_changes(root, head, new)
     index = _entries(git(root, "ls-files", "--stage", "-z").stdout)
-    ready = [
-        f"{want[0]} {want[1]}\t{path}"
-        for path, _, want in changes
-        if want and index.get(path) != want and _blob_on_disk(root, path, want)
+    linked = [
+        path for path, _, want in changes if want and want[0] in ("120000", "160000") and path.split("/")[0] in folders
     ]
+    if linked:
+        raise PublishFailed(
+            f"{where} brings a symbolic link or a repository into the archive's folders ({shown(linked[0])}): "
+            "a post is a file; a person must remove it there"
+        )
+    ready, untracked = [], []
+    for path, _, want in changes:
+        if not want or index.get(path) == want:
+            continue
+        if _blob_on_disk(root, path, want):
+            ready.append(f"{want[0]} {want[1]}\t{path}")
+        elif path not in index and _on_disk(root, path):
+            untracked.append(path)
+    if untracked:
+        raise PublishFailed(
+            f"{where} brings {shown(untracked[0])}, which is a file here git does not track (or ignores): "
+            "move it aside, then publish"
+        )
     if ready:
         git(root, "update-index", "-z", "--index-info", input="\0".join(ready) + "\0")
     moved = git(root, "read-tree", "-m", "-u", head, new, check=False)
     if moved.returncode != 0:
+        reason = git_reason(moved)
+        if "index.lock" in reason:
+            raise PublishFailed(
+                "git's index is locked (.git/index.lock): if no git runs in the archive, remove that file"
+            )
         raise PublishFailed(
-            f"the files the remote brought cannot be written here ({git_reason(moved)}): commit or undo "
-            "the change in the way (git status); nothing was lost, the next publish tries again"
+            f"the files {where} brought cannot be written here ({reason}): commit or undo the change "
+            "in the way (git status); nothing was lost, the next publish tries again"
         )
     git(root, "update-ref", "-m", "finews publish: on top of the remote", "HEAD", new, head)
+
+
+def _slashes(path: str) -> list[int]:
+    """Where each folder of `path` ends: path[:cut] is each of its folders."""
+    return [cut for cut, char in enumerate(path) if char == "/"]
+
+
+def _on_disk(root: Path, path: str) -> bool:
+    """Whether anything (a file, a link, a folder) is at `path` in the work tree, or a file where one of
+    its folders would be."""
+    full = os.path.join(os.fsencode(root), path.encode("utf-8", "surrogateescape"))
+    if os.path.lexists(full):
+        return True
+    parts = path.split("/")
+    return any(
+        os.path.lexists(
+            prefix := os.path.join(os.fsencode(root), "/".join(parts[:n]).encode("utf-8", "surrogateescape"))
+        )
+        and not os.path.isdir(prefix)
+        for n in range(1, len(parts))
+    )
 
 
 def _blob_on_disk(root: Path, path: str, want: tuple[str, str]) -> bool:
