@@ -5,6 +5,7 @@ is one line naming the setting and what it accepts, and `scrapy crawl` exits 2. 
 themselves are in crawler/settings.py.
 """
 
+import re
 from contextlib import suppress
 from string import Formatter
 from typing import TYPE_CHECKING
@@ -39,6 +40,12 @@ _TEMPLATES = {
     "FINEWS_SHARE_URL": ({"info_code"}, set()),
 }
 KNOWN = {name for name in vars(defaults) if name.startswith("FINEWS_")}
+# FINEWS_SITE_URL goes into a Markdown link of every post (crawler/archive/render.py): http(s)://host or
+# //host, an optional port and path, of characters that can neither end the link nor open markup.
+_SITE_URL_RE = re.compile(
+    r"(?:(?i:https?):)?//(?!-)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?::(?P<port>[0-9]{1,5}))?"
+    r"(?:/(?:[A-Za-z0-9._~!$&*+,;=:@-]|%[0-9A-Fa-f]{2})*)*"
+)
 
 
 def check_settings(settings: "BaseSettings") -> None:
@@ -50,6 +57,7 @@ def check_settings(settings: "BaseSettings") -> None:
         _check_number(name, settings.get(name), kind, low, high, meaning)
     for name, (allowed, required) in _TEMPLATES.items():
         _check_template(name, settings.get(name), allowed, required)
+    _check_site_url(settings.get("FINEWS_SITE_URL"))
     if not str(settings.get("FINEWS_ARCHIVE_DIR") or "").strip():
         raise ValueError("setting FINEWS_ARCHIVE_DIR must be the archive's folder, not empty")
     old = str(settings.get("FINEWS_OLD_POSTS_DIR") or "")
@@ -62,6 +70,18 @@ def check_settings(settings: "BaseSettings") -> None:
     feed = settings.get("FINEWS_FEED")
     if feed and feed not in {f.name for f in FEEDS}:
         raise ValueError(f"setting FINEWS_FEED must be one of {', '.join(f.name for f in FEEDS)}, not {feed!r}")
+
+
+def _check_site_url(value) -> None:
+    """Empty (root-relative links), or http://, https:// or // with a host, a port, a path (a trailing
+    slash is let be: the posts' links are made without it)."""
+    match = _SITE_URL_RE.fullmatch(value) if isinstance(value, str) else None
+    if value != "" and (match is None or int(match["port"] or 0) > 65535):
+        raise ValueError(
+            "setting FINEWS_SITE_URL must be empty (root-relative links) or http(s)://host[:port][/path] or "
+            "//host[:port][/path]: an ASCII host name (xn-- for others), no user, query or fragment, no space, "
+            f"control character or any of ()<>\"'`[]{{}}|^\\ (it is in every post's links), not {value!r}"
+        )
 
 
 def _check_redis(url: str) -> None:

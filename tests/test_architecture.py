@@ -83,7 +83,8 @@ def test_the_archive_imports_only_records_and_no_scrapy_redis_or_programs():
 
 def test_the_archive_model_stays_small():
     lines = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in (REPO / "crawler/archive").glob("*.py"))
-    assert lines <= 1200, f"crawler/archive is {lines} lines: what is not the crawl-time model belongs elsewhere"
+    # 1,300: 1,200 until the archive's settings record (record.py), which every crawl reads, joined it.
+    assert lines <= 1300, f"crawler/archive is {lines} lines: what is not the crawl-time model belongs elsewhere"
 
 
 def test_only_the_commands_import_the_offline_tools():

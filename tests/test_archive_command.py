@@ -156,8 +156,8 @@ def test_an_archive_that_is_not_writable_is_exit_status_6(archive, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        ([], "say which verb: one of export, maintain, build, publish, doctor"),
-        (["tidy"], "say which verb \\(not 'tidy'\\): one of export, maintain, build, publish, doctor"),
+        ([], "say which verb: one of init, export, maintain, build, publish, doctor"),
+        (["tidy"], "say which verb \\(not 'tidy'\\): one of init, export, maintain, build, publish, doctor"),
         (["maintain"], "needs --move-older-than DAYS, --fix-categories or both"),
         (["maintain", "--move-older-than", "-1"], "0 or more days"),
         (["maintain", "--fix-categories", "-o", "x"], "-o/--output belongs to export, not maintain"),

@@ -40,7 +40,7 @@ def archive(tmp_path_factory):
         (["crawl", "eastmoney", "-a", "colour=red"], "unknown argument 'colour'"),
         (["crawl", "eastmoney", "-s", "FINEWS_LIST_PAGE_SIZE=abc"], "FINEWS_LIST_PAGE_SIZE"),
         (["crawl", "eastmoney", "-s", "FINEWS_REDIS_URL=http://x"], "FINEWS_REDIS_URL"),
-        (["archive"], "say which verb: one of export, maintain, build, publish, doctor"),
+        (["archive"], "say which verb: one of init, export, maintain, build, publish, doctor"),
         (["archive", "tidy"], "say which verb (not 'tidy')"),
         (["archive", "build", "--fix"], "--fix belongs to doctor, not build"),
         (["archive", "maintain", "--move-older-than", "３"], "0 or more days"),

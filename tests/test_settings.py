@@ -1,12 +1,18 @@
 """The project's settings (crawler.config.check_settings): a wrong value is one line that names the
-setting and what it accepts, and it stops the crawl before the first request."""
+setting and what it accepts, and it stops the crawl before the first request. The archive's settings
+record (.finews.cfg) and where its settings stand among Scrapy's priorities."""
 
+import os
 import re
 
 import pytest
-from scrapy.settings import Settings
+from scrapy.exceptions import UsageError
+from scrapy.settings import Settings, get_settings_priority
 
 from crawler import settings as defaults
+from crawler.archive import layout
+from crawler.archive.record import archive_settings
+from crawler.commands import RECORD_PRIORITY, checked_settings
 from crawler.config import check_settings
 from fixtures.testing import serve
 from tests.crawl import scrapy_crawl
@@ -45,3 +51,186 @@ def test_a_wrong_setting_stops_the_crawl_before_any_request(tmp_path):
     finally:
         server.shutdown()
     assert server.requested == [] and "setting FINEWS_LIST_PAGE_SIZE must be" in process.stderr
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        defaults.FINEWS_SITE_URL,  # //finews.withounder.com
+        "",  # root-relative links: the demo's
+        "https://alice.github.io/news",
+        "https://news.example.com/",  # the posts' links are made without the final slash
+        "http://127.0.0.1:8000",
+        "HTTPS://Example.COM/a/b-c_d.e~f%20g/!$&*+,;=:@",
+        "//xn--fiqs8s.example/x",
+    ],
+)
+def test_site_urls_every_post_can_link_to_are_accepted(value):
+    check_settings(project_scrapy_settings(FINEWS_SITE_URL=value))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "javascript:alert(1)",
+        "JavaScript://x/%0aalert(1)",
+        "data:text/html,x",
+        "ftp://example.com",
+        "example.com",
+        "/news",
+        "//",
+        "https://",
+        "https://-x.example",
+        "https://x.example:99999",
+        "https://x.example:port",
+        'https://x.example/"onmouseover=alert(1)',
+        "https://x.example/'",
+        "https://x.example/a b",
+        "https://x.example/a\tb",
+        "https://x.example/a\nb",
+        " https://x.example",
+        "https://x.example/a\x7f",
+        "https://x.example/(x)",
+        "https://x.example/<b>",
+        "https://x.example/`x`",
+        "https://x.example/[x]",
+        "https://x.example/{x}",
+        "https://x.example/a|b",
+        "https://x.example/a^b",
+        "https://x.example/a\\b",
+        "https://x.example\\@evil.example",
+        "https://x.example/?q=1",
+        "https://x.example/#top",
+        "https://user@x.example",
+        "https://user:secret@x.example/news",
+        "https://x.example/%zz",
+        "https://新闻.example",
+        "https://x.example/\u202e",
+        None,
+    ],
+)
+def test_site_urls_that_would_break_a_posts_links_are_refused_in_one_line(value):
+    with pytest.raises(
+        ValueError, match=r"^setting FINEWS_SITE_URL must be empty \(root-relative links\) or "
+    ) as caught:
+        check_settings(project_scrapy_settings(FINEWS_SITE_URL=value))
+    assert "\n" not in str(caught.value).replace(repr(value), "")
+
+
+# --- the archive's settings record (.finews.cfg, crawler/archive/record.py) ------------------------
+
+
+def record_of(root, text: str | bytes):
+    path = root / layout.SETTINGS_FILE
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    return path
+
+
+def test_an_archive_without_a_record_has_no_settings_of_its_own(tmp_path):
+    assert archive_settings(tmp_path) == {}
+    assert archive_settings(tmp_path / "not-made-yet") == {}
+    (tmp_path / "a-file").write_text("x")
+    assert archive_settings(tmp_path / "a-file") == {}
+
+
+def test_the_record_gives_its_settings_as_written(tmp_path):
+    record_of(tmp_path, "# made by init\n[settings]\nFINEWS_SITE_URL = https://alice.github.io/news\n"
+                        "FINEWS_SHARE_URL = https://x.example/s?c={info_code}&x=%41\n")  # fmt: skip
+    assert archive_settings(tmp_path) == {
+        "FINEWS_SITE_URL": "https://alice.github.io/news",
+        "FINEWS_SHARE_URL": "https://x.example/s?c={info_code}&x=%41",  # no interpolation
+    }
+    record_of(tmp_path, "[settings]\nFINEWS_SITE_URL =\n")
+    assert archive_settings(tmp_path) == {"FINEWS_SITE_URL": ""}
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("[settings]\nFINEWS_ARCHIVE_DIR = /etc\n", "unknown setting 'FINEWS_ARCHIVE_DIR'"),
+        ("[settings]\nFINEWS_REDIS_URL = redis://evil.example\n", "unknown setting 'FINEWS_REDIS_URL'"),
+        ("[settings]\nfinews_site_url = https://x.example\n", "unknown setting 'finews_site_url'"),
+        ("[settings]\nDOWNLOAD_DELAY = 0\n", "unknown setting 'DOWNLOAD_DELAY'"),
+        ("[other]\nFINEWS_SITE_URL = https://x.example\n", "may hold one section, [settings]"),
+        ("[DEFAULT]\nFINEWS_SITE_URL = https://x.example\n", "may hold one section, [settings]"),
+        ("FINEWS_SITE_URL = https://x.example\n", "is not an INI file"),
+        ("[settings]\nFINEWS_SITE_URL = a\nFINEWS_SITE_URL = b\n", "is not an INI file"),
+        ("[settings]\n[settings]\n", "is not an INI file"),
+        ("[settings]\nFINEWS_SITE_URL = https://x.example\n  /more\n", "must be one line"),
+        ("[settings]\nFINEWS_SITE_URL = https://x.example/\x1b[31m\n", "must be one line"),
+        (b"[settings]\nFINEWS_SITE_URL = https://x.example/\xff\n", "is not UTF-8 text"),
+        ("[settings]\n" + "# padding\n" * 7000, "must be a regular file of at most 65536 bytes"),
+    ],
+)
+def test_a_record_that_is_not_what_init_writes_is_refused_in_one_line_naming_it(tmp_path, text, said):
+    path = record_of(tmp_path, text)
+    with pytest.raises(ValueError) as caught:
+        archive_settings(tmp_path)
+    message = str(caught.value)
+    assert said in message and str(path) in message and "\n" not in message
+
+
+def test_a_record_that_is_a_link_or_no_file_is_refused_without_reading_it(tmp_path):
+    path = tmp_path / layout.SETTINGS_FILE
+    path.symlink_to("/etc/passwd")
+    with pytest.raises(ValueError, match="is a symbolic link"):
+        archive_settings(tmp_path)
+    path.unlink()
+    path.symlink_to(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="is a symbolic link"):
+        archive_settings(tmp_path)
+    path.unlink()
+    os.mkfifo(path)  # never opened for a writer: a read that blocked would hang here
+    with pytest.raises(ValueError, match="is not a regular file"):
+        archive_settings(tmp_path)
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(ValueError, match=re.escape(str(path))):
+        archive_settings(tmp_path)
+
+
+def archive_settings_of(root, **cmdline) -> Settings:
+    """The project's settings for the archive `root`, -s `cmdline`, as a command has them after checked_settings."""
+    settings = project_scrapy_settings()
+    settings.set("FINEWS_ARCHIVE_DIR", str(root), priority="cmdline")
+    for name, value in cmdline.items():
+        settings.set(name, value, priority="cmdline")
+    checked_settings(settings)
+    return settings
+
+
+def test_the_record_is_above_the_project_and_below_a_spider_and_the_command_line(tmp_path):
+    record_of(tmp_path, "[settings]\nFINEWS_SITE_URL = https://alice.github.io/news\n")
+    settings = archive_settings_of(tmp_path)
+    assert settings["FINEWS_SITE_URL"] == "https://alice.github.io/news"
+    assert settings.getpriority("FINEWS_SITE_URL") == RECORD_PRIORITY
+    assert get_settings_priority("project") < RECORD_PRIORITY < get_settings_priority("spider")
+    settings.set("FINEWS_SITE_URL", "https://spider.example", priority="spider")  # a spider's custom_settings
+    assert settings["FINEWS_SITE_URL"] == "https://spider.example"
+    assert archive_settings_of(tmp_path, FINEWS_SITE_URL="")["FINEWS_SITE_URL"] == ""  # -s wins, empty too
+    assert archive_settings_of(tmp_path / "elsewhere")["FINEWS_SITE_URL"] == defaults.FINEWS_SITE_URL
+    assert archive_settings_of(tmp_path)["FINEWS_SHARE_URL"] == defaults.FINEWS_SHARE_URL  # not recorded
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("[settings]\nFINEWS_SITE_URL = javascript:alert(1)\n", "setting FINEWS_SITE_URL must be"),
+        ("[settings]\nFINEWS_SHARE_URL = https://x.example/{id}\n", "setting FINEWS_SHARE_URL must be"),
+        ("[settings]\nFINEWS_ARCHIVE_DIR = /\n", "unknown setting 'FINEWS_ARCHIVE_DIR'"),
+    ],
+)
+def test_a_bad_value_in_the_record_is_a_usage_error_naming_the_record(tmp_path, text, said):
+    path = record_of(tmp_path, text)
+    with pytest.raises(UsageError) as caught:
+        archive_settings_of(tmp_path)
+    assert said in str(caught.value) and str(path) in str(caught.value)
+    archive_settings_of(tmp_path / "elsewhere")  # another archive is not concerned
+
+
+def test_the_demo_reads_no_record(tmp_path):
+    record_of(tmp_path, "[settings]\nFINEWS_SITE_URL = javascript:alert(1)\n")
+    settings = project_scrapy_settings()
+    settings.set("FINEWS_ARCHIVE_DIR", str(tmp_path), priority="cmdline")
+    checked_settings(settings, record=False)
+    assert settings["FINEWS_SITE_URL"] == defaults.FINEWS_SITE_URL

@@ -10,6 +10,7 @@
     frontmatter.py  the one front-matter reader (what Jekyll accepts)
     slugs.py        category slugs from media names
     hygiene.py      the one gate for characters no post may hold
+    record.py       the archive's settings record (.finews.cfg): the settings every command reads from it
 
 It imports only crawler.items, crawler.ids and the defaults in crawler.settings; no Scrapy, no
 Redis, and it runs no external program. Spiders, pipelines, extensions, the offline tools

@@ -52,12 +52,16 @@ def atomic_write(path: Path, text: str, temp_prefix: str) -> None:
         handle.write(text)
 
 
-def file_text(path: Path) -> str:
+def file_text(path: Path, most: int | None = None) -> str:
     """The text of a post or another file of the archive: its bytes as UTF-8, line ends as they are
     (a CR-only file is what Jekyll sees). Never blocks, never follows a symbolic link: OSError naming
-    the file when it cannot be read or is no regular file (a FIFO); UnicodeDecodeError when not UTF-8."""
+    the file when it cannot be read, is no regular file (a FIFO) or holds more than `most` bytes (then
+    no more than that is read); UnicodeDecodeError when not UTF-8."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
     with open(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(f"{path} is not a regular file")
-        return handle.read().decode("utf-8")
+        data = handle.read() if most is None else handle.read(most + 1)
+        if most is not None and len(data) > most:
+            raise OSError(f"{path} is larger than {most} bytes")
+        return data.decode("utf-8")

@@ -10,6 +10,7 @@
     .finews.<feed>.lock              a feed's lock (and how its last crawl ended)
     .finews.<feed>.worker            a feed's worker id in a distributed crawl
     .finews-<feed>-XXXXXXXX.tmp      a write in progress (a killed run's leftover)
+    .finews.cfg                      the archive's settings record (crawler/archive/record.py; `archive init`)
 
 Other modules ask here; none spells these names itself (tests/test_architecture.py checks).
 """
@@ -28,6 +29,7 @@ LOCK_GLOB = ".finews.*.lock"
 WORKER_ID_GLOB = ".finews.*.worker"
 TEMP_GLOB = ".finews-*.tmp"
 SITE_MARKER = ".finews-site"
+SETTINGS_FILE = ".finews.cfg"  # the archive's own FINEWS_* settings: committed with it, never a lock or a temp file
 SITE_MANIFEST = ".finews-build.json"  # in a built site: what the build was made of (crawler/tools/incremental.py)
 _POST_NAME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}-(.+)\.md")  # fullmatch; `.` stops at a newline
 

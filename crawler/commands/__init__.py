@@ -15,6 +15,7 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.conf import closest_scrapy_cfg
 
 from crawler.archive import Archive, layout
+from crawler.archive.record import archive_settings
 from crawler.config import check_settings
 from crawler.exitstatus import ExitStatus
 
@@ -59,12 +60,30 @@ def refuse_unknown_options(args: list[str], command: str) -> None:
         raise UsageError(f"unknown option {unknown[0]}: see scrapy {command} -h")
 
 
-def checked_settings(settings: BaseSettings) -> None:
-    """UsageError naming the first FINEWS_* setting that is wrong (crawler/config.py)."""
+# The priority of the archive's settings record (crawler/archive/record.py) among Scrapy's: above the
+# project's settings (20) and add-ons (15), below a spider's custom_settings (30) and the command line (40).
+RECORD_PRIORITY = 25
+
+
+def checked_settings(settings: BaseSettings, record: bool = True) -> None:
+    """The settings of the archive's record (FINEWS_ARCHIVE_DIR's .finews.cfg) applied at RECORD_PRIORITY,
+    then every FINEWS_* setting checked (crawler/config.py): UsageError naming the first that is wrong,
+    or the record when it cannot be read. `record=False`: a command whose archive is another (the demo)."""
+    recorded, root = {}, None
+    folder = settings.get("FINEWS_ARCHIVE_DIR")
+    if record and isinstance(folder, str | Path) and str(folder).strip():
+        root = Path(folder).resolve()
+        try:
+            recorded = archive_settings(root)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    for name, value in recorded.items():
+        settings.set(name, value, priority=RECORD_PRIORITY)
     try:
         check_settings(settings)
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        named = [name for name in recorded if name in str(exc) and settings.getpriority(name) == RECORD_PRIORITY]
+        raise UsageError(f"{exc} (from {root / layout.SETTINGS_FILE})" if named else str(exc)) from None
 
 
 def existing_archive(settings: BaseSettings) -> Path:

@@ -113,7 +113,9 @@ class Command(ScrapyCommand):
         self.template = Path(self.settings.get("FINEWS_SITE_TEMPLATE") or here / TEMPLATE).resolve()
         if not (self.template / "_config.yml").is_file():
             refuse(self, ExitStatus.USAGE, f"no site template at {self.template}: run it in a finews-crawler checkout")
-        checked_settings(self.settings)  # the user's -s; the demo's own settings below are right
+        # The user's -s; the demo's own settings below are right, and its links are its own: no archive's
+        # settings record (.finews.cfg) is read, the demo's site and share links win over any.
+        checked_settings(self.settings, record=False)
         self.archive = Path(args[0] if args else DEFAULT_ARCHIVE)
         self.root = root = self.make_archive_folder()
         self.site_server = self.bind_site_server(root, opts.port) if opts.serve else None

@@ -1,5 +1,6 @@
 """The offline verbs of `scrapy archive`, one module each: they read, repair, build and publish an archive.
 
+    init.py      a new archive made ready to crawl and publish (or what an archive lacks added)
     export.py    every post as JSON Lines
     maintain.py  old posts out of Jekyll's way, missing index pages back
     build.py     the web site (Jekyll) and its search index (Pagefind)
@@ -17,10 +18,11 @@ Pagefind). Adding a verb is one module here with one Verb subclass, listed in VE
 from crawler.tools.build import Build
 from crawler.tools.doctor import Doctor
 from crawler.tools.export import Export
+from crawler.tools.init import Init
 from crawler.tools.maintain import Maintain
 from crawler.tools.publish import Publish
 from crawler.tools.verb import Verb, VerbFailed
 
-VERBS: dict[str, Verb] = {verb.name: verb for verb in (Export(), Maintain(), Build(), Publish(), Doctor())}
+VERBS: dict[str, Verb] = {verb.name: verb for verb in (Init(), Export(), Maintain(), Build(), Publish(), Doctor())}
 
 __all__ = ["VERBS", "Verb", "VerbFailed"]

@@ -1,9 +1,10 @@
 """What an offline verb of `scrapy archive` is: a name, its options, whether it holds the locks, and run().
 
 The command (crawler/commands/archive.py) builds its parser from the verbs' options, refuses an
-option of another verb, takes every feed's lock for a verb that holds them, and turns what run()
-raises into the exit status and one line (crawler/exitstatus.py). A verb imports no Scrapy:
-`settings` is any mapping with Scrapy's `get`.
+option of another verb and any argument (but the archive's folder, for a verb that `takes_folder`),
+takes every feed's lock for a verb that holds them, and turns what run() raises into the exit status
+and one line (crawler/exitstatus.py). A verb imports no Scrapy: `settings` is any mapping with
+Scrapy's `get`.
 """
 
 from argparse import Namespace
@@ -29,12 +30,16 @@ class Option:
     """One command-line option of a verb: argparse's add_argument(*flags, help=..., **settings).
 
     An option that names a file the verb writes (`writes_file`) is checked by output_file() before the
-    verb runs: never empty, never a file of the archive ("-": stdout, where the verb allows it)."""
+    verb runs: never empty, never a file of the archive ("-": stdout, where the verb allows it). An
+    option whose value stands for a FINEWS_* setting (`setting`) is checked as that setting is
+    (crawler/config.py) before the verb runs. Two verbs may offer the same flags (init's and publish's
+    --remote): the command line has one such option, and the verb run reads it."""
 
     flags: tuple[str, ...]
     help: str
     settings: dict[str, Any] = field(default_factory=dict)
     writes_file: bool = False
+    setting: str | None = None
 
 
 class Verb:
@@ -46,6 +51,8 @@ class Verb:
     holds_locks = False  # True: it runs under every feed's lock, never beside a crawl (else exit status 3)
     when_locked = "nothing was done"  # what a locked archive left undone, said after the lock's message
     prints_its_product = False  # True: stdout is what the verb makes (export); else a report of its work
+    takes_folder = False  # True: the archive's folder is its one argument (`init DIR`): FINEWS_ARCHIVE_DIR of the run
+    makes_archive = False  # True: the folder need not be an archive yet (no posts folder, or no folder at all)
 
     def check(self, opts: Namespace) -> None:
         """Refuse options that make no sense together: VerbFailed(ExitStatus.USAGE, why)."""
