@@ -17,6 +17,7 @@ FINEWS_ARCHIVE_DIR = "archive"  # the Jekyll site root: posts go to <dir>/_posts
 FINEWS_OLD_POSTS_DIR = "old_post"  # older posts (relative to the archive) also count as known
 FINEWS_SITE_URL = "//finews.withounder.com"  # base of the back links in each post
 FINEWS_SHARE_URL = "http://finews.zning.xyz/html_News/NewsShare.html?infoCode={info_code}"
+FINEWS_FRONT_MATTER_STOCKS = False  # True: each post's front matter names its stocks (`stocks: ["1.600030"]`)
 FINEWS_FEED = None  # the archive feed (eastmoney, eastmoney_724) of a spider that names none; None: no archive
 
 # --- where East Money is (point these at a mirror to crawl it instead) ---------------------

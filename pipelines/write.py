@@ -58,7 +58,8 @@ class WritePostPipeline:
                 )  # leaves no orphan post
                 self.stats.inc_value(keys.INDEX_PAGES_CREATED)
             self.index_pages.add(index_path)
-            archive.add_post(values["published_at"], key, feed.render(values, archive.site_url, archive.share_url))
+            text = feed.render(values, archive.site_url, archive.share_url, archive.front_matter_stocks)
+            archive.add_post(values["published_at"], key, text)
         except ClaimLost:
             raise drop(self.stats, "claimed_elsewhere", key) from None
         except SharedIndexLost as exc:

@@ -91,3 +91,37 @@ def test_category_page():
         "title": "中国证券报·中证网新闻",
         "category": "zhongguozhengquanbao·zhongzhengwang",
     }
+
+
+def tagged_article():
+    article = make_article()
+    article.stocks = [
+        {"secid": "1.600030", "code": "600030", "name": "中信证券"},
+        {"secid": "0.002353", "code": "002353", "name": "杰瑞股份"},
+        {"secid": "1.600030", "code": "600030", "name": ""},  # repeated
+        {"secid": "90.BK1036", "code": "BK1036", "name": "半导体"},  # a board is no stock
+        {"secid": '1.600519"]\nlayout: x', "code": "600519", "name": ""},  # no secid (a foreign spider's)
+        "1.600519",
+        {"secid": 1.600519},
+    ]
+    return article
+
+
+def test_the_front_matter_names_the_stocks_only_when_asked():
+    """Off by default, the post is the archive's format byte for byte; with FINEWS_FRONT_MATTER_STOCKS
+    a `stocks:` line of quoted secids follows `tags:` (quoted: plain, `1.600030` is a number)."""
+    from crawler.archive.render import render_fast_post
+
+    article = tagged_article()
+    plain = render_post(article, "slug", defaults.FINEWS_SHARE_URL, defaults.FINEWS_SITE_URL)
+    assert plain == render_post(make_article(), "slug", defaults.FINEWS_SHARE_URL, defaults.FINEWS_SITE_URL)
+    tagged = render_post(article, "slug", defaults.FINEWS_SHARE_URL, defaults.FINEWS_SITE_URL, stocks=True)
+    assert tagged.split("\n")[6:8] == ['stocks: ["1.600030", "0.002353"]', "---"]
+    assert split_post(tagged)[0]["stocks"] == ["1.600030", "0.002353"]
+    assert tagged.replace('stocks: ["1.600030", "0.002353"]\n', "") == plain
+    fast = {"title": "快讯", "published_at": article.published_at, "article_id": "202612010000000001",
+            "summary": "摘要", "paragraphs": [], "stocks": article.stocks}  # fmt: skip
+    assert 'stocks: ["1.600030", "0.002353"]' in render_fast_post(fast, "", stocks=True)
+    assert "stocks:" not in render_fast_post(fast, "")
+    untagged = render_post(make_article(), "slug", defaults.FINEWS_SHARE_URL, defaults.FINEWS_SITE_URL, stocks=True)
+    assert "stocks:" not in untagged  # no stock: no line

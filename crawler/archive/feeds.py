@@ -86,8 +86,8 @@ class Feed:
         """The name a written post is counted under in the run summary ("new posts by source")."""
         return self.label
 
-    def render(self, item: Mapping, site_url: str, share_url: str) -> str:
-        """The post's text."""
+    def render(self, item: Mapping, site_url: str, share_url: str, stocks: bool = False) -> str:
+        """The post's text (`stocks`: its front matter names the item's stocks)."""
         raise NotImplementedError
 
     def index_path(self, category: str) -> str:
@@ -144,8 +144,8 @@ class ArticleFeed(Feed):
     def counted_as(self, item: Mapping) -> str:
         return item["source"]
 
-    def render(self, item: Mapping, site_url: str, share_url: str) -> str:
-        return render_post(item, self.category(item), share_url, site_url)
+    def render(self, item: Mapping, site_url: str, share_url: str, stocks: bool = False) -> str:
+        return render_post(item, self.category(item), share_url, site_url, stocks)
 
     def index_path(self, category: str) -> str:
         # no file name: a separator (either), a control character, a leading dot, nothing, longer than a slug may be
@@ -189,8 +189,8 @@ class FastNewsFeed(Feed):
     def category(self, item: Mapping) -> str:
         return FAST_FEED_CATEGORY
 
-    def render(self, item: Mapping, site_url: str, share_url: str) -> str:
-        return render_fast_post(item, site_url)
+    def render(self, item: Mapping, site_url: str, share_url: str, stocks: bool = False) -> str:
+        return render_fast_post(item, site_url, stocks)
 
     def index_path(self, category: str) -> str:
         return f"{self.index_dir}/index.html"

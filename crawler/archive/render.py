@@ -9,6 +9,7 @@ gets is its feed's choice (crawler/archive/feeds.py).
 import html
 import json
 import re
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +24,8 @@ _LINK_UNSAFE = {c: f"%{ord(c):02X}" for c in ' ()<>[]"\\%#?'}
 _LIQUID_RE = re.compile(r"\{[{%]")
 _YAML_JSON_SAFE_RE = re.compile(r"[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*")
 _HEADLINE_RE = re.compile(r"^\s*【[^】]*】\s*")
+# A stock's secid as East Money writes one (crawler/parsers/securities.py): no board, nothing a URL could not hold.
+_SECID_RE = re.compile(r"(?:[01]\.[0-9]{6}|116\.[0-9]{5}|10[567]\.[A-Z][A-Z0-9]{0,7}(?:[._][A-Z0-9]{1,4})?)")
 # plain_is_string: what a plain scalar may start with, may not hold, may not be or look like.
 _PLAIN_FIRST_RE = re.compile(r"[0-9A-Za-z_(/]|[^\x00-\x7f\s]")
 _PLAIN_BREAK_RE = re.compile(r": | #|:$")
@@ -84,8 +87,9 @@ def category_link(site_url: str, slug: str) -> str:
     return f"{site_url}/{layout.CATEGORY_DIR}/{''.join(_LINK_UNSAFE.get(c, c) for c in slug)}.html"
 
 
-def render_post(item: Any, slug: str, share_url: str, site_url: str) -> str:
-    """A per-media post: front matter, body blocks, source line, share link and back links."""
+def render_post(item: Any, slug: str, share_url: str, site_url: str, stocks: bool = False) -> str:
+    """A per-media post: front matter (with `stocks`, its stocks' secids), body blocks, source line,
+    share link and back links."""
     article = fields(item)
     source_label = f"{article['source']}新闻"
     link_label = markdown_text(source_label)
@@ -100,10 +104,11 @@ def render_post(item: Any, slug: str, share_url: str, site_url: str) -> str:
             f"<{share_url.format(info_code=article['info_code'])}>",
             f"[返回{link_label}]({category_link(site_url, slug)})｜[返回首页]({site_url}/)",
         ],
+        secids(article) if stocks else (),
     )
 
 
-def render_fast_post(item: Any, site_url: str) -> str:
+def render_fast_post(item: Any, site_url: str, stocks: bool = False) -> str:
     """An emnews post (the 7x24 feed): the summary as a quote, the article's blocks, links.
 
     The summary loses a leading 【headline】 (the feed repeats the title there); a news item
@@ -119,7 +124,26 @@ def render_fast_post(item: Any, site_url: str) -> str:
         f"<{canonical_url(news['article_id'])}>",
         f"[返回{FAST_FEED_LABEL}]({site_url}/{FAST_FEED_CATEGORY}/)｜[返回首页]({site_url}/)",
     ]
-    return _post(news["title"], news["published_at"], FAST_FEED_CATEGORY, FAST_FEED_LABEL, [p for p in parts if p])
+    return _post(
+        news["title"],
+        news["published_at"],
+        FAST_FEED_CATEGORY,
+        FAST_FEED_LABEL,
+        [p for p in parts if p],
+        secids(news) if stocks else (),
+    )
+
+
+def secids(item: Mapping) -> list[str]:
+    """The secids of an item's `stocks` (crawler/parsers/securities.py), in order, each once, well formed."""
+    listed = item.get("stocks") or []
+    found = (stock.get("secid") if isinstance(stock, Mapping) else None for stock in listed)
+    return list(dict.fromkeys(s for s in found if isinstance(s, str) and _SECID_RE.fullmatch(s)))
+
+
+def stocks_line(secids: Iterable[str]) -> str:
+    """`stocks: ["1.600030", "0.002353"]`, quoted (plain, Jekyll reads `1.600030` as a number)."""
+    return f"stocks: [{', '.join(json.dumps(s) for s in secids)}]"
 
 
 def markdown_text(text: str) -> str:
@@ -147,8 +171,8 @@ def em_media_line(source: str) -> str:
     return f'<p class="em_media">（文章来源：{html_text(source)}）</p>'
 
 
-def _post(title: str, published_at, category: str, tag: str, parts: list[str]) -> str:
-    """Front matter in the archive's order, then the parts separated by blank lines."""
+def _post(title: str, published_at, category: str, tag: str, parts: list[str], stocks: list[str] = ()) -> str:
+    """Front matter in the archive's order (then `stocks:` when given), then the parts separated by blank lines."""
     body = "\n\n".join(parts)
     front_matter = [
         "layout: post",
@@ -157,6 +181,8 @@ def _post(title: str, published_at, category: str, tag: str, parts: list[str]) -
         f"categories: {yaml_scalar(category)}",
         f"tags: {yaml_scalar(tag)}",
     ]
+    if stocks:
+        front_matter.append(stocks_line(stocks))
     if has_liquid(body) or has_liquid(title):
         front_matter.append("render_with_liquid: false")  # Jekyll >= 4.0: show Liquid text, never run it
     return "---\n" + "\n".join(front_matter) + "\n---\n" + body

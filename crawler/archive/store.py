@@ -77,11 +77,13 @@ class Archive:
         shared: "SharedIndex | None" = None,
         site_url: str = defaults.FINEWS_SITE_URL,
         share_url: str = defaults.FINEWS_SHARE_URL,
+        front_matter_stocks: bool = defaults.FINEWS_FRONT_MATTER_STOCKS,
     ):
         self.root = Path(root).resolve()
         self.shared = shared  # workers sharing Redis, else None
         self.site_url = site_url.rstrip("/")  # base of the posts' back links
         self.share_url = share_url  # a per-media post's share link, with {info_code}
+        self.front_matter_stocks = front_matter_stocks  # posts name their stocks' secids (`stocks:`)
         self.posts_dir = self.root / layout.POSTS_DIR
         self.old_posts_dir = self.root / old_posts_dir
         self.index_dirs = [self.posts_dir, self.old_posts_dir]
@@ -102,6 +104,7 @@ class Archive:
             shared,
             settings.get("FINEWS_SITE_URL"),
             settings.get("FINEWS_SHARE_URL"),
+            settings.getbool("FINEWS_FRONT_MATTER_STOCKS"),
         )
 
     # --- what it holds -----------------------------------------------------------------------

@@ -57,7 +57,7 @@ BUNDLES_FILE = "bundles.json"
 STATE_FILE = "state.json"
 STATE_VERSION = 3
 # A security a post page links (site/_plugins/finews_lists.rb SECID): the market, then the code the filter holds.
-_SECID_RE = re.compile(r"(?:[01]\.([0-9]{6})|116\.([0-9]{5})|10[567]\.([A-Z][A-Z0-9_]{0,9}))")
+_SECID_RE = re.compile(r"(?:[01]\.([0-9]{6})|116\.([0-9]{5})|10[567]\.([A-Z][A-Z0-9]{0,7}(?:[._][A-Z0-9]{1,4})?))")
 EMPTY = ""  # in a bundle's posts in the state file: no post page of it holds an article (so no bundle)
 WORKERS = 2  # bundles indexed at once: a bundle's Python (pages, words) runs beside another's Pagefind
 PAGEFIND_TIMEOUT = 1800  # seconds one Pagefind run may take before it is stopped

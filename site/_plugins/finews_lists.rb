@@ -129,7 +129,7 @@ module Finews
     # A security East Money tags (crawler/parsers/securities.py): Shanghai 1 and Shenzhen/Beijing 0 (six
     # digits), Hong Kong 116 (five), the US exchanges 105-107 (a ticker). Anything else in a post's
     # front matter is no link of the site's.
-    SECID = %r!\A(?:[01]\.[0-9]{6}|116\.[0-9]{5}|10[567]\.[A-Z][A-Z0-9_]{0,9})\z!.freeze
+    SECID = %r!\A(?:[01]\.[0-9]{6}|116\.[0-9]{5}|10[567]\.[A-Z][A-Z0-9]{0,7}(?:[._][A-Z0-9]{1,4})?)\z!.freeze
     MARKETS = { "1" => "沪", "0" => "深", "116" => "港", "105" => "美", "106" => "美", "107" => "美" }.freeze
     MOST_STOCKS = 50 # a post's stocks that get a link and a list
 

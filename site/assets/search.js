@@ -138,7 +138,7 @@
 
   // A security's code as the index files it (crawler/tools/search.py: the filter `stock`): six digits
   // (Shanghai, Shenzhen, Beijing), five (Hong Kong) or a US ticker; a secid (1.600030) gives its code.
-  var STOCK = /^(?:(?:[01]|116|10[567])\.)?([0-9]{5,6}|[A-Z][A-Z0-9_]{0,9})$/;
+  var STOCK = /^(?:(?:[01]|116|10[567])\.)?([0-9]{5,6}|[A-Z][A-Z0-9]{0,7}(?:[._][A-Z0-9]{1,4})?)$/;
   function stockCode(text) {
     var match = String(text || "").trim().toUpperCase().match(STOCK);
     return match ? match[1] : null;
