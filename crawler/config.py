@@ -6,6 +6,7 @@ themselves are in crawler/settings.py.
 """
 
 import re
+import unicodedata
 from contextlib import suppress
 from string import Formatter
 from typing import TYPE_CHECKING
@@ -39,13 +40,23 @@ _TEMPLATES = {
     "FINEWS_FAST_LIST_URL": ({"sort_end", "page_size", "req_trace"}, {"sort_end"}),
     "FINEWS_SHARE_URL": ({"info_code"}, set()),
 }
+# The URL templates whose text goes into every post (crawler/archive/render.py writes the share link as
+# <URL>): outside their placeholders, none of what could end that link or open markup.
+_IN_POSTS = {"FINEWS_SHARE_URL"}
+_LINK_BREAKING = set("()<>\"'`[]{}|^\\")
 KNOWN = {name for name in vars(defaults) if name.startswith("FINEWS_")}
 # FINEWS_SITE_URL goes into a Markdown link of every post (crawler/archive/render.py): http(s)://host or
 # //host, an optional port and path, of characters that can neither end the link nor open markup.
+# And Jekyll's `url` and `baseurl` (scrapy archive init): a host without a final dot, a port from 1
+# to 65535, a path of non-empty segments none of which is `.` or `..` (a final slash is let be), no
+# control character percent-encoded either, at most SITE_URL_MOST characters.
 _SITE_URL_RE = re.compile(
-    r"(?:(?i:https?):)?//(?!-)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?::(?P<port>[0-9]{1,5}))?"
-    r"(?:/(?:[A-Za-z0-9._~!$&*+,;=:@-]|%[0-9A-Fa-f]{2})*)*"
+    r"(?:(?i:https?):)?//(?!-)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::(?P<port>[0-9]{1,5}))?"
+    r"(?P<path>(?:/(?:[A-Za-z0-9._~!$&*+,;=:@-]|%[0-9A-Fa-f]{2})*)*)"
 )
+_ENCODED_CONTROL_RE = re.compile(r"%(?:[01][0-9A-Fa-f]|7[Ff])")
+_DOT_SEGMENT_RE = re.compile(r"(?:\.|%2[Ee]){1,2}")  # fullmatch: `.`, `..`, and their encoded forms
+SITE_URL_MOST = 200
 
 
 def check_settings(settings: "BaseSettings") -> None:
@@ -75,13 +86,24 @@ def check_settings(settings: "BaseSettings") -> None:
 def _check_site_url(value) -> None:
     """Empty (root-relative links), or http://, https:// or // with a host, a port, a path (a trailing
     slash is let be: the posts' links are made without it)."""
-    match = _SITE_URL_RE.fullmatch(value) if isinstance(value, str) else None
-    if value != "" and (match is None or int(match["port"] or 0) > 65535):
+    if value != "" and not _site_url_sound(value):
         raise ValueError(
             "setting FINEWS_SITE_URL must be empty (root-relative links) or http(s)://host[:port][/path] or "
-            "//host[:port][/path]: an ASCII host name (xn-- for others), no user, query or fragment, no space, "
-            f"control character or any of ()<>\"'`[]{{}}|^\\ (it is in every post's links), not {value!r}"
+            f"//host[:port][/path] of at most {SITE_URL_MOST} characters: an ASCII host name (xn-- for others) "
+            "without a final dot, a port from 1 to 65535, a path without empty, . or .. segments, no user, "
+            "query or fragment, no space or control character (%00-%1f and %7f neither), none of "
+            f"()<>\"'`[]{{}}|^\\ (it is in every post's links), not {value!r}"
         )
+
+
+def _site_url_sound(value) -> bool:
+    match = _SITE_URL_RE.fullmatch(value) if isinstance(value, str) else None
+    if match is None or len(value) > SITE_URL_MOST or _ENCODED_CONTROL_RE.search(value):
+        return False
+    if match["port"] is not None and not 1 <= int(match["port"]) <= 65535:
+        return False
+    path = match["path"].removesuffix("/")  # one final slash is let be; two make an empty segment
+    return not any(segment == "" or _DOT_SEGMENT_RE.fullmatch(segment) for segment in path.split("/")[1:])
 
 
 def _check_redis(url: str) -> None:
@@ -107,18 +129,36 @@ def _check_number(name: str, value, kind: type, low, high, meaning: str) -> None
 
 
 def _check_template(name: str, value, allowed: set[str], required: set[str]) -> None:
+    """An http(s) URL for str.format: every placeholder a bare {name} it may use (no conversion, no
+    format spec, no index or attribute: `{info_code:>999999999}` would build a gigabyte, `{page:d}` fail
+    on every request), the ones it must use there; a template that goes into the posts (_IN_POSTS) has
+    no space, control character or any of ()<>"'`[]{}|^\\ outside its placeholders either."""
     what = f"setting {name} must be an http(s) URL"
     if required:
         what += f" with {', '.join('{' + p + '}' for p in sorted(required))}"
     if allowed - required:
         what += f" (may use {', '.join('{' + p + '}' for p in sorted(allowed - required))})"
+    text = str(value or "")
     try:
-        used = {field for _, field, _, _ in Formatter().parse(str(value or "")) if field is not None}
+        parsed = list(Formatter().parse(text))
     except ValueError:
         raise ValueError(f"{what}; its braces do not pair: {value!r}") from None
-    if urlsplit(str(value or "")).scheme not in ("http", "https") or not urlsplit(str(value)).netloc:
+    if urlsplit(text).scheme not in ("http", "https") or not urlsplit(text).netloc:
         raise ValueError(f"{what}, not {value!r}")
+    fields = [(field, spec, conversion) for _, field, spec, conversion in parsed if field is not None]
+    if any(spec or conversion is not None or not field.isidentifier() for field, spec, conversion in fields):
+        raise ValueError(
+            f"{what}; a placeholder is a bare {{name}}: no conversion (!r), format (:d), index ([0]) or "
+            f"attribute (.x), in {value!r}"
+        )
+    used = {field for field, _, _ in fields}
     if used - allowed:
         raise ValueError(f"{what}; unknown placeholder {{{sorted(used - allowed)[0]}}} in {value!r}")
     if required - used:
         raise ValueError(f"{what}; {{{sorted(required - used)[0]}}} is missing in {value!r}")
+    literal = "".join(literal for literal, _, _, _ in parsed)  # `{{` is a `{` in the URL made
+    if name in _IN_POSTS and any(c in _LINK_BREAKING or unicodedata.category(c)[0] in "CZ" for c in literal):
+        raise ValueError(
+            f"{what}; it is in every post's links: no space or control character, and none of "
+            f"()<>\"'`[]{{}}|^\\ but the braces of a placeholder, in {value!r}"
+        )

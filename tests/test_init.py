@@ -7,6 +7,7 @@ settings record that stops every command. The pure parts (url and baseurl, the w
 the options) are checked in process, in the fast suite.
 """
 
+import fcntl
 import os
 import re
 import subprocess
@@ -18,6 +19,7 @@ from scrapy.exceptions import UsageError
 
 from crawler.archive import layout
 from crawler.archive.record import archive_settings
+from crawler.commands import one_line
 from crawler.exitstatus import ExitStatus
 from crawler.tools.init import (
     DEFAULT_TITLE,
@@ -30,6 +32,7 @@ from crawler.tools.init import (
     workflow_text,
     workflow_value,
 )
+from crawler.tools.publish import PUBLISH_LOCK, REPOSITORY_VARIABLES, shown
 from fixtures.testing import scrapy_command, serve
 from tests.conftest import REPO, archive_command, need_tool
 from tests.crawl import scrapy_crawl
@@ -46,9 +49,22 @@ def git(where: Path, *args: str, status: int | None = 0) -> str:
     return process.stdout.strip()
 
 
-def init(folder: Path, *options: str, status: int = 0, settings: dict | None = None) -> subprocess.CompletedProcess:
+def init(
+    folder: Path, *options: str, status: int = 0, settings: dict | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """`scrapy archive init folder options` run as a program (a str with surrogates is given as the bytes
+    they stand for, as a shell would pass them); `env`: variables added to this process's environment."""
     command = scrapy_command("archive", "init", str(folder), *options, settings=settings)
-    process = subprocess.run(command, cwd=REPO, capture_output=True, text=True, encoding="utf-8", timeout=120)
+    process = subprocess.run(
+        command,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="surrogateescape",
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
     assert process.returncode == status, process.stdout + process.stderr[-3000:]
     return process
 
@@ -58,8 +74,8 @@ def scrapy(*argv: str, archive: Path) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=REPO, capture_output=True, text=True, encoding="utf-8", timeout=120)
 
 
-def one_line_refusal(process: subprocess.CompletedProcess, said: str) -> None:
-    assert process.returncode == ExitStatus.USAGE, process.stdout + process.stderr
+def one_line_refusal(process: subprocess.CompletedProcess, said: str, status: int = ExitStatus.USAGE) -> None:
+    assert process.returncode == status, process.stdout + process.stderr
     assert process.stderr.splitlines() == [process.stderr.strip()] and said in process.stderr, process.stderr
     assert "Traceback" not in process.stderr
 
@@ -345,6 +361,252 @@ def test_the_crawlers_commit_is_its_head_only_in_a_clean_clone(tmp_path):
     assert crawler_ref(None) == (None, "no finews-crawler checkout here")
 
 
+def commit_as_a_person(where: Path, message: str) -> None:
+    git(where, "-c", "user.name=a", "-c", "user.email=a@example.com", "commit", "--quiet", "-m", message)
+
+
+@slow
+def test_a_rerun_commits_what_an_init_that_stopped_before_its_commit_left(tmp_path):
+    """An init that failed at its commit (here a ref git cannot lock; a full disk, Ctrl-C or a second
+    init alike) leaves its files staged, or not even staged: git's index counts them, HEAD's tree does
+    not. The next init commits them and says so; the one after has nothing left to do."""
+    need_tool("git")
+    archive = tmp_path / "news"
+    git(tmp_path, "init", "--quiet", "--initial-branch=main", str(archive))
+    lock = archive / ".git" / "refs" / "heads" / "main.lock"
+    lock.touch()
+    failed = init(archive, "--site-url", SITE_URL, status=ExitStatus.FAILED)
+    assert failed.stderr.count("\n") == 1 and "git commit failed" in failed.stderr
+    assert sorted(git(archive, "diff", "--cached", "--name-only").splitlines()) == sorted(INIT_FILES)
+    lock.unlink()
+    git(archive, "rm", "--cached", "--quiet", "--", "_config.yml")  # and one not staged (a stop before git add)
+
+    again = init(archive, "--site-url", SITE_URL).stdout
+    for path in INIT_FILES:
+        assert f"{path}: there already, but not in the last commit" in again, again
+    assert "commit: none" not in again and "nothing to add" not in again
+    assert sorted(git(archive, "ls-tree", "-r", "--name-only", "HEAD").splitlines()) == sorted(INIT_FILES)
+    assert git(archive, "status", "--porcelain") == "" and git(archive, "rev-list", "--count", "HEAD") == "1"
+
+    third = init(archive, "--site-url", SITE_URL).stdout
+    assert "nothing to add" in third and "commit: none" in third
+    assert git(archive, "rev-list", "--count", "HEAD") == "1"
+
+
+@slow
+def test_init_never_works_on_another_repository(tmp_path):
+    """A `.git` that is a link to another repository's, a `gitdir:` file (a linked work tree of another
+    repository), and the variables that point git elsewhere (GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE,
+    ...): init refuses the first two with one line and writes nothing, and ignores the variables."""
+    need_tool("git")
+    other = tmp_path / "other"
+    git(tmp_path, "init", "--quiet", "--initial-branch=main", str(other))
+    (other / "theirs.txt").write_text("theirs\n")
+    git(other, "add", "theirs.txt")
+    commit_as_a_person(other, "theirs")
+    worktree = tmp_path / "worktree"
+    git(other, "worktree", "add", "--quiet", "-b", "side", str(worktree))
+    (other / "staged.txt").write_text("staged by its owner\n")
+    git(other, "add", "staged.txt")
+
+    def untouched() -> tuple:
+        return (
+            git(other, "for-each-ref"),
+            git(other, "status", "--porcelain"),
+            git(other, "count-objects", "-v"),
+            git(other, "config", "--local", "--list"),
+            (other / ".git" / "index").read_bytes(),
+        )
+
+    before = untouched()
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / ".git").symlink_to(other / ".git")
+    gitfile = tmp_path / "gitfile"
+    gitfile.mkdir()
+    (gitfile / ".git").write_text(f"gitdir: {other / '.git'}\n")
+    elsewhere_tree = tmp_path / "its-work-tree"  # a git folder of its own, its work tree another folder
+    elsewhere_tree.mkdir()
+    git(tmp_path, "init", "--quiet", str(tmp_path / "detached"))
+    git(tmp_path / "detached", "config", "core.worktree", str(elsewhere_tree))
+    for folder, said in [
+        (linked, f"{linked}/.git is a symbolic link (to {other / '.git'})"),
+        (gitfile, f"{gitfile}/.git is no folder"),
+        (worktree, f"{worktree}/.git is no folder"),
+        (tmp_path / "detached", f"has its work tree elsewhere (core.worktree {elsewhere_tree})"),
+    ]:
+        there = sorted(os.listdir(folder))
+        one_line_refusal(init(folder, "--site-url", SITE_URL, status=ExitStatus.USAGE), said)
+        assert sorted(os.listdir(folder)) == there
+    assert untouched() == before and os.listdir(elsewhere_tree) == []
+
+    archive = tmp_path / "news"
+    elsewhere = {
+        "GIT_DIR": str(other / ".git"),
+        "GIT_WORK_TREE": str(other),
+        "GIT_INDEX_FILE": str(other / ".git" / "index"),
+        "GIT_OBJECT_DIRECTORY": str(other / ".git" / "objects"),
+        "GIT_COMMON_DIR": str(other / ".git"),
+    }
+    init(archive, "--site-url", SITE_URL, env=elsewhere)
+    assert (archive / ".git").is_dir() and not (archive / ".git").is_symlink()
+    assert sorted(git(archive, "ls-tree", "-r", "--name-only", "HEAD").splitlines()) == sorted(INIT_FILES)
+    assert git(archive, "status", "--porcelain") == ""
+    assert untouched() == before
+
+
+def test_an_error_line_shows_control_characters_escaped():
+    """Every command's error line (crawler/commands fail() and usage errors): a path or value with a
+    newline, an escape or a line separator in it cannot break the line or rewrite the terminal."""
+    assert one_line("no archive at /tmp/a\nb\x1b[2J\u2028c\x7f (新闻)") == (
+        "no archive at /tmp/a\\nb\\x1b[2J\\u2028c\\x7f (新闻)"
+    )
+    assert one_line(shown("/tmp/a\nb")) == shown("/tmp/a\nb") == "/tmp/a\\nb"  # shown once, never twice
+
+
+def test_git_runs_without_the_variables_that_point_it_at_another_repository():
+    assert {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR"} <= set(
+        REPOSITORY_VARIABLES
+    )
+    assert "GIT_CEILING_DIRECTORIES" not in REPOSITORY_VARIABLES  # it only stops a search upwards
+
+
+@slow
+@pytest.mark.parametrize("staged", [False, True])
+def test_a_gitignore_with_uncommitted_changes_gets_its_lines_but_is_not_committed(tmp_path, staged):
+    """Init commits its own change, never a person's: a .gitignore of the last commit that holds changes
+    not committed yet gets init's lines on disk and stays out of the commit, said in one line."""
+    need_tool("git")
+    archive = tmp_path / "news"
+    git(tmp_path, "init", "--quiet", "--initial-branch=main", str(archive))
+    (archive / ".gitignore").write_text("node_modules/\n")
+    git(archive, "add", ".gitignore")
+    commit_as_a_person(archive, "mine")
+    (archive / ".gitignore").write_text("node_modules/\nmy-notes-not-for-git.txt\n")
+    if staged:
+        git(archive, "add", ".gitignore")
+
+    said = init(archive, "--site-url", SITE_URL).stdout
+    assert ".gitignore: not committed: it held changes not yet committed" in said
+    assert git(archive, "show", "HEAD:.gitignore") == "node_modules/"
+    committed = git(archive, "show", "--name-only", "--format=", "HEAD").splitlines()
+    assert sorted(committed) == sorted(path for path in INIT_FILES if path != ".gitignore")
+    text = (archive / ".gitignore").read_text(encoding="utf-8")
+    assert text.startswith("node_modules/\nmy-notes-not-for-git.txt\n") and text.count(layout.LOCK_GLOB) == 1
+    assert git(archive, "status", "--porcelain") == ("MM .gitignore" if staged else "M .gitignore")  # as it was
+
+
+@slow
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("--share-url", "https://x.example/\udcff{info_code}"),  # the byte 0xff, as a shell passes $'\xff'
+        ("--title", "caf\udce9"),  # café in Latin-1
+        ("--remote", "git@example.com:\udcff.git"),
+        ("--branch", "ma\udcffin"),
+        ("--crawler-repository", "alice/\udcff"),
+    ],
+)
+def test_an_option_that_is_no_utf8_text_is_refused_before_anything_is_made(tmp_path, option):
+    archive = tmp_path / "news"
+    refused = init(archive, "--site-url", SITE_URL, *option, status=ExitStatus.USAGE)
+    one_line_refusal(refused, f"{option[0]} ")
+    assert "is not UTF-8 text" in refused.stderr and not archive.exists()
+
+
+@slow
+def test_gitignore_lines_count_as_there_when_git_ignores_by_them(tmp_path):
+    """What .gitignore holds is judged by git (check-ignore on names the archive makes), not by its
+    text: a line with leading spaces is another pattern, a later `!` line takes names back, and what
+    only this clone's .git/info/exclude ignores is not ignored in a clone (a GitHub Actions run's)."""
+    need_tool("git")
+    archive = tmp_path / "news"
+    archive.mkdir()
+    mine = "  .finews.*.lock  \n.finews.*.worker\n!.finews.eastmoney_724.worker\n.finews-*.tmp\n_finews_quarantine/\n"
+    (archive / ".gitignore").write_text(mine, encoding="utf-8")
+    git(tmp_path, "init", "--quiet", "--initial-branch=main", str(archive))
+    (archive / ".git" / "info" / "exclude").write_text("_site/\n")
+
+    said = init(archive, "--site-url", SITE_URL).stdout
+    assert (archive / ".gitignore").read_text(encoding="utf-8") == mine + ".finews.*.lock\n.finews.*.worker\n_site/\n"
+    assert ".gitignore: there already; added .finews.*.lock, .finews.*.worker, _site/" in said
+    assert ".gitignore line 3 (!.finews.eastmoney_724.worker) takes back what .finews.*.worker ignores" in said
+    (archive / ".git" / "info" / "exclude").write_text("")
+    for name in [".finews.eastmoney.lock", ".finews.eastmoney_724.lock", ".finews.eastmoney_724.worker",
+                 ".finews.eastmoney.worker", "_site/index.html", "_finews_quarantine/_posts/x.md"]:  # fmt: skip
+        assert ignored(archive, name), name
+
+    again = init(archive, "--site-url", SITE_URL).stdout
+    assert ".gitignore: there already, ignoring all that init's lines do" in again and "nothing to add" in again
+
+
+@slow
+def test_one_init_or_publish_at_a_time_in_a_repository(tmp_path):
+    """Init holds publish's lock (an flock in the git folder) for its whole run: while another holds it
+    init exits 3 with one line and writes nothing; inits started together make one commit."""
+    need_tool("git")
+    archive = tmp_path / "news"
+    git(tmp_path, "init", "--quiet", "--initial-branch=main", str(archive))
+    fd = os.open(archive / ".git" / PUBLISH_LOCK, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        refused = init(archive, "--site-url", SITE_URL, status=ExitStatus.LOCKED)
+        one_line_refusal(refused, "another scrapy archive init or publish is running in", status=ExitStatus.LOCKED)
+        assert os.listdir(archive) == [".git"]
+    finally:
+        os.close(fd)
+
+    command = scrapy_command("archive", "init", str(archive), "--site-url", SITE_URL)
+    runs = [subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+    statuses = [run.wait(timeout=120) for run in runs]
+    for run in runs:
+        run.stdout.close()
+        run.stderr.close()
+    assert set(statuses) <= {ExitStatus.OK, ExitStatus.LOCKED} and ExitStatus.OK in statuses, statuses
+    assert git(archive, "rev-list", "--count", "HEAD") == "1"
+    assert sorted(git(archive, "ls-tree", "-r", "--name-only", "HEAD").splitlines()) == sorted(INIT_FILES)
+    assert git(archive, "status", "--porcelain") == ""
+
+
+@slow
+def test_what_init_says_is_one_line_a_thing(bare, tmp_path):
+    """A folder named with a newline or an escape is shown escaped; a .gitignore that is a link is said to
+    be one and left alone; a rerun says a --title or --remote it did not apply, and how to apply it; a
+    posts folder that is a link is refused as every command refuses it (exit status 6), nothing made."""
+    odd = tmp_path / "a\nb\x1b[31m"
+    said = init(odd, "--site-url", SITE_URL).stdout
+    assert "\x1b" not in said and f"folder {tmp_path}/a\\nb\\x1b[31m: made" in said
+    assert f"FINEWS_ARCHIVE_DIR='{tmp_path}/a\\nb\\x1b[31m'" in said.splitlines()[-1]
+    afile = tmp_path / "c\nd\x1b[2J"
+    afile.write_text("x")
+    one_line_refusal(init(afile, "--site-url", SITE_URL, status=ExitStatus.USAGE), "c\\nd\\x1b[2J is not a folder")
+
+    archive = tmp_path / "news"
+    archive.mkdir()
+    outside = tmp_path / "someone-elses-ignore"
+    outside.write_text("keep me\n")
+    (archive / ".gitignore").symlink_to(outside)
+    said = init(archive, "--site-url", SITE_URL).stdout
+    assert ".gitignore: a symbolic link: left alone, and not committed" in said
+    assert "git add" not in said and "not in git" not in said
+    assert outside.read_text() == "keep me\n" and (archive / ".gitignore").is_symlink()
+    assert ".gitignore" not in git(archive, "ls-tree", "-r", "--name-only", "HEAD").splitlines()
+
+    git(archive, "remote", "add", "origin", "https://example.com/old.git")
+    again = init(archive, "--site-url", SITE_URL, "--title", "Other", "--remote", str(bare)).stdout
+    assert f"_config.yml: kept (its title {DEFAULT_TITLE!r} differs from --title 'Other')" in again
+    assert f"git remote set-url origin {bare}, then init again, sets it" in again
+    assert "init again with --remote" not in again
+
+    posts_linked = tmp_path / "linked-posts"
+    (tmp_path / "elsewhere").mkdir()
+    posts_linked.mkdir()
+    (posts_linked / layout.POSTS_DIR).symlink_to(tmp_path / "elsewhere")
+    refused = init(posts_linked, "--site-url", SITE_URL, status=ExitStatus.NOT_WRITABLE)
+    one_line_refusal(refused, f"{posts_linked / layout.POSTS_DIR} is a symbolic link", ExitStatus.NOT_WRITABLE)
+    assert os.listdir(posts_linked) == [layout.POSTS_DIR] and os.listdir(tmp_path / "elsewhere") == []
+
+
 # --- in process, no program run: the fast suite ---------------------------------------------------
 
 
@@ -396,6 +658,19 @@ def test_the_workflow_gets_the_values_and_keeps_the_comments():
         (("{dir}", "--site-url", SITE_URL, "--remote=-uorigin"), "--remote takes one word"),
         (("{dir}", "--site-url", SITE_URL, "--remote", "a b"), "--remote takes one word"),
         (("{dir}", "--site-url", SITE_URL, "--title", "two\nlines"), "--title must be one line"),
+        (("{dir}", "--site-url", SITE_URL, "--title", "caf\udce9"), "--title 'caf\ufffd' is not UTF-8 text"),
+        (("{dir}", "--site-url", "https://x.example/\udcff"), "--site-url 'https://x.example/\ufffd' is not UTF-8"),
+        (("{dir}", "--site-url", SITE_URL, "--share-url", "https://x.example/\udcff{info_code}"), "is not UTF-8"),
+        (("{dir}", "--site-url", "https://alice.github.io//news"), "--site-url: setting FINEWS_SITE_URL must be"),
+        (("{dir}", "--site-url", "https://alice.github.io:0/news"), "--site-url: setting FINEWS_SITE_URL must be"),
+        (
+            ("{dir}", "--site-url", SITE_URL, "--share-url", "https://x.example/{info_code:d}"),
+            "--share-url: setting FINEWS_SHARE_URL must be an http(s) URL (may use {info_code}); a placeholder is a bare",
+        ),
+        (
+            ("{dir}", "--site-url", SITE_URL, "--share-url", "https://x.com/{info_code}>[x](javascript:alert(1))<"),
+            "it is in every post's links",
+        ),
         (("{dir}", "--site-url", SITE_URL, "--no-push"), "--no-push belongs to publish, not init"),
         (("{dir}", "--site-url", SITE_URL, "--fix"), "--fix belongs to doctor, not init"),
     ],

@@ -520,5 +520,5 @@ def test_a_stale_index_lock_is_named_and_a_second_publish_in_the_clone_exits_3(r
 
     with open(two / ".git" / "finews-publish.lock", "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
-        assert "another publish is running in this archive" in publish(two, status=3).stderr
+        assert "another publish or init is running in this archive" in publish(two, status=3).stderr
     assert "pushed" in publish(two).stdout

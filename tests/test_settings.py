@@ -63,6 +63,9 @@ def test_a_wrong_setting_stops_the_crawl_before_any_request(tmp_path):
         "http://127.0.0.1:8000",
         "HTTPS://Example.COM/a/b-c_d.e~f%20g/!$&*+,;=:@",
         "//xn--fiqs8s.example/x",
+        "https://x.example:1/a/.well-known/b..c/",  # dots inside a segment are no dot segment
+        "https://x.example:65535/%2541",
+        "https://x.example/" + "a" * 182,  # 200 characters
     ],
 )
 def test_site_urls_every_post_can_link_to_are_accepted(value):
@@ -107,6 +110,27 @@ def test_site_urls_every_post_can_link_to_are_accepted(value):
         "https://新闻.example",
         "https://x.example/\u202e",
         None,
+        # Jekyll's baseurl and the links made of it: no empty, `.` or `..` segment (encoded neither), no
+        # encoded control character, a port from 1 to 65535, no final dot, at most 200 characters
+        "https://alice.github.io//news",
+        "https://alice.github.io/news//",
+        "https://alice.github.io/a//b",
+        "https://alice.github.io/../news",
+        "https://alice.github.io/a/../b",
+        "https://alice.github.io/./news",
+        "https://alice.github.io/a/..",
+        "https://alice.github.io/%2e%2E/news",
+        "https://alice.github.io/%2e",
+        "https://alice.github.io/news%0a",
+        "https://alice.github.io/news%0D%0Ax",
+        "https://alice.github.io/news%00",
+        "https://alice.github.io/news%7f",
+        "https://alice.github.io:0/news",
+        "https://alice.github.io:00000",
+        "https://alice.github.io:65536",
+        "https://alice.github.io./news",
+        "https://alice.github.io/" + "a" * 183,  # 201 characters
+        "https://alice.github.io/" + "a" * 5000,
     ],
 )
 def test_site_urls_that_would_break_a_posts_links_are_refused_in_one_line(value):
@@ -115,6 +139,82 @@ def test_site_urls_that_would_break_a_posts_links_are_refused_in_one_line(value)
     ) as caught:
         check_settings(project_scrapy_settings(FINEWS_SITE_URL=value))
     assert "\n" not in str(caught.value).replace(repr(value), "")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        defaults.FINEWS_SHARE_URL,
+        "https://x.example/s?c={info_code}&x=%41#top",
+        "https://x.example/{info_code}/{info_code}.html",
+        "https://x.example/fixed-page",  # no placeholder: one link for every post
+        "https://x.example/新闻/{info_code}",
+    ],
+)
+def test_share_urls_with_bare_placeholders_are_accepted(value):
+    check_settings(project_scrapy_settings(FINEWS_SHARE_URL=value))
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        # str.format's conversions and format specs: a crawl that fails on every post (`:d` of a str),
+        # a repr's quotes in every link, a gigabyte built for every post
+        ("https://x.example/{info_code:d}", "a placeholder is a bare {name}"),
+        ("https://x.example/{info_code!r}", "a placeholder is a bare {name}"),
+        ("https://x.example/{info_code!s}", "a placeholder is a bare {name}"),
+        ("https://x.example/{info_code:>999999999}", "a placeholder is a bare {name}"),
+        ("https://x.example/{info_code:{info_code}}", "a placeholder is a bare {name}"),
+        ("https://x.example/{info_code[0]}", "a placeholder is a bare {name}"),
+        ("https://x.example/{info_code.real}", "a placeholder is a bare {name}"),
+        ("https://x.example/{}", "a placeholder is a bare {name}"),
+        ("https://x.example/{0}", "a placeholder is a bare {name}"),
+        ("https://x.example/{info_code", "its braces do not pair"),
+        # what ends the post's <URL> link or opens markup, outside the placeholder
+        ("https://x.com/{info_code}>[x](javascript:alert(1))<", "it is in every post's links"),
+        ("https://x.example/{info_code}>", "it is in every post's links"),
+        ("https://x.example/a b/{info_code}", "it is in every post's links"),
+        ("https://x.example/a\tb/{info_code}", "it is in every post's links"),
+        ("https://x.example/{info_code}\n", "it is in every post's links"),
+        ("https://x.example/\x1b[31m/{info_code}", "it is in every post's links"),
+        ("https://x.example/\u202e/{info_code}", "it is in every post's links"),
+        ("https://x.example/\u2028/{info_code}", "it is in every post's links"),
+        ("https://x.example/\udcff/{info_code}", "it is in every post's links"),  # a byte that is no UTF-8
+        ("https://x.example/{{info_code}}", "it is in every post's links"),  # a literal { in the link
+        ('https://x.example/"{info_code}', "it is in every post's links"),
+        ("https://x.example/'{info_code}", "it is in every post's links"),
+        ("https://x.example/`{info_code}`", "it is in every post's links"),
+        ("https://x.example/[{info_code}]", "it is in every post's links"),
+        ("https://x.example/({info_code})", "it is in every post's links"),
+        ("https://x.example/a|b^c/{info_code}", "it is in every post's links"),
+        ("https://x.example\\@evil.example/{info_code}", "it is in every post's links"),
+        ("javascript:alert(1)//{info_code}", "must be an http(s) URL"),
+    ],
+)
+def test_share_urls_that_break_a_crawl_or_a_posts_link_are_refused_in_one_line(value, said):
+    with pytest.raises(ValueError) as caught:
+        check_settings(project_scrapy_settings(FINEWS_SHARE_URL=value))
+    message = str(caught.value)
+    assert message.startswith("setting FINEWS_SHARE_URL must be an http(s) URL") and said in message, message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FINEWS_LIST_API_URL", "https://x.example/l?c={column}&p={page:d}"),
+        ("FINEWS_LIST_API_URL", "https://x.example/l?c={column!r}&p={page}"),
+        ("FINEWS_LIST_API_URL", "https://x.example/l?c={column}&p={page}&s={page_size:>999999999}"),
+        ("FINEWS_LIST_PAGE_URL", "https://x.example/a/{slug[0]}.html"),
+        ("FINEWS_ARTICLE_URL", "https://x.example/a/{id:x}.html"),
+        ("FINEWS_FAST_LIST_URL", "https://x.example/f?s={sort_end!a}"),
+        ("FINEWS_FAST_LIST_URL", "https://x.example/f?s={sort_end}&t={req_trace.upper}"),
+    ],
+)
+def test_the_request_url_templates_take_only_bare_placeholders(name, value):
+    with pytest.raises(ValueError, match=re.escape(f"setting {name} must be an http(s) URL")) as caught:
+        check_settings(project_scrapy_settings(**{name: value}))
+    assert "a placeholder is a bare {name}" in str(caught.value)
 
 
 # --- the archive's settings record (.finews.cfg, crawler/archive/record.py) ------------------------
@@ -142,6 +242,16 @@ def test_the_record_gives_its_settings_as_written(tmp_path):
     }
     record_of(tmp_path, "[settings]\nFINEWS_SITE_URL =\n")
     assert archive_settings(tmp_path) == {"FINEWS_SITE_URL": ""}
+
+
+def test_a_record_that_starts_with_a_byte_order_mark_is_read(tmp_path):
+    """Some editors (Notepad) write one at the start of a UTF-8 file: it is no part of the text."""
+    record_of(tmp_path, b"\xef\xbb\xbf[settings]\r\nFINEWS_SITE_URL = https://alice.github.io/news\r\n")
+    assert archive_settings(tmp_path) == {"FINEWS_SITE_URL": "https://alice.github.io/news"}
+    assert archive_settings_of(tmp_path)["FINEWS_SITE_URL"] == "https://alice.github.io/news"
+    record_of(tmp_path, b"\xef\xbb\xbf\xef\xbb\xbf[settings]\n")  # one mark, not two
+    with pytest.raises(ValueError, match="is not an INI file"):
+        archive_settings(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -217,6 +327,9 @@ def test_the_record_is_above_the_project_and_below_a_spider_and_the_command_line
     [
         ("[settings]\nFINEWS_SITE_URL = javascript:alert(1)\n", "setting FINEWS_SITE_URL must be"),
         ("[settings]\nFINEWS_SHARE_URL = https://x.example/{id}\n", "setting FINEWS_SHARE_URL must be"),
+        ("[settings]\nFINEWS_SHARE_URL = https://x.example/{info_code:d}\n", "a placeholder is a bare {name}"),
+        ("[settings]\nFINEWS_SHARE_URL = https://x.com/{info_code}>[x](javascript:alert(1))<\n", "every post's"),
+        ("[settings]\nFINEWS_SITE_URL = https://alice.github.io//news\n", "setting FINEWS_SITE_URL must be"),
         ("[settings]\nFINEWS_ARCHIVE_DIR = /\n", "unknown setting 'FINEWS_ARCHIVE_DIR'"),
     ],
 )

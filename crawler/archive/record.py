@@ -12,7 +12,7 @@ Every command reads it (crawler/commands, checked_settings) and gives it a prior
 project's defaults and below the command line (-s wins). Only the names in RECORDED may be there;
 anything else (another name or section, a malformed file, one that is a symbolic link or no regular
 file, not UTF-8, larger than MOST_BYTES) is a ValueError naming the file: a command refuses to run
-rather than crawl with settings nobody meant.
+rather than crawl with settings nobody meant. A UTF-8 byte order mark at its start is let be.
 """
 
 import configparser
@@ -41,6 +41,7 @@ def archive_settings(root: Path) -> dict[str, str]:
     except OSError as exc:
         why = "is a symbolic link" if exc.errno == errno.ELOOP else f"cannot be read ({exc.strerror or exc})"
         raise ValueError(f"{where} {why}: it must be a regular file of at most {MOST_BYTES} bytes") from None
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte order mark, as some editors write one
     parser = configparser.ConfigParser(interpolation=None, empty_lines_in_values=False)
     parser.optionxform = str  # names as written: FINEWS_SITE_URL, never folded to lower case
     try:

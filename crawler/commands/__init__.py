@@ -5,6 +5,7 @@ status 2 (crawler/exitstatus.py) and no traceback; `scrapy <command> -h` shows t
 """
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -19,12 +20,20 @@ from crawler.archive.record import archive_settings
 from crawler.config import check_settings
 from crawler.exitstatus import ExitStatus
 
+# What would break a message's line or rewrite the terminal (a folder named with a newline or an ESC).
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(message: str) -> str:
+    """`message` on one line: each control character in it (a path's, a value's) shown escaped (\\n, \\x1b)."""
+    return _CONTROL_RE.sub(lambda match: ascii(match[0])[1:-1], message)
+
 
 def say_errors_in_one_line(parser: argparse.ArgumentParser, command: str) -> None:
     """Make `parser` (and Scrapy's UsageError, which it reports through parser.error) say an error in one line."""
 
     def error(message: str) -> NoReturn:
-        print(f"scrapy {command}: {message}", file=sys.stderr)
+        print(f"scrapy {command}: {one_line(message)}", file=sys.stderr)
         sys.exit(ExitStatus.USAGE)
 
     parser.error = error
@@ -32,7 +41,7 @@ def say_errors_in_one_line(parser: argparse.ArgumentParser, command: str) -> Non
 
 def fail(command: ScrapyCommand, status: ExitStatus, message: str) -> None:
     """The command could not do its work: one line on stderr saying why, and its exit status."""
-    print(f"scrapy {command_name(command)}: {message}", file=sys.stderr)
+    print(f"scrapy {command_name(command)}: {one_line(message)}", file=sys.stderr)
     command.exitcode = int(status)
 
 

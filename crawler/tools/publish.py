@@ -146,7 +146,7 @@ def git(
 ) -> subprocess.CompletedProcess:
     """Run git in the archive: no hook of any kind (NO_HOOKS), never a prompt for a password, nor an
     answer made up for one (cron has no terminal: a push that needs credentials it lacks fails at once)."""
-    env = {**os.environ, **QUIET, **(env or {})}
+    env = {**_scrubbed(os.environ), **QUIET, **(env or {})}
     env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")  # ssh asks no passphrase either
     ran = subprocess.run(
         ["git", *NO_HOOKS, "-C", str(root), *args],
@@ -158,6 +158,24 @@ def git(
     if check and process.returncode != 0:
         raise PublishFailed(f"git {args[0]} failed: {git_reason(process)}; nothing was pushed", ExitStatus.FAILED)
     return process
+
+
+# What would point git at another repository than the archive's (a caller's environment); a publish
+# sets GIT_INDEX_FILE itself where it builds a commit in an index of its own.
+REPOSITORY_VARIABLES = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+)
+
+
+def _scrubbed(environment: Mapping[str, str]) -> dict[str, str]:
+    """`environment` without REPOSITORY_VARIABLES: git finds the repository from the archive's folder."""
+    return {name: value for name, value in environment.items() if name not in REPOSITORY_VARIABLES}
 
 
 def _text(data: bytes) -> str:
@@ -260,7 +278,7 @@ def _one_publish_at_a_time(root: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise PublishFailed(
-                "another publish is running in this archive: nothing was committed", ExitStatus.LOCKED
+                "another publish or init is running in this archive: nothing was committed", ExitStatus.LOCKED
             ) from None
         yield
     finally:
@@ -439,7 +457,7 @@ def _pack_files(root: Path, paths: list[str]) -> None:
     """The bytes of the regular files of `paths` stored in git in one pack (`git fast-import` of blobs
     only), so `update-index` then finds every object there and writes none: one loose object per file
     costs a file each, and more as git's object folders fill (60,000 posts: 13 s against 3 s)."""
-    env = {**os.environ, **QUIET}
+    env = {**_scrubbed(os.environ), **QUIET}
     command = ["git", *NO_HOOKS, "-C", str(root), "fast-import", "--quiet"]
     with subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
