@@ -57,6 +57,7 @@ _SITE_URL_RE = re.compile(
 _ENCODED_CONTROL_RE = re.compile(r"%(?:[01][0-9A-Fa-f]|7[Ff])")
 _DOT_SEGMENT_RE = re.compile(r"(?:\.|%2[Ee]){1,2}")  # fullmatch: `.`, `..`, and their encoded forms
 SITE_URL_MOST = 200
+_SWITCHES = ("FINEWS_FRONT_MATTER_STOCKS",)  # what Scrapy's getbool takes
 
 
 def check_settings(settings: "BaseSettings") -> None:
@@ -69,6 +70,9 @@ def check_settings(settings: "BaseSettings") -> None:
     for name, (allowed, required) in _TEMPLATES.items():
         _check_template(name, settings.get(name), allowed, required)
     _check_site_url(settings.get("FINEWS_SITE_URL"))
+    for name in _SWITCHES:
+        if settings.get(name) not in (True, False, 0, 1, "0", "1", "True", "False", "true", "false"):
+            raise ValueError(f"setting {name} must be True or False (1 or 0), not {settings.get(name)!r}")
     if not str(settings.get("FINEWS_ARCHIVE_DIR") or "").strip():
         raise ValueError("setting FINEWS_ARCHIVE_DIR must be the archive's folder, not empty")
     old = str(settings.get("FINEWS_OLD_POSTS_DIR") or "")

@@ -158,7 +158,7 @@ def test_an_archive_that_is_not_writable_is_exit_status_6(archive, capsys):
     [
         ([], "say which verb: one of init, export, maintain, build, publish, doctor"),
         (["tidy"], "say which verb \\(not 'tidy'\\): one of init, export, maintain, build, publish, doctor"),
-        (["maintain"], "needs --move-older-than DAYS, --fix-categories or both"),
+        (["maintain"], "needs --move-older-than DAYS, --fix-categories, --add-stocks or more"),
         (["maintain", "--move-older-than", "-1"], "0 or more days"),
         (["maintain", "--fix-categories", "-o", "x"], "-o/--output belongs to export, not maintain"),
         (["export", "--fix-categories"], "--fix-categories belongs to maintain, not export"),

@@ -44,7 +44,7 @@ def archive(tmp_path_factory):
         (["archive", "tidy"], "say which verb (not 'tidy')"),
         (["archive", "build", "--fix"], "--fix belongs to doctor, not build"),
         (["archive", "maintain", "--move-older-than", "３"], "0 or more days"),
-        (["archive", "maintain"], "needs --move-older-than DAYS, --fix-categories or both"),
+        (["archive", "maintain"], "needs --move-older-than DAYS, --fix-categories, --add-stocks or more"),
         (["seed_redis"], "set -s FINEWS_REDIS_URL"),
         (["archive", "--bogus", "export"], "unknown option --bogus: see scrapy archive -h"),
         (["archive", "maintain", "--move-older-than", "99999999999999999999"], "--move-older-than"),

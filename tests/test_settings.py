@@ -347,3 +347,12 @@ def test_the_demo_reads_no_record(tmp_path):
     settings.set("FINEWS_ARCHIVE_DIR", str(tmp_path), priority="cmdline")
     checked_settings(settings, record=False)
     assert settings["FINEWS_SITE_URL"] == defaults.FINEWS_SITE_URL
+
+
+@pytest.mark.parametrize("value", ["yes", "2", "", "on"])
+def test_the_stocks_switch_is_true_or_false(value):
+    settings = project_scrapy_settings(FINEWS_FRONT_MATTER_STOCKS=value)
+    with pytest.raises(ValueError, match="setting FINEWS_FRONT_MATTER_STOCKS must be True or False"):
+        check_settings(settings)
+    settings.set("FINEWS_FRONT_MATTER_STOCKS", "True")
+    check_settings(settings)
