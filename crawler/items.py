@@ -5,7 +5,8 @@ them without importing Scrapy; the pipelines read items through ItemAdapter, so 
 with the same fields work as well. Which archive feed an item belongs to, and so its
 post key, is said by crawler/archive/feeds.py, not by the item. Article and FastNews are also the feed of `scrapy crawl -O`:
 their field names and types are a documented interface (docs/reference.md), and `published_at`
-is exported as ISO 8601 in Beijing time through its field's "serializer" metadata.
+is exported as ISO 8601 in Beijing time through its field's "serializer" metadata. `stocks` and
+`boards` are the securities East Money tagged the article with (crawler/parsers/securities.py).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class ListEntry:
     published_at: datetime | None = None  # Asia/Shanghai; None when the list gave no usable time
     source: str = ""  # mediaName, when the list names it
     summary: str = ""
+    secids: tuple[str, ...] = ()  # 7x24: the securities the feed tagged it with (its stockList), checked
 
     @property
     def info_code(self) -> str:
@@ -84,6 +86,8 @@ class Article:
     published_at: datetime = field(metadata=ISO_BEIJING)  # timezone-aware, Asia/Shanghai
     source: str  # media name, e.g. "中国证券报·中证网"; "" when the page names none (the per-media feed drops it)
     paragraphs: list[str]  # clean HTML blocks: <p>, <p><img></p>, <table>
+    stocks: list[dict] = field(default_factory=list)  # {"secid": "1.600030", "code": "600030", "name": "中信证券"}
+    boards: list[dict] = field(default_factory=list)  # the same, of boards: {"secid": "90.BK1036", …}
 
 
 @dataclass
@@ -97,3 +101,5 @@ class FastNews:
     summary: str
     paragraphs: list[str]  # the article page's blocks; empty when the page could not be read
     source: str = ""  # the article page's media name, when it was read
+    stocks: list[dict] = field(default_factory=list)  # the page's, then the feed's stockList (as Article's)
+    boards: list[dict] = field(default_factory=list)

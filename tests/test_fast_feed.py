@@ -178,6 +178,40 @@ def test_a_7x24_item_keeps_its_article_body_when_the_page_names_no_media(tmp_pat
     assert FAST_NEWS.problem(fields(news)) is None  # and it is written
 
 
+def test_a_7x24_item_lists_the_page_s_securities_then_its_stock_list_s(tmp_path):
+    """Body first (a chart's stock named by its later link), then the stockList's not there yet, in list
+    order, once each; boards apart. Without a readable page, the stockList's alone."""
+    crawler = get_crawler(FastNewsSpider, project_settings(FINEWS_ARCHIVE_DIR=str(tmp_path)))
+    spider = FastNewsSpider.from_crawler(crawler)
+    crawler.stats.open_spider()
+    [entry] = parse_fast_list(fast_answer(fast_item(
+        "202205302396671645", stockList=["116.00700", "1.600519", "bad", "90.BK0473", 1, "0.000001", "116.00700"]
+    ))).entries  # fmt: skip
+    page = (
+        '<html><head><meta charset="utf-8"></head><body><div class="title">快讯标题</div>'
+        '<div class="infos"><div class="item">2022年05月30日 09:00</div></div><div id="ContentBody">'
+        '<p><a href="http://quote.eastmoney.com/unify/r/1.600519" data-code="600519|1|1" class="EmImageRemark">'
+        '<img src="https://webquoteklinepic.eastmoney.com/GetPic.aspx?nid=1.600519"></a></p>'
+        '<p>　　<span id="stock_0.000858"><a href="http://quote.eastmoney.com/unify/r/0.000858" class="keytip" '
+        'data-code="0,000858">五粮液</a></span>与<span web="1" href="http://quote.eastmoney.com/unify/r/1.600519" '
+        'class="em_stock_key_common" data-code="1,600519">贵州茅台</span></p></div></body></html>'
+    )
+    url = "https://finance.eastmoney.com/a/202205302396671645.html"
+    response = HtmlResponse(url, body=page.encode(), headers={"Content-Type": "text/html; charset=utf-8"})
+    [news] = list(spider.parse_article(response, entry))
+    assert news.paragraphs == ["<p>五粮液与贵州茅台</p>"]
+    assert news.stocks == [
+        {"secid": "1.600519", "code": "600519", "name": "贵州茅台"},
+        {"secid": "0.000858", "code": "000858", "name": "五粮液"},
+        {"secid": "116.00700", "code": "00700", "name": ""},
+        {"secid": "0.000001", "code": "000001", "name": ""},
+    ]
+    assert news.boards == [{"secid": "90.BK0473", "code": "BK0473", "name": ""}]
+    summary_only = spider.from_summary(entry, "http_404")
+    assert [s["secid"] for s in summary_only.stocks] == ["116.00700", "1.600519", "0.000001"]
+    assert [s["secid"] for s in summary_only.boards] == ["90.BK0473"] and summary_only.paragraphs == []
+
+
 def test_a_per_media_article_whose_page_names_no_media_is_dropped_as_no_source():
     entry = ListEntry("202205302396671645", title="标题", published_at=datetime(2022, 5, 30, 9, 0, tzinfo=SHANGHAI))
     page = '<html><body><div id="ContentBody"><p>正文</p></div></body></html>'

@@ -1,7 +1,8 @@
 """The item feed for other tools: `scrapy crawl <spider> -O items.jsonl` against the mirror, both spiders.
 
 UTF-8 JSON Lines (no \\u escapes), one line per new post, the documented field names in their
-order and types, `published_at` in ISO 8601 with +08:00; the run report agrees.
+order and types, `published_at` in ISO 8601 with +08:00, `stocks` and `boards` as the mirror's
+markup and stockLists tag them; the run report agrees.
 """
 
 import json
@@ -10,15 +11,16 @@ import re
 import pytest
 import yaml
 
-from fixtures.testing import serve
+from fixtures.testing import FIXTURE_SITE, serve
 from tests.crawl import scrapy_crawl
 
 pytestmark = pytest.mark.slow  # a real `scrapy crawl -O` of each spider
 
-FIELDS = {  # README.md "Item feed": per spider, field -> type, in export order
-    "eastmoney": {"info_code": str, "url": str, "title": str, "published_at": str, "source": str, "paragraphs": list},
+FIELDS = {  # docs/reference.md "Item feed": per spider, field -> type, in export order
+    "eastmoney": {"info_code": str, "url": str, "title": str, "published_at": str, "source": str, "paragraphs": list,
+                  "stocks": list, "boards": list},
     "eastmoney_724": {"article_id": str, "url": str, "title": str, "published_at": str, "summary": str,
-                      "paragraphs": list, "source": str},
+                      "paragraphs": list, "source": str, "stocks": list, "boards": list},
 }  # fmt: skip
 ISO_BEIJING = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")
 
@@ -48,6 +50,23 @@ def test_feed_is_utf8_json_lines_with_the_documented_fields(feed):
         assert all(isinstance(block, str) for block in item["paragraphs"])
         assert ISO_BEIJING.match(item["published_at"]), item["published_at"]
         assert re.fullmatch(r"https://finance\.eastmoney\.com/a/\d{17,18}\.html", item["url"])
+
+
+def test_feed_items_carry_the_securities_east_money_tagged(feed):
+    """Every item's stocks and boards are the mirror's ground truth (fixtures/build_mirror.py): the
+    article page's markup; 7x24, then the feed entry's stockList."""
+    spider, raw, _, _, _ = feed
+    manifest = json.loads((FIXTURE_SITE / "manifest.json").read_text(encoding="utf-8"))
+    truth = {a["id"]: a for a in manifest["articles" if spider == "eastmoney" else "fast"]}
+    items = [json.loads(line) for line in raw.decode("utf-8").splitlines()]
+    for item in items:
+        expected = truth[item["info_code"][2:] if spider == "eastmoney" else item["article_id"]]
+        assert (item["stocks"], item["boards"]) == (expected["stocks"], expected["boards"]), item["url"]
+        for security in item["stocks"] + item["boards"]:
+            assert list(security) == ["secid", "code", "name"] and all(isinstance(v, str) for v in security.values())
+    assert sum(1 for item in items if item["stocks"]) > 5 and any(item["boards"] for item in items)
+    if spider == "eastmoney_724":
+        assert any(item["stocks"] and not item["paragraphs"] for item in items)  # a stockList alone
 
 
 def test_feed_items_are_the_posts_written(feed):

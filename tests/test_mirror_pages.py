@@ -1,7 +1,8 @@
 """Every article page of the fixture mirror parses to its ground truth (fixtures/site/manifest.json).
 
 The mirror's generator records what it put into each page (title, time, media name, kept text,
-images, tables), so these expectations do not come from the parser under test.
+images, tables, the securities its markup tags), so these expectations do not come from the parser
+under test.
 """
 
 import html
@@ -34,6 +35,7 @@ def test_page_gives_its_article(truth):
     assert re.findall(r'<img src="([^"]+)"', body) == truth["images"]
     assert body.count("<table>") == truth["tables"]
     assert not re.search(r"\b(?:style|class|id|on\w+)=", body)
+    assert (article.stocks, article.boards) == (truth["stocks"], truth["boards"])  # what East Money tagged
 
 
 def test_mirror_covers_both_templates_and_many_sources():

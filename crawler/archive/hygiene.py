@@ -22,6 +22,7 @@ _TAG_RE = re.compile(r"<[^<>]*>")  # not [^>]*: a run of "<" alone would make it
 _CONTENT_TAG_RE = re.compile(r"<(?:img|table)\b")
 LINE_FIELDS = ("title", "source", "summary")  # one-line texts
 BLOCK_FIELDS = ("paragraphs",)  # lists of HTML blocks
+SECURITY_FIELDS = ("stocks", "boards")  # lists of {"secid", "code", "name"}: a name is a one-line text
 
 
 def clean_line(text: str) -> str:
@@ -53,3 +54,7 @@ def clean_item(item: MutableMapping) -> None:
         blocks = item.get(name)
         if isinstance(blocks, list | tuple):
             item[name] = [clean_block(b) for b in blocks if isinstance(b, str) and block_has_content(clean_block(b))]
+    for name in SECURITY_FIELDS:
+        for security in item.get(name) if isinstance(item.get(name), list) else ():
+            if isinstance(security, dict) and isinstance(security.get("name"), str):
+                security["name"] = clean_line(security["name"])

@@ -15,6 +15,7 @@ from crawler.items import Article, ListEntry
 from crawler.parsers.body import clean_body
 from crawler.parsers.dates import find_datetime
 from crawler.parsers.errors import ParseError
+from crawler.parsers.securities import tagged
 from crawler.parsers.selectors import ARTICLE_END_MARKS, BODY_XPATH, HEADER_SOURCE_XPATHS, TIME_XPATHS, TITLE_XPATHS
 from crawler.parsers.text import clean_text
 
@@ -32,7 +33,9 @@ def parse_article(html: str | bytes, url: str, listed: ListEntry | None = None) 
     The list's time wins when it has one (the list API's showTime has seconds;
     pages show minutes); the list's title and media name are fallbacks only. A page that names
     no media gives source "": whether a post needs one is its feed's rule (a per-media post does,
-    a 7x24 post does not). Raises ParseError when the page cannot give an article.
+    a 7x24 post does not). The stocks and boards are those East Money tagged in the body, in order,
+    then those the list tagged the entry with (7x24 stockList) that the body does not.
+    Raises ParseError when the page cannot give an article.
     """
     article_id = listed.article_id if listed else article_id_from_url(url)
     if not article_id:
@@ -56,10 +59,11 @@ def parse_article(html: str | bytes, url: str, listed: ListEntry | None = None) 
     published_at = listed.published_at if listed and listed.published_at else _page_time(doc)
     if published_at is None:
         raise ParseError("no_time", url)
-    paragraphs, media = clean_body(bodies[0], canonical_url(article_id))
+    paragraphs, media, mentions = clean_body(bodies[0], canonical_url(article_id))
     if not paragraphs:
         raise ParseError("empty_body", url)
     source = media or _header_source(doc) or (listed.source if listed else "")  # "": the page names no media
+    stocks, boards = tagged([*mentions, *((secid, "") for secid in (listed.secids if listed else ()))])
     return Article(
         info_code=info_code(article_id),
         url=canonical_url(article_id),
@@ -67,6 +71,8 @@ def parse_article(html: str | bytes, url: str, listed: ListEntry | None = None) 
         published_at=published_at,
         source=source,
         paragraphs=paragraphs,
+        stocks=stocks,
+        boards=boards,
     )
 
 

@@ -1,10 +1,16 @@
-"""Article body (#ContentBody) -> clean HTML blocks, plus the em_media source line.
+"""Article body (#ContentBody) -> clean HTML blocks, the em_media source line, the securities tagged.
 
 One pass over the body drops East Money junk (hidden paragraphs, quote charts, ads),
 unwraps stock auto-links to their text and makes link and image URLs absolute (images
 https). Then the body's children are walked in order into blocks, promo lines are
 dropped, and all blocks go through an allowlist sanitizer (nh3) in one call. The walk
 stops at the source line (`p.em_media`) or the editor line: what follows is not article text.
+
+Securities (crawler/parsers/securities.py) count where the text counts: before the links are
+unwrapped, each one East Money tagged leaves an empty mark in its place, and a block that is kept
+(or a spacer, such as what is left of a quote chart) gives up its marks before it is trimmed, so the
+blocks are exactly what they would be without them. Marks in junk, promo lines, the source line and
+after the end of the article are never taken.
 """
 
 import re
@@ -17,8 +23,10 @@ from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
 from crawler.bodyhtml import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
+from crawler.parsers.securities import MAX_MENTIONS, mention
 from crawler.parsers.selectors import (
     AUTOLINK_XPATH,
+    CHART_CLASS,
     END_TEXT,
     HIDDEN_STYLE_RE,
     JUNK_CANDIDATES_XPATH,
@@ -26,6 +34,7 @@ from crawler.parsers.selectors import (
     JUNK_TEXT,
     JUNK_URL_RE,
     MEDIA_CLASS,
+    SECURITY_SPANS_XPATH,
 )
 from crawler.parsers.text import clean_text
 
@@ -38,15 +47,18 @@ _TRAILING_SPACERS = ("<br>", "&nbsp;")  # as the sanitizer writes them; with bla
 _SEPARATOR = "\ue000"  # a private-use character between blocks, for one sanitizer call per article
 _DROP = "finews-drop"  # the tag junk is renamed to before it is removed
 _SPLIT = "finews-split"  # not an allowed tag: the sanitizer removes it and keeps the texts around it
+_MARK = "finews-security"  # an empty element where a security was tagged
+_LINKS = etree.XPath(f"{AUTOLINK_XPATH} | {SECURITY_SPANS_XPATH}")  # auto-links, then spans tagging securities
 _TEXT_PIECE = 2048  # characters: longer texts are sanitized in pieces
 _TABLE_STRUCTURE = {"table", "thead", "tbody", "tfoot", "tr"}
 _BLOCK_TAGS = {"p", "table", "ul", "ol"}  # what a block of the output is
 
 
-def clean_body(body: HtmlElement, base_url: str) -> tuple[list[str], str]:
-    """Clean blocks of a ContentBody element and the media name of its em_media line ("" if none)."""
-    _prepare(body, base_url)
-    walker = _BodyWalker()
+def clean_body(body: HtmlElement, base_url: str) -> tuple[list[str], str, list[tuple[str, str]]]:
+    """Clean blocks of a ContentBody element, the media name of its em_media line ("" if none), and the
+    (secid, name) of each security East Money tagged in the blocks, in order (repeats included)."""
+    mentions, marks = _prepare(body, base_url)
+    walker = _BodyWalker(marks, _holders(body, marks))
     walker.walk(body)
     walker.flush()
     sequence = lxml_html.Element("div")  # the blocks in order, serialized and sanitized at once
@@ -59,7 +71,8 @@ def clean_body(body: HtmlElement, base_url: str) -> tuple[list[str], str]:
     if pieces is None or len(pieces) != len(walker.blocks):  # the page's own text held the separator
         pieces = [_sanitize(lxml_html.tostring(b, encoding="unicode", with_tail=False)) for b in walker.blocks]
     blocks = (_trim(block) for piece in pieces for block in _single_elements(piece.strip()))
-    return [block for block in blocks if block and block != "<p></p>"], walker.media
+    securities = [mentions[number] for number in walker.taken]
+    return [block for block in blocks if block and block != "<p></p>"], walker.media, securities
 
 
 def _single_elements(block: str) -> list[str]:
@@ -171,12 +184,21 @@ def media_from_em_line(text: str) -> str:
     return match.group(1).strip() if match else ""
 
 
-def _prepare(body, base_url: str) -> None:
-    """Drop junk, unwrap auto-links and spans, make link and image URLs absolute (XPath does the search)."""
-    for el in [el for el in body.xpath(JUNK_CANDIDATES_XPATH) if _is_junk(el)] + list(body.iter(*_DROPPED_TAGS)):
+def _prepare(body, base_url: str) -> tuple[list[tuple[str, str]], list]:
+    """Drop junk, mark the securities tagged, unwrap auto-links and spans, make link and image URLs
+    absolute (XPath does the search). Returns the (secid, name) of each mark, and the marks (marks in
+    junk are removed with it)."""
+    junk = [el for el in body.xpath(JUNK_CANDIDATES_XPATH) if _is_junk(el)]
+    for el in junk + list(body.iter(*_DROPPED_TAGS)):
         el.tag = _DROP  # removed below with their content, all at once
-    for a in body.xpath(AUTOLINK_XPATH):
-        a.tag = "span"
+    mentions, marks = [], []
+    for el in junk:  # a quote chart is junk, but what it shows is a security East Money tagged
+        if CHART_CLASS in (el.get("class") or "").split() and not HIDDEN_STYLE_RE.search(el.get("style") or ""):
+            _mark_security(el, mentions, marks)
+    for el in _LINKS(body):  # in document order
+        if el.tag == "a":
+            el.tag = "span"
+        _mark_security(el, mentions, marks)
     for a in body.iter("a"):
         href = _web_url(a.get("href"), base_url)
         a.attrib.clear()
@@ -197,7 +219,32 @@ def _prepare(body, base_url: str) -> None:
             img.set("alt", alt)
     # One pass in C, keeping each element's tail text; drop_tree() per element would copy the
     # growing tail of the element before it each time (quadratic over many dropped siblings).
-    etree.strip_elements(body, _DROP, with_tail=False)
+    etree.strip_elements(body, _DROP, with_tail=False)  # marks in junk go with it
+    return mentions, marks
+
+
+def _mark_security(el, mentions: list[tuple[str, str]], marks: list) -> None:
+    """An empty mark before `el` if it tags a security; its (secid, name) goes into `mentions`."""
+    found = mention(el) if len(mentions) < MAX_MENTIONS else None
+    if found:
+        mark = el.makeelement(_MARK)
+        el.addprevious(mark)
+        marks.append(mark)
+        mentions.append(found)
+
+
+def _holders(body, marks: list) -> set:
+    """The elements of the body that hold a mark: a block that is none of them (nor a run that took
+    one) holds no mark, and is not searched. A mark removed with junk is in none."""
+    holders = set()
+    for mark in marks:
+        ancestors, parent = [], mark.getparent()
+        while parent is not None and parent is not body:
+            ancestors.append(parent)
+            parent = parent.getparent()
+        if parent is not None:
+            holders.update(ancestors)
+    return holders
 
 
 def _is_junk(el) -> bool:
@@ -211,18 +258,26 @@ def _is_junk(el) -> bool:
 class _BodyWalker:
     """Turns the body's children into blocks: paragraphs, tables, lists; inline runs become paragraphs."""
 
-    def __init__(self):
+    def __init__(self, marks: list = (), holders: set | frozenset = frozenset()):
         self.blocks = []  # elements
         self.media = ""
         self.done = False
+        self.marked = bool(marks)  # the body holds security marks
+        self.numbers = {mark: number for number, mark in enumerate(marks)}  # the marks, kept alive
+        self.holders = holders  # the elements that hold a mark
+        self.taken = []  # the numbers of the marks of the blocks taken, in order
         self._run = None  # top-level inline content waiting to become a paragraph
         self._run_last = None  # its last child (len() of an lxml element counts its children: slow)
+        self._run_marked = False  # the run holds a mark
 
     def walk(self, parent: HtmlElement) -> None:
         self._add_text(parent.text)
         for child in list(parent):  # a copy: inline children move into the pending run
             if self.done:
-                return
+                if child.tag != _MARK:
+                    return
+                self._add_text(child.tail)  # marks split what is one text without them: the last tail goes on
+                continue
             tail = child.tail
             self._visit(child)
             self._add_text(tail)
@@ -231,6 +286,7 @@ class _BodyWalker:
         if self._run is not None:
             self._emit(self._run)
             self._run = self._run_last = None
+            self._run_marked = False
 
     def _visit(self, el) -> None:
         tag = el.tag
@@ -260,6 +316,8 @@ class _BodyWalker:
             el.tail = None
             self._pending_run().append(el)
             self._run_last = el
+            if self.marked and (tag == _MARK or el in self.holders):
+                self._run_marked = True
 
     def _pending_run(self):
         if self._run is None:
@@ -281,9 +339,19 @@ class _BodyWalker:
             self.done = True
         elif text.startswith(JUNK_TEXT):
             return
-        elif text or block.tag == "table" or block.find(".//img") is not None:  # not a spacer like <p><br/></p>
-            _lstrip(block)
-            self.blocks.append(block)
+        else:
+            if self.marked and (block in self.holders or (block is self._run and self._run_marked)):
+                self._take_marks(block)
+            if text or block.tag == "table" or block.find(".//img") is not None:  # not a spacer like <p><br/></p>
+                _lstrip(block)
+                self.blocks.append(block)
+
+    def _take_marks(self, block) -> None:
+        """Note the block's security marks and remove them: the block is as if there had been none."""
+        taken = [self.numbers[mark] for mark in block.iter(_MARK)]
+        if taken:
+            self.taken += taken
+            etree.strip_tags(block, _MARK)
 
 
 def _web_url(url: str | None, base_url: str) -> str:

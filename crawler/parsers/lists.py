@@ -12,6 +12,7 @@ from crawler.ids import ID_RE, article_id_from_url
 from crawler.items import SHANGHAI, ListEntry, ListPage, too_old
 from crawler.parsers.dates import parse_datetime
 from crawler.parsers.errors import ParseError
+from crawler.parsers.securities import listed_secids
 from crawler.parsers.selectors import (
     ITEM_INFO_XPATH,
     ITEM_LINK_XPATHS,
@@ -62,7 +63,8 @@ def _api_entry(raw) -> ListEntry | str:
 def parse_fast_list(text: str | bytes, url: str = "") -> ListPage:
     """Parse one getFastNewsList answer (the 7x24 rolling feed); `cursor` is the next page's sortEnd.
 
-    Entries keep an empty title or time as they come: the spider drops those with a reason.
+    Entries keep an empty title or time as they come: the spider drops those with a reason. An
+    entry's `stockList` gives its secids (the valid ones: crawler/parsers/securities.py).
     """
     data = _api_data(text, url)
     raw_entries = data.get("fastNewsList") if isinstance(data.get("fastNewsList"), list) else []
@@ -83,6 +85,7 @@ def _fast_entry(raw) -> ListEntry | str:
         title=clean_text(raw.get("title")),
         published_at=_fast_time(raw.get("showTime")),
         summary=clean_text(raw.get("summary")),
+        secids=listed_secids(raw.get("stockList")),
     )
 
 

@@ -53,6 +53,23 @@ AUTOLINK_XPATH = (
     f".//a[{has_class('keytip')} or {has_class('infokey')} or contains(@href, '//quote.eastmoney.com/')"
     " or contains(@href, '//data.eastmoney.com/') or contains(@href, '//baike.eastmoney.com/')]"
 )
+# Securities East Money tagged (§5c; crawler/parsers/securities.py) are read from the auto-links and
+# from spans with a data-code or a quote page's URL (em_stock_key_common), found with them (both in
+# document order); quote charts are junk, found with the junk.
+SECURITY_SPANS_XPATH = ".//span[@data-code or contains(@href, '//quote.eastmoney.com/')]"
+SECURITY_LINK_CLASSES = ("keytip", "em_stock_key_common")  # data-code "MARKET,CODE": "1,600030"
+CHART_CLASS = "EmImageRemark"  # a quote chart's link (junk); data-code "CODE|MARKET|kind": "002752|0|2"
+LINK_DATA_CODE_RE = re.compile(r"([^,]*),([^,]*)")  # whole value
+CHART_DATA_CODE_RE = re.compile(r"([^|]*)\|([^|]*)\|")  # its start
+# A quote page: /unify/r/1.600030 and /r/0.002353 (secid), /sh600519.html, /sz002353.html and
+# /bj830799.html (an A-share code; Beijing's are market 0), /hk/00700.html (market 116).
+QUOTE_URL_RE = re.compile(
+    r"\s*(?:https?:)?//quote\.eastmoney\.com/"
+    r"(?:(?:unify/)?r/(?P<secid>[^/?#\s]*)|(?P<exchange>sh|sz|bj)(?P<a_share>[^/?#.\s]*)\.html"
+    r"|hk/(?P<hk>[^/?#.\s]*)\.html)\s*(?:[?#]|\Z)"
+)
+EXCHANGE_MARKETS = {"sh": "1", "sz": "0", "bj": "0"}  # the market of a /sh, /sz, /bj quote page's code
+HK_MARKET = "116"  # the market of a /hk/ quote page's code
 JUNK_TEXT = (
     "在东方财富看资讯行情",
     "主力资金加仓名单",

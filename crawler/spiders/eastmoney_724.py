@@ -18,6 +18,7 @@ from crawler.archive import FAST_NEWS
 from crawler.ids import canonical_url
 from crawler.items import FastNews, ListEntry
 from crawler.parsers import ParseError, parse_fast_list
+from crawler.parsers.securities import tagged
 from crawler.signals import article_failed
 from crawler.spiders.base import ArchiveSpider
 
@@ -81,7 +82,7 @@ class FastNewsSpider(ArchiveSpider):
         except ParseError as exc:
             yield self.from_summary(entry, exc.reason)
             return
-        yield self.news(entry, article.paragraphs, article.source)
+        yield self.news(entry, article.paragraphs, article.source, (article.stocks, article.boards))
 
     def article_failed(self, failure: Failure) -> Iterator[FastNews]:
         entry = failure.request.cb_kwargs["entry"]
@@ -96,8 +97,12 @@ class FastNewsSpider(ArchiveSpider):
         return self.news(entry, [], "")
 
     @staticmethod
-    def news(entry: ListEntry, paragraphs: list[str], source: str) -> FastNews:
-        """The feed's title, time and summary, with the article page's blocks and media name."""
+    def news(
+        entry: ListEntry, paragraphs: list[str], source: str, securities: tuple[list, list] | None = None
+    ) -> FastNews:
+        """The feed's title, time and summary, with the article page's blocks and media name, and its
+        (stocks, boards): the page's, then the feed's stockList; without a page, the stockList's."""
+        stocks, boards = securities or tagged((secid, "") for secid in entry.secids)
         return FastNews(
             article_id=entry.article_id,
             url=canonical_url(entry.article_id),
@@ -106,4 +111,6 @@ class FastNewsSpider(ArchiveSpider):
             summary=entry.summary,
             paragraphs=paragraphs,
             source=source,
+            stocks=stocks,
+            boards=boards,
         )

@@ -1,8 +1,12 @@
-"""`scrapy archive maintain`: move old posts out of Jekyll's way, restore missing index pages.
+"""`scrapy archive maintain`: move old posts out of Jekyll's way, restore missing index pages, name stocks.
 
 --move-older-than DAYS: posts dated (by file name, Beijing time) more than DAYS days ago go from
 `_posts/` to the old-posts folder; --fix-categories: the missing index pages of the posts of both
-folders are written. It holds every feed's lock, so it never runs while a crawl writes.
+folders are written; --add-stocks: a post without `stocks:` in its front matter whose saved body
+still holds East Money's stock markup (the old archive's posts do; finews-crawler keeps only the
+text) gets the line FINEWS_FRONT_MATTER_STOCKS writes, from the mentions the article parser takes
+(crawler/parsers/body.py: the body's, not the source line's), every other byte as it was. It
+holds every feed's lock, so it never runs while a crawl writes.
 
 A move never passes through a symbolic link below the archive's root and never replaces a file:
 a post whose old-posts copy is there already (run `scrapy archive doctor`: duplicate_key), or
@@ -22,13 +26,20 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import lxml.html
+
 from crawler.archive import Archive, layout
 from crawler.archive.feeds import feed_of_category
+from crawler.archive.files import file_text
+from crawler.archive.frontmatter import read_front_matter
 from crawler.archive.index import post_files
+from crawler.archive.render import secids, stocks_line
 from crawler.archive.store import AlreadyThere, ArchiveLinked
 from crawler.exitstatus import ExitStatus
 from crawler.items import SHANGHAI
-from crawler.tools.posts import post_record
+from crawler.parsers.body import clean_body
+from crawler.parsers.securities import tagged as tagged_securities
+from crawler.tools.posts import post_record, without_bom
 from crawler.tools.verb import Option, Verb, VerbFailed, whole_number
 
 
@@ -40,6 +51,11 @@ class Maintain(Verb):
         Option(
             ("--fix-categories",), "write the index pages posts link to but the archive lacks", {"action": "store_true"}
         ),
+        Option(
+            ("--add-stocks",),
+            "name in each post's front matter the stocks its saved body's East Money markup tags",
+            {"action": "store_true"},
+        ),
     )
     holds_locks = True
 
@@ -47,8 +63,10 @@ class Maintain(Verb):
         return "exclusive"
 
     def check(self, opts: Namespace) -> None:
-        if opts.move_older_than is None and not opts.fix_categories:
-            raise VerbFailed(ExitStatus.USAGE, "maintain needs --move-older-than DAYS, --fix-categories or both")
+        if opts.move_older_than is None and not opts.fix_categories and not opts.add_stocks:
+            raise VerbFailed(
+                ExitStatus.USAGE, "maintain needs --move-older-than DAYS, --fix-categories, --add-stocks or more"
+            )
         try:
             whole_number(opts.move_older_than, "--move-older-than")
         except VerbFailed:
@@ -73,6 +91,16 @@ class Maintain(Verb):
                 archive.write(path, text)
                 print(f"wrote {path.relative_to(archive.root)}")
             print(f"{len(pages)} missing index pages written")
+        if opts.add_stocks:
+            tagged, untagged, unreadable = add_stocks(archive)
+            for path, reason in unreadable.items():
+                print(f"skipped {path.relative_to(archive.root)}: {reason}", file=sys.stderr)
+            print(f"named the stocks of {tagged} posts in their front matter")
+            if untagged:
+                print(
+                    f"{untagged} posts without `stocks:` hold no East Money stock markup (finews-crawler keeps only "
+                    "the text): their stocks come only from their pages"
+                )
         return ExitStatus.OK
 
 
@@ -122,3 +150,33 @@ def missing_index_pages(archive: Archive) -> tuple[dict[Path, str], dict[Path, s
         if target not in pages and not target.exists():
             pages[target] = text
     return pages, unreadable
+
+
+def add_stocks(archive: Archive) -> tuple[int, int, dict[Path, str]]:
+    """Add `stocks: [...]` to the posts of both folders whose front matter has none and whose body holds
+    East Money's stock markup. Returns how many posts got it, how many hold no such markup, and the
+    posts that could not be read, with the reason."""
+    tagged, untagged, unreadable = 0, 0, {}
+    for path in [path for folder in archive.index_dirs for path in post_files(folder)]:
+        try:
+            bom, text = without_bom(file_text(path))
+            read = read_front_matter(text)
+        except (OSError, ValueError) as exc:
+            unreadable[path] = str(exc)
+            continue
+        if "stocks" in read.fields:
+            continue
+        body = lxml.html.fragment_fromstring(text[read.body_at :] or "<p></p>", create_parent="div")
+        found = secids({"stocks": stocks_and_boards(body)[0]})
+        if not found:
+            untagged += 1
+            continue
+        front = text[: read.closing_at]
+        archive.write(path, bom + front + stocks_line(found) + "\n" + text[read.closing_at :])
+        tagged += 1
+    return tagged, untagged, unreadable
+
+
+def stocks_and_boards(body: lxml.html.HtmlElement) -> tuple[list[dict], list[dict]]:
+    """The securities East Money tagged in a saved body, as the article parser takes them from a page."""
+    return tagged_securities(clean_body(body, "https://finance.eastmoney.com/")[2])
