@@ -91,3 +91,39 @@ def test_report_of_the_run(feed):
     assert sum(report["new_posts_by_source"].values()) == report["new_posts"]
     assert report["lists_read"] == sum(report["lists_read_by_category"].values()) > 0
     assert "\x1b" not in stderr  # no terminal display when stderr is not a terminal
+
+
+@pytest.fixture(scope="module")
+def tagged_posts(feed, tmp_path_factory):
+    """The same crawl with FINEWS_FRONT_MATTER_STOCKS on: its posts by file name."""
+    spider, tmp = feed[0], tmp_path_factory.mktemp("tagged")
+    server, base_url = serve()
+    try:
+        scrapy_crawl(base_url, tmp / "archive", spider=spider, FINEWS_FRONT_MATTER_STOCKS="True")
+    finally:
+        server.shutdown()
+    return {post.name: post.read_text(encoding="utf-8") for post in (tmp / "archive" / "_posts").glob("*.md")}
+
+
+def test_with_the_switch_on_each_post_names_its_stocks_and_is_otherwise_the_same(feed, tagged_posts):
+    """FINEWS_FRONT_MATTER_STOCKS: each post whose item has stocks gains one front matter line of their
+    secids, in the item's order (boards are no stocks); every other byte is the post written without it."""
+    spider, raw, archive, _, _ = feed
+    items = {
+        (item["info_code"] if spider == "eastmoney" else item["article_id"]): item
+        for item in map(json.loads, raw.decode("utf-8").splitlines())
+    }
+    plain = {post.name: post.read_text(encoding="utf-8") for post in (archive / "_posts").glob("*.md")}
+    assert sorted(tagged_posts) == sorted(plain)
+    named = 0
+    for name, text in tagged_posts.items():
+        item = items[name[11:-3]]
+        secids = [stock["secid"] for stock in item["stocks"]]
+        line = f"stocks: {json.dumps(secids, ensure_ascii=False)}\n".replace('","', '", "')
+        if secids:
+            named += 1
+            assert yaml.safe_load(text.split("---\n")[1])["stocks"] == secids
+            assert text.replace(line, "", 1) == plain[name], name
+        else:
+            assert text == plain[name], name
+    assert named > 5
