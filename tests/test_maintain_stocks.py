@@ -60,3 +60,23 @@ def test_the_command_says_what_it_did_and_what_it_could_not(archive):
     assert process.returncode == 0, process.stderr
     assert f"named the stocks of {len(TAGGED)} posts in their front matter" in process.stdout
     assert "hold no East Money stock markup" in process.stdout
+
+
+def test_a_front_matter_that_would_not_take_the_line_is_named_and_left_as_it_is(archive):
+    """One flow mapping, or an indented mapping: the added line would break it (the post would be
+    unreadable, and Jekyll would not see it): the post is named and not touched. CRLF stays CRLF."""
+    chart = (FIXTURES / "reference" / "posts" / "2022-01-21-NW202201212257099936.md").read_text(encoding="utf-8")
+    body = chart.split("\n---\n", 1)[1]
+    odd = {
+        "2022-01-22-NW202201220000000001.md": "---\n{layout: post, title: t, categories: x, tags: y}\n---\n" + body,
+        "2022-01-22-NW202201220000000002.md": "---\n  layout: post\n  title: t\n  categories: x\n---\n" + body,
+    }
+    for name, text in odd.items():
+        (archive / "_posts" / name).write_text(text, encoding="utf-8")
+    crlf = archive / "_posts" / "2022-01-22-NW202201220000000003.md"
+    crlf.write_bytes(chart.replace("\n", "\r\n").encode("utf-8"))
+    _, _, unreadable = add_stocks(Archive(archive))
+    assert sorted(path.name for path in unreadable) == sorted(odd)
+    for name, text in odd.items():
+        assert (archive / "_posts" / name).read_text(encoding="utf-8") == text
+    assert b'stocks: ["0.002752"]\r\n---\r\n' in crlf.read_bytes()

@@ -181,8 +181,8 @@ def test_the_search_narrows_to_a_stock_and_a_stock_alone_finds_all_its_posts(pag
     code alone (or its secid) finds every post tagged with it; a code that is none finds nothing."""
     base_url, texts = indexed[0], indexed[2]
     page.get(base_url + "/search.html")  # another test may have left the browser on another site
-    tagged = {url for url, (_, _, stocks) in texts.items() if "600030" in stocks}
-    hong_kong = {url for url, (_, _, stocks) in texts.items() if "00700" in stocks}
+    tagged = {url for url, (_, _, stocks) in texts.items() if "1.600030" in stocks}
+    hong_kong = {url for url, (_, _, stocks) in texts.items() if "116.00700" in stocks}
     assert len(tagged) > 20 and hong_kong and hong_kong < tagged
     assert set(finews_search(page, "", "600030")) == tagged
     assert set(finews_search(page, "", "116.00700")) == hong_kong
@@ -196,7 +196,7 @@ def test_a_stock_page_lists_its_posts_and_leads_to_them(page, indexed):
     from selenium.webdriver.common.by import By
 
     base_url, texts = indexed[0], indexed[2]
-    tagged = {url for url, (_, _, stocks) in texts.items() if "00700" in stocks}
+    tagged = {url for url, (_, _, stocks) in texts.items() if "116.00700" in stocks}
     page.get(base_url + "/stock/116.00700.html")
     assert page.find_element(By.TAG_NAME, "h1").text == "00700 港 相关新闻"
     links = [

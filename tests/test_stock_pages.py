@@ -100,12 +100,31 @@ def test_a_post_links_its_stocks_and_nothing_that_is_no_security(site):
     assert not list(out.rglob("*alert*")) and not (out / "x.html").exists()
 
 
-def test_the_search_source_of_a_post_files_its_stocks_codes_for_the_filter(site):
+def test_the_search_source_of_a_post_files_its_stocks_secids_for_the_filter(site):
+    """The secids of the layout's own list of stock links, beside the body: a link in the body that
+    looks like one (an old post's raw HTML) files the post under no stock."""
     _, out, posts = site
     title, text, stocks = search.extract((out / url_of(posts[2]).lstrip("/")).read_bytes())
-    assert stocks == ["00700", "AAPL", "830799"] and "相关股票" not in text
+    assert stocks == ["116.00700", "105.AAPL", "0.830799"] and "相关股票" not in text
+    page = (out / url_of(posts[2]).lstrip("/")).read_bytes()
+    forged = page.replace(b'<div class="post-body">', b'<div class="post-body"><p class="post-stocks">'
+                          b'<a class="stock" data-secid="1.600519">x</a></p>', 1)  # fmt: skip
+    assert forged != page and search.extract(forged)[2] == stocks
     page = search.source_page(title, text, stocks)
     assert re.findall(r'<span data-pagefind-filter="stock">([^<]+)</span>', page) == stocks
+
+
+def test_the_first_stock_of_an_archive_updates_every_page_as_a_full_build_does(tmp_path):
+    """Every page links stocks.html, which is there with no stock too: the first stock of an archive
+    (FINEWS_FRONT_MATTER_STOCKS switched on, maintain --add-stocks) changes no page but its lists."""
+    root, out, full = tmp_path / "archive", tmp_path / "site", tmp_path / "full"
+    synthesize_archive(root, 40, sources=2)
+    build(root, out, "--no-search")
+    assert "0 只股票" in (out / "stocks.html").read_text(encoding="utf-8")
+    with_stocks(root, ['["1.600030"]'])
+    assert build(root, out, "--no-search").stdout.startswith("updated ")
+    build(root, full, "--no-search")
+    assert tree(out) == tree(full)
 
 
 def test_an_update_that_tags_a_post_with_a_stock_equals_a_full_build(site, tmp_path):

@@ -172,7 +172,16 @@ def add_stocks(archive: Archive) -> tuple[int, int, dict[Path, str]]:
             untagged += 1
             continue
         front = text[: read.closing_at]
-        archive.write(path, bom + front + stocks_line(found) + "\n" + text[read.closing_at :])
+        end = "\r\n" if front.endswith("\r\n") else "\n"
+        changed = front + stocks_line(found) + end + text[read.closing_at :]
+        try:  # a front matter of another shape (one flow mapping, indented) would not take the line
+            same = read_front_matter(changed).fields == {**read.fields, "stocks": found}
+        except ValueError:
+            same = False
+        if not same:
+            unreadable[path] = "its front matter is not of lines `key: value`: add `stocks:` by hand"
+            continue
+        archive.write(path, bom + changed)
         tagged += 1
     return tagged, untagged, unreadable
 

@@ -55,9 +55,9 @@ INDEX_LANGUAGE = "zz"  # a language Pagefind knows no stemmer for: it changes no
 FOLDER = "pagefind"  # <out>/pagefind/: the bundles, bundles.json, state.json
 BUNDLES_FILE = "bundles.json"
 STATE_FILE = "state.json"
-STATE_VERSION = 3
-# A security a post page links (site/_plugins/finews_lists.rb SECID): the market, then the code the filter holds.
-_SECID_RE = re.compile(r"(?:[01]\.([0-9]{6})|116\.([0-9]{5})|10[567]\.([A-Z][A-Z0-9]{0,7}(?:[._][A-Z0-9]{1,4})?))")
+STATE_VERSION = 4
+# A security a post page links (site/_plugins/finews_lists.rb SECID), as the filter `stock` holds it: its secid.
+_SECID_RE = re.compile(r"(?:[01]\.[0-9]{6}|116\.[0-9]{5}|10[567]\.[A-Z][A-Z0-9]{0,7}(?:[._][A-Z0-9]{1,4})?)")
 EMPTY = ""  # in a bundle's posts in the state file: no post page of it holds an article (so no bundle)
 WORKERS = 2  # bundles indexed at once: a bundle's Python (pages, words) runs beside another's Pagefind
 PAGEFIND_TIMEOUT = 1800  # seconds one Pagefind run may take before it is stopped
@@ -212,15 +212,16 @@ BLOCKS = {
 def extract(page: bytes) -> tuple[str, str, list[str]] | None:
     """The title, text and stocks of a built post page: its `article[data-pagefind-body]`
     (site/_layouts/post.html) without what it marks `data-pagefind-ignore`, the title its h1.post-title;
-    blocks on lines of their own (a reader sees no word across them); the codes of the securities it
-    links (`a.stock[data-secid]`, well formed, each once). None when the page holds no such article."""
+    blocks on lines of their own (a reader sees no word across them); the secids of the securities the
+    layout links beside the body (`p.post-stocks > a.stock[data-secid]`, well formed, each once). None
+    when the page holds no such article."""
     document = lxml.html.fromstring(page.decode("utf-8", "replace"))  # Jekyll writes UTF-8
     articles = document.xpath("//article[@data-pagefind-body]")
     if not articles:
         return None
     article = articles[0]
-    secids = (_SECID_RE.fullmatch(secid) for secid in article.xpath(".//a[contains(@class, 'stock')]/@data-secid"))
-    stocks = list(dict.fromkeys(match[match.lastindex] for match in secids if match))
+    own = "./p[@class='post-stocks']/a[@class='stock']/@data-secid"  # the layout's, beside the body: never the body's
+    stocks = list(dict.fromkeys(secid for secid in article.xpath(own) if _SECID_RE.fullmatch(secid)))
     for ignored in article.xpath(".//*[@data-pagefind-ignore]"):
         ignored.drop_tree()
     for element in article.xpath(".//script|.//style|.//template"):
@@ -239,7 +240,7 @@ def extract(page: bytes) -> tuple[str, str, list[str]] | None:
 
 def source_page(title: str, text: str, stocks: Iterable[str] = ()) -> str:
     """The search-source page of a post: title and text as Pagefind metadata (what results show and
-    search.js checks), each stock's code as a value of the filter `stock` (search.js narrows to it),
+    search.js checks), each stock's secid as a value of the filter `stock` (search.js narrows to it),
     the tokens as the indexed body (the title's in a heading: Pagefind ranks it higher)."""
     filters = "".join(f'<span data-pagefind-filter="stock">{html.escape(code)}</span>\n' for code in stocks)
     return (

@@ -112,7 +112,7 @@ module Finews
       add(ListPage.new(site, "archive", "index.html", { "layout" => "months", "title" => "按月浏览" }))
       add(ListPage.new(site, "", "sources.html", { "layout" => "sources", "title" => "全部来源" }))
       stocks = stock_lists(posts)
-      add(ListPage.new(site, "", "stocks.html", { "layout" => "stocks", "title" => "全部股票" })) unless stocks.empty?
+      add(ListPage.new(site, "", "stocks.html", { "layout" => "stocks", "title" => "全部股票" })) # even with none: every page links it
       site.posts.docs.each do |post|
         linked = Lists.stocks(post).map { |secid| { "secid" => secid, "label" => Lists.label(secid), "url" => "/stock/#{secid}.html" } }
         post.data["finews_stocks"] = linked unless linked.empty?

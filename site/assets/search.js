@@ -136,12 +136,22 @@
     return engine;
   }
 
-  // A security's code as the index files it (crawler/tools/search.py: the filter `stock`): six digits
-  // (Shanghai, Shenzhen, Beijing), five (Hong Kong) or a US ticker; a secid (1.600030) gives its code.
-  var STOCK = /^(?:(?:[01]|116|10[567])\.)?([0-9]{5,6}|[A-Z][A-Z0-9]{0,7}(?:[._][A-Z0-9]{1,4})?)$/;
+  // The secids a stock box means, as the index files them (crawler/tools/search.py: the filter
+  // `stock`): a secid (1.600030) itself; a bare code each market that has such codes (600030: 1. and
+  // 0.; 00700: 116.; AAPL: 105.-107.), since a code alone does not say its market (1.000001, 0.000001).
+  var SECID = /^(?:[01]\.[0-9]{6}|116\.[0-9]{5}|10[567]\.[A-Z][A-Z0-9]{0,7}(?:[._][A-Z0-9]{1,4})?)$/;
+  var TICKER = /^[A-Z][A-Z0-9]{0,7}(?:[._][A-Z0-9]{1,4})?$/;
+  function stockSecids(text) {
+    var value = String(text || "").trim().toUpperCase();
+    if (SECID.test(value)) return [value];
+    if (/^[0-9]{6}$/.test(value)) return ["1." + value, "0." + value];
+    if (/^[0-9]{5}$/.test(value)) return ["116." + value];
+    if (TICKER.test(value)) return ["105." + value, "106." + value, "107." + value];
+    return null;
+  }
   function stockCode(text) {
-    var match = String(text || "").trim().toUpperCase().match(STOCK);
-    return match ? match[1] : null;
+    var secids = stockSecids(text);
+    return secids ? String(text).trim().toUpperCase() : null;
   }
 
   // A search: `more(count)` resolves once `count` results (or all there are) are known; `results`
@@ -153,7 +163,8 @@
     if (!words.length && !code) return state;
     var engine = await pagefind();
     if (engine === null) return state;
-    var found = await engine.search(words.length ? words.join(" ") : null, code ? { filters: { stock: code } } : {});
+    var filters = code ? { filters: { stock: { any: stockSecids(code) } } } : {};
+    var found = await engine.search(words.length ? words.join(" ") : null, filters);
     var candidates = found.results, next = 0;
     state.candidates = candidates.length;
     state.done = candidates.length === 0;
