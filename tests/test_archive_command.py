@@ -55,7 +55,7 @@ def test_export_lists_every_post_with_its_front_matter(archive, tmp_path):
     posts = sorted(archive.glob("*/*.md"))
     assert sorted(r["path"] for r in records.values()) == sorted(p.relative_to(archive).as_posix() for p in posts)
     for record in records.values():
-        assert list(record) == ["key", "date", "title", "source", "category", "path"]
+        assert list(record) == ["key", "date", "title", "source", "category", "path", "stocks"]
         truth = MANIFEST.get(record["key"].removeprefix("NW"))
         if record["key"].startswith("NW") and truth:  # the crawled posts: as the mirror's ground truth says
             assert record["date"] == truth["show_time"].replace(" ", "T") + "+08:00"
@@ -70,6 +70,7 @@ def test_export_lists_every_post_with_its_front_matter(archive, tmp_path):
         "source": "中国证券报",  # its source line holds a stock auto-link (the old archive kept them)
         "category": "emnews",
         "path": "_posts/2022-05-30-202205302396671645.md",
+        "stocks": [],  # no `stocks:` in its front matter (maintain --add-stocks would give it some)
     }
     assert scrapy_archive(archive, "export").stdout.encode("utf-8") == raw  # the same on stdout
 

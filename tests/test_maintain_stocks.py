@@ -80,3 +80,17 @@ def test_a_front_matter_that_would_not_take_the_line_is_named_and_left_as_it_is(
     for name, text in odd.items():
         assert (archive / "_posts" / name).read_text(encoding="utf-8") == text
     assert b'stocks: ["0.002752"]\r\n---\r\n' in crlf.read_bytes()
+
+
+def test_the_export_record_carries_the_secids_a_post_names(archive):
+    from crawler.tools.posts import post_record
+
+    add_stocks(Archive(archive))
+    records = {path.name: post_record(path, archive) for path in archive.glob("*/*.md")}
+    assert {name: records[name]["stocks"] for name in TAGGED} == {
+        name: [value.strip('[]"')] for name, value in TAGGED.items()
+    }
+    hostile = archive / "_posts" / "2022-01-23-NW202201230000000001.md"
+    hostile.write_text('---\ntitle: t\ncategories: x\ntags: y\nstocks: ["1.600030", "../x", 7, "1.600030", "90.BK1036"]'
+                       "\n---\n<p>正文</p>\n", encoding="utf-8")  # fmt: skip
+    assert post_record(hostile, archive)["stocks"] == ["1.600030"]

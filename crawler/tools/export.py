@@ -1,7 +1,7 @@
 """`scrapy archive export`: every post of `_posts/` and the old-posts folder, one JSON object a line.
 
 Each line is a post's record (crawler/tools/posts.py: key, date, title, source, category,
-path), on stdout or, with -o FILE, into FILE written atomically (never half a file). A post
+path, stocks), on stdout or, with -o FILE, into FILE written atomically (never half a file). A post
 that cannot be read is named on stderr and skipped. Takes no lock: posts are written atomically.
 """
 
@@ -22,7 +22,7 @@ from crawler.tools.verb import Option, Verb, VerbFailed
 
 class Export(Verb):
     name = "export"
-    summary = "every post as one JSON object a line (key, date, title, source, category, path)"
+    summary = "every post as one JSON object a line (key, date, title, source, category, path, stocks)"
     options = (
         Option(("-o", "--output"), "write the JSON Lines to FILE (atomically), not stdout", {"metavar": "FILE"}, True),
     )

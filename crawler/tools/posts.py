@@ -4,7 +4,7 @@ Every command that reads posts (export, maintain, doctor) reads a file with `fil
 fields with the readers here: a post one of them reads, all of them read. A field that is no scalar
 or flat list of scalars is unusable (ValueError), never expanded (nine nested aliases are billions
 of items). The record is what `scrapy archive export` prints and what maintenance needs to rebuild
-a category page: key, date (ISO 8601, +08:00), title, source, category, path.
+a category page: key, date (ISO 8601, +08:00), title, source, category, path, and the secids of its `stocks:`.
 """
 
 import html
@@ -18,6 +18,7 @@ from crawler.archive.feeds import feed_of_category
 from crawler.archive.files import file_text
 from crawler.archive.frontmatter import read_front_matter
 from crawler.archive.layout import post_day, post_key
+from crawler.archive.render import secids
 from crawler.items import SHANGHAI, iso_beijing
 
 _EM_MEDIA_RE = re.compile(r'<p class="em_media">（文章来源：(.*?)）</p>')
@@ -95,4 +96,12 @@ def post_record(path: Path, root: Path) -> dict:
         "source": source,
         "category": category,
         "path": path.relative_to(root).as_posix(),
+        "stocks": post_stocks(front),
     }
+
+
+def post_stocks(front: Mapping) -> list[str]:
+    """The secids of the front matter's `stocks:` (FINEWS_FRONT_MATTER_STOCKS), well formed, in order,
+    each once; [] when it names none."""
+    listed = front.get("stocks")
+    return secids({"stocks": [{"secid": s} for s in listed]}) if isinstance(listed, list) else []
