@@ -31,6 +31,7 @@ _NUMBERS = {
     "FINEWS_REDIS_CLAIM_TTL": (int, 1, None, "seconds"),
     "FINEWS_REDIS_IDLE_WAIT": (float, 0.0, None, "seconds"),
     "FINEWS_REDIS_TIMEOUT": (float, 0.1, None, "seconds"),
+    "FINEWS_WARC_MAX_BYTES": (int, 1, None, "bytes a WARC file reaches before the next one is opened"),
 }
 # URL template -> (placeholders it may use, placeholders it must use)
 _TEMPLATES = {
@@ -57,7 +58,7 @@ _SITE_URL_RE = re.compile(
 _ENCODED_CONTROL_RE = re.compile(r"%(?:[01][0-9A-Fa-f]|7[Ff])")
 _DOT_SEGMENT_RE = re.compile(r"(?:\.|%2[Ee]){1,2}")  # fullmatch: `.`, `..`, and their encoded forms
 SITE_URL_MOST = 200
-_SWITCHES = ("FINEWS_FRONT_MATTER_STOCKS",)  # what Scrapy's getbool takes
+_SWITCHES = ("FINEWS_FRONT_MATTER_STOCKS", "FINEWS_RETRY_DROPS")  # what Scrapy's getbool takes
 
 
 def check_settings(settings: "BaseSettings") -> None:

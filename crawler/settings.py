@@ -39,10 +39,17 @@ FINEWS_MAX_LIST_ENTRIES = 200  # entries taken from one list page (more are coun
 # --- when a run has failed (exit status 5): more than this share of the article pages asked for
 # could not be downloaded (after retries) or parsed
 FINEWS_MAX_ARTICLE_FAILURE_RATIO = 0.5
+# Articles dropped for their content are remembered (.finews.<feed>.drops, crawler/drops.py) and not
+# fetched again; True fetches them again (after a parser fix): `-s FINEWS_RETRY_DROPS=True`
+FINEWS_RETRY_DROPS = False
 
 # --- watching runs --------------------------------------------------------------------------
 FINEWS_REPORT_FILE = None  # a path: the run report (JSON, docs/operations.md "Run report") is written there at the end
 FINEWS_PROGRESS_INTERVAL = 60  # seconds between progress lines in the log; 0 turns progress off
+
+# --- WARC capture (crawler/extensions/warc.py, docs/reference.md "WARC capture") ----------------
+FINEWS_WARC_DIR = None  # a folder: every downloaded page is also written there as WARC records; None: off
+FINEWS_WARC_MAX_BYTES = 1_000_000_000  # a WARC file is closed (and the next one opened) once it reaches this size
 
 # --- politeness (docs/eastmoney.md §8: fast clients get HTTP 403; ~3 s per request is advised) ---
 USER_AGENT = "finews-crawler/0.1 (news archive; +https://docs.scrapy.org)"
@@ -93,6 +100,7 @@ EXTENSIONS = {
     "crawler.extensions.archive_run.ArchiveRun": 100,  # the run's archive: lock, shared Archive, claims
     "crawler.extensions.summary.RunSummary": 500,
     "crawler.extensions.progress.ProgressLog": 510,
+    "crawler.extensions.warc.WarcCapture": 520,  # FINEWS_WARC_DIR: WARC records of every download
 }
 
 # A callback yields at most one article (or one list page's requests), and the pipelines are

@@ -37,7 +37,7 @@ SLUG_COLLISIONS = Family("finews/slug_collisions/")  # per category slug: other 
 
 # --- what was not ----------------------------------------------------------------------------
 DROPPED = Family("finews/dropped/")  # by reason: validation, duplicate, http_404, unparsable page, ...
-SKIPPED = Family("finews/skipped/")  # list entries not fetched: known, listed_twice, claimed_elsewhere, out_of_range
+SKIPPED = Family("finews/skipped/")  # not fetched: known, dropped, listed_twice, claimed_elsewhere, out_of_range
 SUMMARY_ONLY = Family("finews/emnews/summary_only/")  # 7x24 items posted from their summary, by reason
 
 # --- lists and pages -------------------------------------------------------------------------
@@ -65,3 +65,9 @@ SHARED_LOST = "finews/shared/lost"  # why the shared Redis could not be used (th
 SHARED_TAKEN_OVER = "finews/shared/taken_over"  # articles other workers held and let go, fetched by this run
 SHARED_LEFT_TO_OTHERS = "finews/shared/left_to_others"  # ... still held by others (unwritten) when it closed
 EXIT_STATUS = "finews/exit_status"
+
+# --- WARC capture (FINEWS_WARC_DIR, crawler/extensions/warc.py) ------------------------------
+WARC_RECORDS = "warc/records"  # WARC records written (warcinfo, request, response)
+WARC_BYTES = "warc/bytes"  # bytes written to WARC files (gzip)
+WARC_FILES = "warc/files"  # WARC files opened
+WARC_RECOVERED = "warc/recovered"  # `.open` files of a stopped run, cut to their whole records and renamed

@@ -16,9 +16,12 @@ from crawler.extensions.archive_run import ArchiveRun, archive_run
 
 
 def drop(stats: StatsCollector, reason: str, detail: str = "") -> DropItem:
-    """Count a drop under finews/dropped/<reason> and return the DropItem to raise."""
+    """Count a drop under finews/dropped/<reason> and return the DropItem to raise (its `reason`: ArchiveRun
+    remembers an article dropped for its content, crawler/drops.py)."""
     stats.inc_value(keys.DROPPED(reason))
-    return DropItem(f"{reason}: {detail}" if detail else reason)
+    error = DropItem(f"{reason}: {detail}" if detail else reason)
+    error.reason = reason
+    return error
 
 
 def run_of(crawler: Crawler) -> ArchiveRun:

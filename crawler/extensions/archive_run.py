@@ -6,6 +6,9 @@ project sets FINEWS_FEED). For such a run this extension
   reason archive_locked, exit 3; not writable: archive_not_writable, exit 6) and lets it go
   when the spider closes;
 - gives the spider and the pipelines one Archive (`archive_run(crawler).archive`);
+- keeps the feed's remembered drops (crawler/drops.py): read when the lock is taken, an article
+  dropped for its content noted (article_failed, item_dropped), one written forgotten (item_scraped),
+  the file saved before the lock is let go; the spider skips them (`run.drops.skips(key)`);
 - owns the claims of a distributed crawl (FINEWS_REDIS_URL, crawler/sharedindex.py):
   - when the spider opens, it checks the shared index is there and settles what this
     worker's last run left;
@@ -37,7 +40,8 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler import statkeys
-from crawler.archive import Archive, ArchiveLocked, Feed, feed_named
+from crawler.archive import Archive, ArchiveLocked, Feed, feed_named, layout
+from crawler.drops import Drops
 from crawler.items import fields
 from crawler.sharedindex import Claim, SharedIndex, SharedIndexLost
 from crawler.signals import article_failed
@@ -75,6 +79,12 @@ class ArchiveRun:
         self.lost: SharedIndexLost | None = None
         self.opened = self.closing = False  # the spider opened (the lock is taken); it is closing
         self.left_to_others = 0  # articles others held that were not written when this run closed
+        self.drops = Drops(
+            self.archive.root / layout.drops_name(feed.name),
+            feed.key_pattern,
+            retry=crawler.settings.getbool("FINEWS_RETRY_DROPS"),
+            temp_prefix=layout.temp_prefix(feed.name),
+        )
 
     @classmethod
     def from_crawler(cls, crawler) -> ArchiveRun:
@@ -148,6 +158,7 @@ class ArchiveRun:
             warning = shared.eviction_warning()
             if warning:
                 logger.warning("%s", warning)
+        self.drops.load()
         self.opened = True
 
     def spider_closed(self, spider, reason: str) -> None:
@@ -160,7 +171,19 @@ class ArchiveRun:
             self.left_to_others = len(answers) - answers.count(Claim.DONE) if answers else len(self.waiting)
         if self.left_to_others:
             self.crawler.stats.set_value(statkeys.SHARED_LEFT_TO_OTHERS, self.left_to_others)
+        if self.opened:
+            self.save_drops()
         self.archive.unlock(finished=self.finished_its_plan(reason))
+
+    def save_drops(self) -> None:
+        """Save the remembered drops (a failure is logged: the run's outcome stands)."""
+        settings, stats = self.crawler.settings, self.crawler.stats
+        try:
+            self.drops.save(
+                stats.get_value(statkeys.ARTICLES_REQUESTED, 0), settings.getfloat("FINEWS_MAX_ARTICLE_FAILURE_RATIO")
+            )
+        except OSError as exc:
+            logger.error("Cannot write the remembered drops %s: %s", self.drops.path, exc)
 
     # --- the shared index: every call through _shared() -----------------------------------------
     def _shared(self, call: Callable, *args):
@@ -244,14 +267,19 @@ class ArchiveRun:
             raise DontCloseSpider
 
     def item_scraped(self, item, spider) -> None:
-        self.release(self.feed.post_key(fields(item)))  # written: done already; no writer in this run: for others
+        key = self.feed.post_key(fields(item))
+        self.release(key)  # written: done already; no writer in this run: for others
+        self.drops.forget(key)
 
     def item_dropped(self, item, spider, exception) -> None:
-        self.release(self.feed.post_key(fields(item)))
+        values = fields(item)
+        self.release(self.feed.post_key(values))
+        self.drops.note(self.feed.post_key(values), getattr(exception, "reason", ""), values.get("url") or "")
 
     def item_error(self, item, spider, failure) -> None:
         self.release(self.feed.post_key(fields(item)))
 
-    def article_failed(self, key: str, reason: str) -> None:
+    def article_failed(self, key: str, reason: str, url: str = "") -> None:
         self.crawler.stats.inc_value(statkeys.DROPPED(reason))
         self.release(key)
+        self.drops.note(key, reason, url)

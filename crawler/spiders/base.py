@@ -170,6 +170,8 @@ class ArchiveSpider(scrapy.Spider):
             key = self.feed.entry_key(entry)
             if key in self.run.archive:
                 stats.inc_value(keys.SKIPPED("known"))
+            elif self.run.drops.skips(key):  # dropped for its content by an earlier run (crawler/drops.py)
+                stats.inc_value(keys.SKIPPED("dropped"))
             elif key in self.requested or key in unknown:
                 stats.inc_value(keys.SKIPPED("listed_twice"))
             else:

@@ -18,6 +18,7 @@ from twisted.python.failure import Failure
 from crawler import statkeys as keys
 from crawler.archive import ARTICLES
 from crawler.categories import Category, parse_categories
+from crawler.ids import canonical_url
 from crawler.items import Article, ListEntry, ListPage
 from crawler.parsers import ParseError, parse_list_api, parse_list_html
 from crawler.signals import article_failed
@@ -137,7 +138,9 @@ class EastMoneySpider(ArchiveSpider):
 
     def failed(self, entry: ListEntry, reason: str) -> None:
         """No post for this entry: the run's archive owner counts it and releases its claim."""
-        self.crawler.signals.send_catch_log(article_failed, key=self.feed.entry_key(entry), reason=reason)
+        self.crawler.signals.send_catch_log(
+            article_failed, key=self.feed.entry_key(entry), reason=reason, url=canonical_url(entry.article_id)
+        )
 
 
 def _is_last_api_page(listing: ListPage, page: int) -> bool:
