@@ -107,6 +107,41 @@ def test_files_rotate_by_size_and_each_starts_with_warcinfo(tmp_path):
         assert types == ["warcinfo", "response", "request"]
 
 
+def length_of(path) -> int:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return complete_length(fd)
+    finally:
+        os.close(fd)
+
+
+def test_a_leftover_that_is_no_file_of_its_own_is_never_opened_and_a_damaged_one_never_deleted(tmp_path):
+    """A FIFO (no hang), a symbolic link (its target untouched), a folder: left as they are. A file
+    whose first record is damaged is renamed .damaged, not deleted. A gzip bomb costs no memory."""
+    folder = tmp_path / "warc"
+    folder.mkdir()
+    old = 1_000_000_000  # mtime far in the past: no run is about to take them
+    fifo = folder / ("a" + OPEN_SUFFIX)
+    os.mkfifo(fifo)
+    victim = tmp_path / "victim.gz"
+    victim.write_bytes(gzip.compress(b"kept") + b"trailing bytes")
+    link = folder / ("b" + OPEN_SUFFIX)
+    link.symlink_to(victim)
+    (folder / ("c" + OPEN_SUFFIX)).mkdir()
+    damaged = folder / ("d" + OPEN_SUFFIX)
+    damaged.write_bytes(b"no gzip at all" * 100)
+    bomb = folder / ("e" + OPEN_SUFFIX)
+    bomb.write_bytes(gzip.compress(b"\0" * (64 << 20)) + b"cut")
+    for path in (fifo, damaged, bomb):
+        os.utime(path, (old, old))
+    for path in (fifo, link, folder / ("c" + OPEN_SUFFIX)):
+        assert recover(path) is None and os.path.lexists(path)
+    assert victim.read_bytes() == gzip.compress(b"kept") + b"trailing bytes"
+    assert recover(damaged) is None and not damaged.exists()
+    assert (folder / ("d" + SUFFIX + ".damaged")).read_bytes() == b"no gzip at all" * 100
+    assert recover(bomb).stat().st_size == len(gzip.compress(b"\0" * (64 << 20)))
+
+
 def test_a_killed_runs_open_file_is_cut_to_whole_records_and_renamed(tmp_path):
     extension = capture(tmp_path)
     for n in range(3):
@@ -118,7 +153,7 @@ def test_a_killed_runs_open_file_is_cut_to_whole_records_and_renamed(tmp_path):
     os.close(extension.fd)  # the run is killed: its lock goes, a record is half written
     with open(open_file, "ab") as file:
         file.write(gzip.compress(b"WARC/1.1\r\n" + b"y" * 5000)[:-40])
-    assert complete_length(open_file) == whole
+    assert length_of(open_file) == whole
     kept = recover(open_file)
     assert kept.name.endswith(SUFFIX) and not open_file.exists() and kept.stat().st_size == whole
     assert [r[0] for r in read_records(kept)] == ["warcinfo", *["response", "request"] * 3]
@@ -212,7 +247,7 @@ def test_a_killed_run_leaves_readable_files_and_the_next_run_writes_its_own(larg
     [left] = list(warc.iterdir())
     assert left.name.endswith(OPEN_SUFFIX)  # killed mid-run: the file was never closed
     data = left.read_bytes()
-    whole = complete_length(left)  # a kill can cut the last write (one pair of records) short, no more
+    whole = length_of(left)  # a kill can cut the last write (one pair of records) short, no more
     assert len(data) - whole < 2 * 1024 * 1024
     records = read_records_of(data[:whole])  # every record before it reads
     assert records[0][0] == "warcinfo" and len(records) > 20

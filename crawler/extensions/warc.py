@@ -27,6 +27,7 @@ docs/reference.md "WARC capture" has the settings, layout and sizes.
 import fcntl
 import logging
 import os
+import stat
 import time
 import zlib
 from datetime import UTC, datetime
@@ -218,35 +219,46 @@ def records(writer: WARCWriter, request: Request, response: Response) -> tuple:
     return request_record, response_record
 
 
-def complete_length(path: Path) -> int:
-    """The length of the file's leading whole gzip members (where a cut-off or damaged member starts)."""
+def complete_length(fd: int) -> int:
+    """The length of the open file's leading whole gzip members (where a cut-off or damaged member
+    starts). Decompressed in bounded pieces: a member that inflates to gigabytes costs no memory."""
     end = position = 0  # end of the last whole member; file offset of `data`
     decompressor = zlib.decompressobj(zlib.MAX_WBITS + 16)
-    with open(path, "rb") as file:
-        while chunk := file.read(1 << 20):
-            data = chunk
-            while data:
-                try:
-                    decompressor.decompress(data)  # the output is not needed, only where members end
-                except zlib.error:
-                    return end
-                if not decompressor.eof:
-                    position += len(data)
-                    break
-                position += len(data) - len(decompressor.unused_data)
-                end, data = position, decompressor.unused_data
-                decompressor = zlib.decompressobj(zlib.MAX_WBITS + 16)
+    os.lseek(fd, 0, os.SEEK_SET)
+    while chunk := os.read(fd, 1 << 20):
+        data = chunk
+        while data:
+            try:
+                decompressor.decompress(data, 1 << 16)  # only where members end matters
+                while decompressor.unconsumed_tail and not decompressor.eof:
+                    decompressor.decompress(decompressor.unconsumed_tail, 1 << 16)
+            except zlib.error:
+                return end
+            if not decompressor.eof:
+                position += len(data)
+                break
+            position += len(data) - len(decompressor.unused_data)
+            end, data = position, decompressor.unused_data
+            decompressor = zlib.decompressobj(zlib.MAX_WBITS + 16)
     return end
 
 
 def recover(path: Path) -> Path | None:
     """A `.open` file that no run holds, cut to its whole gzip members and renamed; None if it is held
-    (another run is writing it) or still too fresh to tell, the new path otherwise (or None once removed)."""
+    (another run is writing it), still too fresh to tell, or no regular file of its own (a symbolic
+    link, a FIFO, a folder: never followed, opened or waited on; logged). A file whose first member is
+    damaged is renamed `.damaged`, never deleted: what it holds is for a person to look at."""
     try:
-        fd = os.open(path, os.O_RDWR)
+        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
+    except OSError as exc:  # a link (ELOOP), a folder (EISDIR), a FIFO with no writer (ENXIO)
+        logger.warning("WARC leftover %s left as it is: %s", path, exc.strerror)
+        return None
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            logger.warning("WARC leftover %s left as it is: not a regular file", path)
+            return None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -254,12 +266,18 @@ def recover(path: Path) -> Path | None:
         size = os.fstat(fd).st_size
         if size == 0 and time.time() - os.fstat(fd).st_mtime < FRESH_EMPTY_SECONDS:
             return None
-        end = complete_length(path)
+        end = complete_length(fd)
+        if end == 0 and size:
+            damaged = path.with_name(path.name.removesuffix(OPEN_SUFFIX) + SUFFIX + ".damaged")
+            os.rename(path, damaged)
+            logger.warning("WARC leftover %s holds no whole record: renamed %s", path, damaged.name)
+            return None
         if end == 0:
-            os.unlink(path)
+            os.unlink(path)  # empty: nothing was ever written
             return None
         if end < size:
             os.ftruncate(fd, end)
+            logger.warning("WARC leftover %s: cut back to its whole records (%d of %d bytes)", path, end, size)
         os.fsync(fd)
         target = path.with_name(path.name.removesuffix(OPEN_SUFFIX) + SUFFIX)
         if target.exists():
