@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from crawler.archive.files import atomic_writer, file_text
@@ -53,6 +53,11 @@ CONTENT_REASONS = frozenset(
 MAX_DROPS = 10_000  # the newest kept (by their last drop)
 MAX_BYTES = 8 * 1024 * 1024  # a larger file is ignored
 MASS_DROPS = 20
+# A page is skipped only once it was dropped again at least CONFIRMED_AFTER after its first drop (a
+# page briefly blank, a maintenance hour, are fetched again), and until EXPIRES_AFTER after its last
+# drop (then it is fetched once more: a page East Money fixed comes back).
+CONFIRMED_AFTER = timedelta(hours=1)
+EXPIRES_AFTER = timedelta(days=7)
 _FIELDS = ("key", "reason", "url", "first", "last", "count")  # in the order written
 
 
@@ -103,9 +108,18 @@ class Drops:
             return None
         return record
 
-    def skips(self, key: str) -> bool:
-        """Whether the article of `key` is not to be fetched: dropped for its content by an earlier run."""
-        return not self.retry and key in self.records
+    def skips(self, key: str, now: datetime | None = None) -> bool:
+        """Whether the article of `key` is not to be fetched: dropped for its content by earlier runs, the
+        last time at least CONFIRMED_AFTER after the first, and no longer ago than EXPIRES_AFTER."""
+        record = None if self.retry else self.records.get(key)
+        if record is None or record["count"] < 2:
+            return False
+        try:
+            first, last = datetime.fromisoformat(record["first"]), datetime.fromisoformat(record["last"])
+        except ValueError:
+            return False
+        now = now or datetime.now(SHANGHAI)
+        return last - first >= CONFIRMED_AFTER and now - last <= EXPIRES_AFTER and last.tzinfo is not None
 
     def note(self, key: str, reason: str, url: str = "") -> None:
         """An article dropped for `reason`: remembered when the reason is its content's."""
@@ -131,9 +145,11 @@ class Drops:
     def save(self, requested: int = 0, max_failure_ratio: float = 1.0) -> None:
         """Write the file if the run changed it (OSError when it cannot be written).
 
-        This run's drops are not kept when they are more than MASS_DROPS and more than
-        `max_failure_ratio` of the `requested` articles: a broken site, not broken pages."""
-        if len(self.new) > MASS_DROPS and len(self.new) > max_failure_ratio * requested:
+        This run's drops are not kept when they are every article it asked for (more than one), or more
+        than MASS_DROPS and more than `max_failure_ratio` of the `requested`: a broken site, not broken
+        pages."""
+        every = requested > 1 and len(self.new) >= requested
+        if every or (len(self.new) > MASS_DROPS and len(self.new) > max_failure_ratio * requested):
             logger.warning(
                 "Not remembering the %d articles dropped for their content: too many for broken pages, "
                 "the site may be at fault (the next run fetches them again)",

@@ -7,6 +7,7 @@ ignored, said once, and never stops a run.
 import json
 import logging
 import os
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -38,11 +39,25 @@ def test_a_content_drop_is_remembered_with_its_reason_and_skipped_by_the_next_ru
     assert (record["key"], record["reason"], record["count"]) == (KEY, "no_time", 1)
     later = drops_at(tmp_path)
     later.load()
-    assert later.skips(KEY) and not later.skips("NW202401019999999999")
+    assert not later.skips(KEY)  # dropped once: fetched again (a page blank for a minute comes back)
     later.note(KEY, "empty_body")
-    later.save(requested=1)
+    later.save(requested=2)
     [record] = lines(drops.path)
     assert (record["reason"], record["count"]) == ("empty_body", 2)
+    record["first"] = "2024-01-01T08:00:00+08:00"  # the first drop an hour before the second
+    record["last"] = "2024-01-01T09:00:00+08:00"
+    drops.path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    confirmed = drops_at(tmp_path)
+    confirmed.load()
+    at = datetime.fromisoformat("2024-01-02T09:00:00+08:00")
+    assert confirmed.skips(KEY, at) and not confirmed.skips("NW202401019999999999", at)
+    assert not confirmed.skips(KEY, at + timedelta(days=8))  # expired: fetched once more
+    record["first"] = "2024-01-01T08:30:00+08:00"  # two drops within the hour: a passing state
+    drops.path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    brief = drops_at(tmp_path)
+    brief.load()
+    assert not brief.skips(KEY, at)
+    drops.path.write_text(json.dumps({**record, "first": "2024-01-01T08:00:00+08:00"}) + "\n", encoding="utf-8")
     retry = drops_at(tmp_path, retry=True)
     retry.load()
     assert not retry.skips(KEY)
@@ -165,7 +180,7 @@ def article_requests(server, article_id):
 
 
 @pytest.mark.slow
-def test_a_bad_page_is_fetched_once_then_skipped_until_retried(tmp_path):
+def test_a_bad_page_dropped_twice_an_hour_apart_is_skipped_until_retried(tmp_path):
     root = tmp_path / "site"
     [article_id] = synthesize(root, 1)
     bad_page(root, article_id)
@@ -178,6 +193,15 @@ def test_a_bad_page_is_fetched_once_then_skipped_until_retried(tmp_path):
         assert record["url"] == f"https://finance.eastmoney.com/a/{article_id}.html" and record["count"] == 1
         assert len(article_requests(server, article_id)) == 1
 
+        server.requested.clear()  # dropped once: fetched again (a page blank for a while comes back)
+        scrapy_crawl(base_url, archive, "categories=350", status=5, FINEWS_REPORT_FILE=report)
+        assert len(article_requests(server, article_id)) == 1
+        path = archive / layout.drops_name(ARTICLES.name)
+        [record] = lines(path)
+        assert record["count"] == 2
+        first = datetime.fromisoformat(record["first"]) - timedelta(hours=2)  # as if the first run were earlier
+        path.write_text(json.dumps({**record, "first": first.isoformat()}) + "\n", encoding="utf-8")
+
         server.requested.clear()
         scrapy_crawl(base_url, archive, "categories=350", status=0, FINEWS_REPORT_FILE=report)
         assert article_requests(server, article_id) == []
@@ -186,8 +210,8 @@ def test_a_bad_page_is_fetched_once_then_skipped_until_retried(tmp_path):
 
         scrapy_crawl(base_url, archive, "categories=350", status=5, FINEWS_RETRY_DROPS="True")
         assert len(article_requests(server, article_id)) == 1
-        [record] = lines(archive / layout.drops_name(ARTICLES.name))
-        assert record["count"] == 2
+        [record] = lines(path)
+        assert record["count"] == 3
     finally:
         server.shutdown()
 
@@ -226,3 +250,13 @@ def test_a_garbled_drops_file_does_not_stop_the_run(tmp_path):
         server.shutdown()
     assert len(list((archive / layout.POSTS_DIR).glob("*.md"))) == len(ids)
     assert process.stderr.count("Remembered drops") == 1
+
+
+def test_a_run_whose_every_article_was_dropped_is_a_broken_site_not_remembered(tmp_path):
+    """A maintenance page served for every article of a small run: nothing is remembered."""
+    drops = drops_at(tmp_path)
+    drops.load()
+    for n in range(3):
+        drops.note(f"NW20240101123456789{n}", "no_body")
+    drops.save(requested=3)
+    assert not drops.path.exists()
