@@ -32,6 +32,10 @@ _NUMBERS = {
     "FINEWS_REDIS_IDLE_WAIT": (float, 0.0, None, "seconds"),
     "FINEWS_REDIS_TIMEOUT": (float, 0.1, None, "seconds"),
     "FINEWS_WARC_MAX_BYTES": (int, 1, None, "bytes a WARC file reaches before the next one is opened"),
+    "FINEWS_COVERAGE_HISTORY": (int, 0, 1000, "runs kept per feed; 0 turns the drift check off"),
+    "FINEWS_COVERAGE_MIN_ITEMS": (int, 1, None, "items a run needs to be compared with the usual level"),
+    "FINEWS_COVERAGE_MIN_RUNS": (int, 1, 1000, "earlier runs a usual level needs"),
+    "FINEWS_COVERAGE_DROP": (float, 0.01, 1.0, "a share: how far below the usual level a field alarms"),
 }
 # URL template -> (placeholders it may use, placeholders it must use)
 _TEMPLATES = {
@@ -71,6 +75,12 @@ def check_settings(settings: "BaseSettings") -> None:
     for name, (allowed, required) in _TEMPLATES.items():
         _check_template(name, settings.get(name), allowed, required)
     _check_site_url(settings.get("FINEWS_SITE_URL"))
+    history, runs = int(settings.get("FINEWS_COVERAGE_HISTORY")), int(settings.get("FINEWS_COVERAGE_MIN_RUNS"))
+    if history and runs > history:
+        raise ValueError(
+            f"setting FINEWS_COVERAGE_MIN_RUNS ({runs}) must be at most FINEWS_COVERAGE_HISTORY ({history}), "
+            "the runs kept: else no field ever has a usual level"
+        )
     for name in _SWITCHES:
         if settings.get(name) not in (True, False, 0, 1, "0", "1", "True", "False", "true", "false"):
             raise ValueError(f"setting {name} must be True or False (1 or 0), not {settings.get(name)!r}")

@@ -4,8 +4,11 @@ A page that downloads fine but gives no post (a time that cannot be read or is b
 no media name, markup that breaks the parser: CONTENT_REASONS) would be listed, fetched and dropped
 again by every scheduled run (and, the only article of a run, fail it with exit status 5). Its key is
 remembered in the archive's `.finews.<feed>.drops` (crawler/archive/layout.py) with its reason, and
-the spider skips it as it skips a known post (finews/skipped/dropped). FINEWS_RETRY_DROPS fetches
-remembered drops again (after a parser fix): one that is written then is forgotten.
+the spider skips it as it skips a known post (finews/skipped/dropped): for CONFIRMED_AFTER after its
+first drop (the next scheduled runs ask nothing and exit 0); then it is fetched once more, and a page
+dropped again then is skipped until EXPIRES_AFTER after its last drop. A page briefly blank costs an
+hour; a broken one, one request a week. FINEWS_RETRY_DROPS fetches remembered drops again (after a
+parser fix): one that is written then is forgotten.
 
 Never remembered: a download failure after the retries (403, 429, 5xx, a timeout, a reset, robots.txt,
 too large), a page that may be a passing state of the site (empty, cut short, redirected, not HTML),
@@ -53,9 +56,9 @@ CONTENT_REASONS = frozenset(
 MAX_DROPS = 10_000  # the newest kept (by their last drop)
 MAX_BYTES = 8 * 1024 * 1024  # a larger file is ignored
 MASS_DROPS = 20
-# A page is skipped only once it was dropped again at least CONFIRMED_AFTER after its first drop (a
-# page briefly blank, a maintenance hour, are fetched again), and until EXPIRES_AFTER after its last
-# drop (then it is fetched once more: a page East Money fixed comes back).
+# A page dropped once is skipped for CONFIRMED_AFTER (a page briefly blank, a maintenance hour, are
+# fetched again after it); dropped again at least that long after its first drop, it is skipped until
+# EXPIRES_AFTER after its last drop (then it is fetched once more: a page East Money fixed comes back).
 CONFIRMED_AFTER = timedelta(hours=1)
 EXPIRES_AFTER = timedelta(days=7)
 _FIELDS = ("key", "reason", "url", "first", "last", "count")  # in the order written
@@ -83,7 +86,7 @@ class Drops:
             logger.warning("Remembered drops %s ignored (they are fetched again): %s", self.path, exc)
             return
         bad = 0
-        for line in text.splitlines():
+        for line in text.split("\n"):  # not splitlines(): a URL may hold U+2028 and kin
             record = self._record(line) if line.strip() else None
             if record is None:
                 bad += 1 if line.strip() else 0
@@ -109,17 +112,25 @@ class Drops:
         return record
 
     def skips(self, key: str, now: datetime | None = None) -> bool:
-        """Whether the article of `key` is not to be fetched: dropped for its content by earlier runs, the
-        last time at least CONFIRMED_AFTER after the first, and no longer ago than EXPIRES_AFTER."""
+        """Whether the article of `key` is not to be fetched: dropped for its content by an earlier run
+        less than CONFIRMED_AFTER ago; or dropped again at least CONFIRMED_AFTER after its first drop,
+        the last time no longer ago than EXPIRES_AFTER."""
         record = None if self.retry else self.records.get(key)
-        if record is None or record["count"] < 2:
+        if record is None:
             return False
         try:
             first, last = datetime.fromisoformat(record["first"]), datetime.fromisoformat(record["last"])
-        except ValueError:
+            now = now or datetime.now(SHANGHAI)
+            if last - first < CONFIRMED_AFTER:  # not confirmed: an hour's pause, then once more
+                return timedelta(0) <= now - first < CONFIRMED_AFTER
+            return timedelta(0) <= now - last <= EXPIRES_AFTER
+        except (ValueError, TypeError):  # not a time, or one without its zone
             return False
-        now = now or datetime.now(SHANGHAI)
-        return last - first >= CONFIRMED_AFTER and now - last <= EXPIRES_AFTER and last.tzinfo is not None
+
+    def remembered(self, key: str, reason: str) -> bool:
+        """Whether `key` was dropped for its content by an earlier run and is dropped for its content again:
+        a page known to be bad, not a failure of this run (not counted against its failure ratio)."""
+        return reason in CONTENT_REASONS and key in self.records
 
     def note(self, key: str, reason: str, url: str = "") -> None:
         """An article dropped for `reason`: remembered when the reason is its content's."""

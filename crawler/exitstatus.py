@@ -18,6 +18,7 @@ class ExitStatus(IntEnum):
     STOPPED_EARLY = 7  # the run stopped before it finished its plan: the next run fills the gap
     SHARED_INDEX_LOST = 8  # the shared Redis cannot be used or lost its data
     PUSH_FAILED = 9  # publish: the push failed for good (the commit is kept for the next publish)
+    TEMPLATE_CHANGED = 10  # crawl: a field's page coverage fell far below its usual level, or every page failed one way
 
     @property
     def meaning(self) -> str:
@@ -36,4 +37,5 @@ _MEANINGS = {
     ExitStatus.STOPPED_EARLY: "the run stopped before it finished (a signal, a shutdown, a closed spider): the next run fills the gap",
     ExitStatus.SHARED_INDEX_LOST: "the shared Redis (FINEWS_REDIS_URL) cannot be used or lost its data: the run stopped at once",
     ExitStatus.PUSH_FAILED: "the push failed for good; the commit is kept for the next publish",
+    ExitStatus.TEMPLATE_CHANGED: "template changed: the article pages no longer give a field as they used to, or every page failed one way",
 }

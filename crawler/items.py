@@ -7,6 +7,7 @@ post key, is said by crawler/archive/feeds.py, not by the item. Article and Fast
 their field names and types are a documented interface (docs/reference.md), and `published_at`
 is exported as ISO 8601 in Beijing time through its field's "serializer" metadata. `stocks` and
 `boards` are the securities East Money tagged the article with (crawler/parsers/securities.py).
+`Provenance` says where a page's fields came from; it travels beside an item, never in it.
 """
 
 from __future__ import annotations
@@ -103,3 +104,30 @@ class FastNews:
     source: str = ""  # the article page's media name, when it was read
     stocks: list[dict] = field(default_factory=list)  # the page's, then the feed's stockList (as Article's)
     boards: list[dict] = field(default_factory=list)
+
+
+PAGE, FALLBACK, MISSING = "page", "fallback", "missing"  # where a field came from (Provenance)
+COVERED_FIELDS = ("title", "time", "source", "body", "stocks")  # the fields whose provenance is counted
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where an article page's fields came from: PAGE (the page's own markup, in the place either
+    East Money template puts it), FALLBACK (a generic selector, or the list entry) or MISSING.
+
+    It describes the page, not the value the item keeps: the list's time wins over the page's (it
+    has seconds), yet `time` says whether the page showed one in its place. `stocks` is PAGE when
+    the body tagged any security (many pages tag none), FALLBACK when only the 7x24 feed's stockList
+    did. Not an item field: outputs (posts, `-O` JSON Lines) never hold it; the field coverage of
+    the run report counts it (crawler/extensions/coverage.py).
+    """
+
+    title: str = MISSING
+    time: str = MISSING
+    source: str = MISSING
+    body: str = MISSING
+    stocks: str = MISSING
+
+    def fields(self) -> dict[str, str]:
+        """Each covered field's provenance, in COVERED_FIELDS order."""
+        return {name: getattr(self, name) for name in COVERED_FIELDS}

@@ -46,10 +46,23 @@ FINEWS_RETRY_DROPS = False
 # --- watching runs --------------------------------------------------------------------------
 FINEWS_REPORT_FILE = None  # a path: the run report (JSON, docs/operations.md "Run report") is written there at the end
 FINEWS_PROGRESS_INTERVAL = 60  # seconds between progress lines in the log; 0 turns progress off
+# Template drift (crawler/extensions/coverage.py, docs/operations.md "Template drift"): exit status 10
+# when a field's share of items that got it from the page itself falls at least FINEWS_COVERAGE_DROP
+# (and three standard deviations) below the median of the feed's last runs, or when every article page
+# failed one way.
+FINEWS_COVERAGE_HISTORY = 20  # runs whose field coverage the archive keeps per feed (.finews.<feed>.coverage); 0: off
+FINEWS_COVERAGE_MIN_ITEMS = 10  # items (or pages, all failed) a run needs to be compared, or to join the history
+FINEWS_COVERAGE_MIN_RUNS = 3  # earlier runs the history needs before a field has a usual level
+FINEWS_COVERAGE_DROP = 0.3  # how far (a share, 0.01 to 1) below its usual level a field's page coverage alarms
 
 # --- WARC capture (crawler/extensions/warc.py, docs/reference.md "WARC capture") ----------------
 FINEWS_WARC_DIR = None  # a folder: every downloaded page is also written there as WARC records; None: off
 FINEWS_WARC_MAX_BYTES = 1_000_000_000  # a WARC file is closed (and the next one opened) once it reaches this size
+# Replay (`scrapy archive replay WARC...` sets these): the run reads the pages of these WARC files of
+# its spider instead of asking East Money; with REWRITE, a post the archive holds is written again
+# when today's parse of its page differs from it (each change logged).
+FINEWS_REPLAY_WARC = []
+FINEWS_REPLAY_REWRITE = False
 
 # --- politeness (docs/eastmoney.md §8: fast clients get HTTP 403; ~3 s per request is advised) ---
 USER_AGENT = "finews-crawler/0.1 (news archive; +https://docs.scrapy.org)"
@@ -97,6 +110,7 @@ FINEWS_REDIS_IDLE_WAIT = 60  # seconds a worker with nothing left waits, without
 FINEWS_REDIS_TIMEOUT = 10  # seconds a Redis call may take before the run stops (exit status 8)
 
 EXTENSIONS = {
+    "crawler.extensions.coverage.FieldCoverage": 90,  # drift alarms, the coverage history (before the lock goes)
     "crawler.extensions.archive_run.ArchiveRun": 100,  # the run's archive: lock, shared Archive, claims
     "crawler.extensions.summary.RunSummary": 500,
     "crawler.extensions.progress.ProgressLog": 510,

@@ -49,7 +49,17 @@ ARTICLES_REQUESTED = "finews/articles/requested"  # article pages asked for
 ARTICLES_FETCHED = "finews/articles/fetched"  # ... and answered
 ARTICLES_UNPARSABLE = "finews/articles/unparsable"  # ... answered with a page that gives no article
 ARTICLES_FAILED = "finews/articles/failed"  # asked for but not read: not downloaded, or unparsable
+ARTICLES_FAILED_AGAIN = "finews/articles/failed_again"  # ... of them remembered drops dropped again (not counted)
 DOWNLOAD_FAILED = Family("finews/download_failed/")  # robots_txt, too_large: failures Scrapy counts as no exception
+UNPARSABLE_BY_REASON = Family("finews/articles/unparsable_by/")  # ... by ParseError reason (no_body, no_time, ...)
+UNPARSABLE_SAMPLE = Family("finews/articles/unparsable_sample/")  # per reason: the URL of the first such page
+
+# --- field coverage and template drift (crawler/extensions/coverage.py) ----------------------
+# per "<feed>/<field>/<provenance>": article pages whose field (title, time, source, body, stocks) came
+# from the page's own markup (page), a fallback (fallback) or nowhere (missing); crawler.items.Provenance
+COVERAGE = Family("finews/coverage/")
+COVERAGE_SAMPLE = Family("finews/coverage_sample/")  # per "<feed>/<field>": the URL of the first item not from the page
+TEMPLATE_CHANGED = "finews/template_changed"  # the drift alarms of the run (a list of dicts): exit status 10
 
 # --- progress (crawler/extensions/progress.py) -----------------------------------------------
 PROGRESS_LISTS = "finews/progress/lists"  # how many lists the run reads
@@ -71,3 +81,11 @@ WARC_RECORDS = "warc/records"  # WARC records written (warcinfo, request, respon
 WARC_BYTES = "warc/bytes"  # bytes written to WARC files (gzip)
 WARC_FILES = "warc/files"  # WARC files opened
 WARC_RECOVERED = "warc/recovered"  # `.open` files of a stopped run, cut to their whole records and renamed
+
+# --- replay (FINEWS_REPLAY_WARC, `scrapy archive replay`) ------------------------------------
+REPLAY_RESPONSES = "finews/replay/responses"  # response records read from WARC files
+REPLAY_LISTS = "finews/replay/lists"  # ... that were list pages of the spider
+REPLAY_ARTICLES = "finews/replay/articles"  # ... that were article pages answered 2xx
+REPLAY_UNREADABLE = "finews/replay/unreadable"  # ... that could not be read (too large once decoded, broke a parser)
+POSTS_REWRITTEN = "finews/posts/rewritten"  # replay --rewrite: posts whose parse changed, written again
+POSTS_UNCHANGED = "finews/posts/unchanged"  # replay --rewrite: posts the parse gave again byte for byte

@@ -3,7 +3,7 @@
 import subprocess
 from pathlib import Path
 
-from crawler.archive.layout import LOCK_GLOB, WORKER_ID_GLOB
+from crawler.archive.layout import COVERAGE_GLOB, LOCK_GLOB, WORKER_ID_GLOB
 from fixtures.testing import crawl_command
 from tests.conftest import REPO
 
@@ -30,8 +30,7 @@ def start_crawl(
 
 
 def archive_files(archive: Path) -> dict[str, str]:
-    """Every file of an archive (but its lock files and worker ids) by relative path, with its text."""
-    files = sorted(
-        p for p in archive.rglob("*") if p.is_file() and not p.match(LOCK_GLOB) and not p.match(WORKER_ID_GLOB)
-    )
+    """Every file of an archive (but its lock files, worker ids and coverage histories) by relative path, with its text."""
+    own = (LOCK_GLOB, WORKER_ID_GLOB, COVERAGE_GLOB)  # the runs' state, not what they archived
+    files = sorted(p for p in archive.rglob("*") if p.is_file() and not any(p.match(glob) for glob in own))
     return {str(p.relative_to(archive)): p.read_text(encoding="utf-8") for p in files}

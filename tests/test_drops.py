@@ -39,7 +39,9 @@ def test_a_content_drop_is_remembered_with_its_reason_and_skipped_by_the_next_ru
     assert (record["key"], record["reason"], record["count"]) == (KEY, "no_time", 1)
     later = drops_at(tmp_path)
     later.load()
-    assert not later.skips(KEY)  # dropped once: fetched again (a page blank for a minute comes back)
+    first = datetime.fromisoformat(record["first"])
+    assert later.skips(KEY) and later.skips(KEY, first + timedelta(minutes=59))  # the next runs ask nothing
+    assert not later.skips(KEY, first + timedelta(hours=1))  # then once more (a page blank for a while comes back)
     later.note(KEY, "empty_body")
     later.save(requested=2)
     [record] = lines(drops.path)
@@ -180,7 +182,7 @@ def article_requests(server, article_id):
 
 
 @pytest.mark.slow
-def test_a_bad_page_dropped_twice_an_hour_apart_is_skipped_until_retried(tmp_path):
+def test_a_permanently_bad_page_is_not_downloaded_by_the_next_run_and_confirmed_an_hour_later(tmp_path):
     root = tmp_path / "site"
     [article_id] = synthesize(root, 1)
     bad_page(root, article_id)
@@ -193,22 +195,27 @@ def test_a_bad_page_dropped_twice_an_hour_apart_is_skipped_until_retried(tmp_pat
         assert record["url"] == f"https://finance.eastmoney.com/a/{article_id}.html" and record["count"] == 1
         assert len(article_requests(server, article_id)) == 1
 
-        server.requested.clear()  # dropped once: fetched again (a page blank for a while comes back)
-        scrapy_crawl(base_url, archive, "categories=350", status=5, FINEWS_REPORT_FILE=report)
-        assert len(article_requests(server, article_id)) == 1
-        path = archive / layout.drops_name(ARTICLES.name)
-        [record] = lines(path)
-        assert record["count"] == 2
-        first = datetime.fromisoformat(record["first"]) - timedelta(hours=2)  # as if the first run were earlier
-        path.write_text(json.dumps({**record, "first": first.isoformat()}) + "\n", encoding="utf-8")
-
-        server.requested.clear()
+        server.requested.clear()  # the second run downloads nothing and exits 0
         scrapy_crawl(base_url, archive, "categories=350", status=0, FINEWS_REPORT_FILE=report)
         assert article_requests(server, article_id) == []
         run = json.loads(report.read_text(encoding="utf-8"))
         assert run["skipped"] == {"dropped": 1} and run["dropped"] == {}
 
-        scrapy_crawl(base_url, archive, "categories=350", status=5, FINEWS_RETRY_DROPS="True")
+        path = archive / layout.drops_name(ARTICLES.name)
+        hour_ago = lambda time: (datetime.fromisoformat(time) - timedelta(hours=2)).isoformat()  # noqa: E731
+        path.write_text(json.dumps({**record, "first": hour_ago(record["first"]), "last": hour_ago(record["last"])}))
+        server.requested.clear()  # an hour later: once more; dropped again, it is no failure of this run
+        scrapy_crawl(base_url, archive, "categories=350", status=0, FINEWS_REPORT_FILE=report)
+        assert len(article_requests(server, article_id)) == 1
+        [record] = lines(path)
+        assert record["count"] == 2
+        assert json.loads(report.read_text(encoding="utf-8"))["dropped"] == {"no_body": 1}
+
+        server.requested.clear()  # confirmed: skipped for a week
+        scrapy_crawl(base_url, archive, "categories=350", status=0)
+        assert article_requests(server, article_id) == []
+
+        scrapy_crawl(base_url, archive, "categories=350", status=0, FINEWS_RETRY_DROPS="True")
         assert len(article_requests(server, article_id)) == 1
         [record] = lines(path)
         assert record["count"] == 3
@@ -260,3 +267,29 @@ def test_a_run_whose_every_article_was_dropped_is_a_broken_site_not_remembered(t
         drops.note(f"NW20240101123456789{n}", "no_body")
     drops.save(requested=3)
     assert not drops.path.exists()
+
+
+def test_a_url_with_line_separators_keeps_its_record(tmp_path):
+    drops = drops_at(tmp_path)
+    drops.note(KEY, "no_time", "https://finance.eastmoney.com/a/x\u2028y\u0085z.html")
+    drops.save(requested=1)
+    again = drops_at(tmp_path)
+    again.load()
+    assert again.records[KEY]["url"].endswith("x\u2028y\u0085z.html")
+
+
+def test_a_drops_file_that_was_a_link_is_replaced_by_a_file_of_the_usual_mode(tmp_path):
+    drops = drops_at(tmp_path)
+    target = tmp_path / "elsewhere"
+    target.write_text("")
+    drops.path.symlink_to(target)
+    drops.note(KEY, "no_time")
+    drops.save(requested=1)
+    assert not drops.path.is_symlink() and drops.path.stat().st_mode & 0o777 == 0o666 & ~current_umask()
+    assert target.read_text() == ""
+
+
+def current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -146,7 +146,7 @@ def test_from_nothing_to_a_pushed_archive_with_no_flag_on_publish(bare, tmp_path
     assert git(archive, "status", "--porcelain") == ""
     assert git(bare, "rev-list", "--all") == ""  # nothing pushed yet
     for name in [".finews.eastmoney.lock", ".finews.eastmoney.worker", ".finews-eastmoney-x.tmp", "_site/index.html",
-                 "_finews_quarantine/_posts/x.md", "_posts/.finews-eastmoney_724-y.tmp"]:  # fmt: skip
+                 "_finews_quarantine/_posts/x.md", "_posts/.finews-eastmoney_724-y.tmp", ".finews.eastmoney.drops", ".finews.eastmoney_724.coverage"]:  # fmt: skip
         assert ignored(archive, name), name
     assert not ignored(archive, layout.SETTINGS_FILE) and not ignored(archive, WORKFLOW.as_posix())
 
@@ -219,7 +219,8 @@ def test_an_existing_archive_keeps_its_files_and_gets_only_what_it_lacks(tmp_pat
     assert "_config.yml: there already, left as it is" in process.stdout
     assert "its url 'https://mine.example' and baseurl '' are not those of --site-url" in process.stdout
     assert (archive / ".gitignore").read_text(encoding="utf-8") == (
-        "node_modules/\n_site/\n.finews.*.lock\n.finews.*.worker\n.finews-*.tmp\n_finews_quarantine/\n")  # fmt: skip
+        "node_modules/\n_site/\n.finews.*.lock\n.finews.*.worker\n.finews.*.drops\n.finews.*.coverage\n"
+        ".finews-*.tmp\n_finews_quarantine/\n")  # fmt: skip
     assert "git repository: there already (branch gh-pages)" in process.stdout
     assert "upstream of gh-pages: none (no --remote URL)" in process.stdout
     assert "scrapy archive publish --no-push" in process.stdout.splitlines()[-1]
@@ -528,8 +529,9 @@ def test_gitignore_lines_count_as_there_when_git_ignores_by_them(tmp_path):
     (archive / ".git" / "info" / "exclude").write_text("_site/\n")
 
     said = init(archive, "--site-url", SITE_URL).stdout
-    assert (archive / ".gitignore").read_text(encoding="utf-8") == mine + ".finews.*.lock\n.finews.*.worker\n_site/\n"
-    assert ".gitignore: there already; added .finews.*.lock, .finews.*.worker, _site/" in said
+    added = [".finews.*.lock", ".finews.*.worker", ".finews.*.drops", ".finews.*.coverage", "_site/"]
+    assert (archive / ".gitignore").read_text(encoding="utf-8") == mine + "".join(line + "\n" for line in added)
+    assert f".gitignore: there already; added {', '.join(added)}" in said
     assert ".gitignore line 3 (!.finews.eastmoney_724.worker) takes back what .finews.*.worker ignores" in said
     (archive / ".git" / "info" / "exclude").write_text("")
     for name in [".finews.eastmoney.lock", ".finews.eastmoney_724.lock", ".finews.eastmoney_724.worker",

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from crawler.archive.layout import COVERAGE_GLOB, DROPS_GLOB
 from tests.conftest import REPO, need_tool
 
 WORKFLOW = REPO / "deploy" / "github-actions" / "finews.yml"
@@ -65,6 +66,7 @@ def test_zizmor_finds_nothing_in_the_workflow(tmp_path):
     assert unpinned.returncode != 0 and "unpinned" in unpinned.stdout + unpinned.stderr
 
 
+STATE_ID = "crawl-state"  # the step that restores what the crawls remember between runs
 RUN_SPECIFIC = ("github.run_id", "github.run_attempt", "github.run_number", "github.sha")
 KINDS = {
     "actions/cache/restore": "restore",
@@ -82,6 +84,8 @@ def site_cache_problems(text: str) -> list[str]:
     is the one uploaded for Pages."""
     found: dict[str, list[tuple[int, dict]]] = {}
     for index, step in enumerate(yaml.safe_load(text)["jobs"]["crawl"]["steps"]):
+        if step.get("id") == STATE_ID or STATE_ID in str(step.get("with", {}).get("key", "")):
+            continue  # the crawls' state (crawl_state_problems)
         kind = "build" if step.get("id") == "build" else KINDS.get(step.get("uses", "").partition("@")[0])
         if kind is not None:
             found.setdefault(kind, []).append((index, step))
@@ -137,7 +141,11 @@ def test_the_built_site_is_kept_between_runs():
         ("restore-keys: finews-site-", "restore-keys: other-", "no prefix of the key"),
         ('--out "$RUNNER_TEMP/site"', '--out "$RUNNER_TEMP/site2"', "is not the build's --out"),
         ("key: ${{ steps.site-cache.outputs.cache-primary-key }}", "key: finews-site-latest", "saved under"),
-        ("uses: actions/cache/save@", "uses: actions/cache@", "whatever the build did"),
+        (
+            "last good site\n        uses: actions/cache/save@",
+            "last good site\n        uses: actions/cache@",
+            "whatever",
+        ),
     ],
 )
 def test_the_site_cache_check_finds_what_is_wrong(old, new, problem):
@@ -153,6 +161,54 @@ def test_the_site_cache_check_finds_a_save_before_the_build():
     moved = text.replace(build, "", 1).replace(upload, build + upload, 1)  # after the save
     assert moved != text
     assert "the site is not restored before the build and saved after it" in site_cache_problems(moved)
+
+
+def crawl_state_problems(text: str) -> list[str]:
+    """What is wrong with how the crawl job keeps the crawls' own state (the remembered drops, the field
+    coverage history: files the checkout of a new run lacks) between runs: restored before the first
+    crawl, saved after the last one whatever the crawls exited with, under a key of each run, with the
+    archive's files of both kinds (crawler/archive/layout.py)."""
+    steps = yaml.safe_load(text)["jobs"]["crawl"]["steps"]
+    crawls = [i for i, step in enumerate(steps) if "scrapy crawl" in step.get("run", "")]
+    restores = [i for i, step in enumerate(steps) if step.get("id") == STATE_ID]
+    saves = [i for i, step in enumerate(steps) if STATE_ID in str(step.get("with", {}).get("key", ""))]
+    if len(restores) != 1 or len(saves) != 1 or not crawls:
+        return ["not one restore and one save of the crawls' state"]
+    problems = []
+    (restore, save), state = (steps[restores[0]], steps[saves[0]]), (DROPS_GLOB, COVERAGE_GLOB)
+    if not restores[0] < min(crawls) or not saves[0] > max(crawls):
+        problems.append("the state is not restored before the crawls and saved after them")
+    if save.get("if") != "${{ !cancelled() }}":
+        problems.append("the state is not saved whatever the crawls exited with")
+    for step in (restore, save):
+        paths = str(step["with"].get("path", "")).split()
+        if sorted(paths) != sorted(f"archive/{glob}" for glob in state):
+            problems.append(f"the state's paths {paths} are not the archive's {state}")
+    if not all(part in restore["with"].get("key", "") for part in ("github.run_id", "github.run_attempt")):
+        problems.append("the state's key is not one of each run")
+    return problems
+
+
+def test_the_crawls_state_is_kept_between_runs():
+    assert crawl_state_problems(WORKFLOW.read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (
+            "if: ${{ !cancelled() }}\n        uses: actions/cache/save",
+            "uses: actions/cache/save",
+            "whatever the crawls",
+        ),
+        ("            archive/.finews.*.coverage\n          key: finews-state", "          key: finews-state", "paths"),
+        ("key: finews-state-${{ github.run_id }}-${{ github.run_attempt }}", "key: finews-state", "one of each run"),
+    ],
+)
+def test_the_crawl_state_check_finds_what_is_wrong(old, new, problem):
+    text = WORKFLOW.read_text(encoding="utf-8")
+    assert old in text
+    assert any(problem in found for found in crawl_state_problems(text.replace(old, new, 1)))
 
 
 def crawler_pin_and_token_problems(text: str) -> list[str]:

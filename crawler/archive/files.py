@@ -8,7 +8,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TextIO
 
@@ -37,13 +37,13 @@ def atomic_writer(path: Path, temp_prefix: str) -> Iterator[TextIO]:
 
 
 def _mode_for(path: Path) -> int:
-    """The permissions a written file gets: those of the file it replaces, else what open() would give."""
-    try:
-        return os.stat(path, follow_symlinks=False).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0o022)  # read it (no call only reads it)
-        os.umask(umask)
-        return 0o666 & ~umask
+    """The permissions a written file gets: those of the regular file it replaces (never a link's 0777), else open()'s."""
+    with suppress(OSError):
+        if stat.S_ISREG(mode := os.stat(path, follow_symlinks=False).st_mode):
+            return mode & 0o7777
+    umask = os.umask(0o022)  # read it (no call only reads it)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def atomic_write(path: Path, text: str, temp_prefix: str) -> None:

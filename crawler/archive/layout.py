@@ -9,7 +9,7 @@ _site/                           the built site (`scrapy archive build`'s defaul
 <site>/.finews-site              the mark of a site folder a build made (the only kind a build empties)
 .finews.<feed>.lock              a feed's lock (and how its last crawl ended)
 .finews.<feed>.worker            a feed's worker id in a distributed crawl
-.finews.<feed>.drops             a feed's remembered drops: pages never fetched again (crawler/drops.py)
+.finews.<feed>.drops, .coverage  a feed's remembered drops (crawler/drops.py); its last runs' field coverage (extensions/coverage.py)
 .finews-<feed>-XXXXXXXX.tmp      a write in progress (a killed run's leftover)
 .finews.cfg                      the archive's settings record (crawler/archive/record.py; `archive init`)
 """
@@ -26,7 +26,7 @@ SITE_DIR = "_site"
 OWN_PREFIX = ".finews"  # every file of this project's own in the archive starts so: never a post, never published
 LOCK_GLOB = ".finews.*.lock"
 WORKER_ID_GLOB = ".finews.*.worker"
-DROPS_GLOB = ".finews.*.drops"
+DROPS_GLOB, COVERAGE_GLOB = ".finews.*.drops", ".finews.*.coverage"
 TEMP_GLOB = ".finews-*.tmp"
 SITE_MARKER = ".finews-site"
 SETTINGS_FILE = ".finews.cfg"  # the archive's own FINEWS_* settings: committed with it, never a lock or a temp file

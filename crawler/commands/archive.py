@@ -14,9 +14,12 @@ import sys
 from typing import Any
 
 from scrapy.commands import ScrapyCommand
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.exceptions import UsageError
 from scrapy.settings import get_settings_priority
+from scrapy.spiderloader import get_spider_loader
 
+from crawler import statkeys as keys
 from crawler.archive import Archive, ArchiveLocked, every_feed_locked
 from crawler.archive.lock import posts_held
 from crawler.commands import (
@@ -90,6 +93,10 @@ class Command(ScrapyCommand):
         verb = VERBS[args[0]]
         if verb.takes_folder:
             self.take_folder(verb, args[1:])
+        elif verb.takes_files:
+            if len(args) < 2:
+                raise UsageError(f"{verb.name} takes the files it reads: scrapy archive {verb.name} FILE...")
+            opts.files, opts.crawl = args[1:], self.crawl
         elif len(args) > 1:
             raise UsageError(f"{verb.name} takes no argument {args[1]!r}: see scrapy archive -h for its options")
         mine = [action for _, action in self.actions[verb.name]]
@@ -156,7 +163,12 @@ class Command(ScrapyCommand):
                 if option.writes_file and value is not None and value != "-":
                     output_file(Archive.from_settings(self.settings), value, option.flags[0])
             root, posts = Archive.from_settings(self.settings).root, verb.posts_lock(opts)
-            held = posts_held(root, exclusive=posts == "exclusive") if posts else contextlib.nullcontext()
+            # (a verb that makes the archive, on a folder not there yet, has no posts to hold)
+            held = (
+                posts_held(root, exclusive=posts == "exclusive")
+                if posts and root.exists()
+                else contextlib.nullcontext()
+            )
             with held:
                 if writes:
                     with every_feed_locked(self.settings) as archive:
@@ -175,6 +187,30 @@ class Command(ScrapyCommand):
         except KeyboardInterrupt:  # every lock is let go; each change was one atomic step
             return fail(self, ExitStatus.STOPPED_EARLY, f"{verb.name} interrupted: what it did so far stays done")
         self.exitcode = int(status)
+
+    def crawl(self, runs: list[tuple[str, dict]]) -> list[int]:
+        """Run crawls of these spiders side by side, each with its settings added to the command's (the
+        work of a verb that is a crawl: replay); their exit statuses, in order (crawler/exitstatus.py).
+        A replay asks nothing of the network nor of the shared Redis, and captures no WARC of its own."""
+        loader, classes = get_spider_loader(self.settings), []
+        for spider, _ in runs:  # all of them known before any starts
+            try:
+                classes.append(loader.load(spider))
+            except KeyError:
+                raise VerbFailed(ExitStatus.USAGE, f"no spider {spider!r} in this project") from None
+            if not callable(getattr(classes[-1], "replay", None)):
+                raise VerbFailed(ExitStatus.USAGE, f"spider {spider!r} writes no archive: it cannot replay")
+        process, crawlers = CrawlerProcess(self.settings), []
+        for spidercls, (_, extra) in zip(classes, runs, strict=True):
+            settings = self.settings.copy()
+            settings.setdict({**extra, "FINEWS_REDIS_URL": None, "FINEWS_WARC_DIR": None}, priority="cmdline")
+            crawler = Crawler(spidercls, settings, init_reactor=not crawlers)  # the first installs the reactor
+            crawlers.append(crawler)
+            process.crawl(crawler)
+        process.start()
+        if process.bootstrap_failed:
+            return [int(ExitStatus.FAILED)] * len(crawlers)
+        return [crawler.stats.get_value(keys.EXIT_STATUS, int(ExitStatus.STOPPED_EARLY)) for crawler in crawlers]
 
 
 class ReportStream:

@@ -79,6 +79,9 @@ class ArchiveRun:
         self.lost: SharedIndexLost | None = None
         self.opened = self.closing = False  # the spider opened (the lock is taken); it is closing
         self.left_to_others = 0  # articles others held that were not written when this run closed
+        # A replay (FINEWS_REPLAY_WARC) reads pages of the past: it remembers no drop (it forgets one
+        # it writes), and it takes the lock as a verb does, leaving the state of the last crawl as it was.
+        self.replaying = bool(crawler.settings.getlist("FINEWS_REPLAY_WARC"))
         self.drops = Drops(
             self.archive.root / layout.drops_name(feed.name),
             feed.key_pattern,
@@ -138,7 +141,7 @@ class ArchiveRun:
 
     def spider_opened(self, spider) -> None:
         try:
-            self.archive.lock()
+            self.archive.lock(crawl=not self.replaying)
         except ArchiveLocked as exc:
             logger.error("Not crawling: %s. It exits by itself; this run stops here.", exc)
             raise CloseSpider("archive_locked") from None
@@ -274,7 +277,8 @@ class ArchiveRun:
     def item_dropped(self, item, spider, exception) -> None:
         values = fields(item)
         self.release(self.feed.post_key(values))
-        self.drops.note(self.feed.post_key(values), getattr(exception, "reason", ""), values.get("url") or "")
+        if not self.replaying:
+            self.drops.note(self.feed.post_key(values), getattr(exception, "reason", ""), values.get("url") or "")
 
     def item_error(self, item, spider, failure) -> None:
         self.release(self.feed.post_key(fields(item)))
@@ -282,4 +286,7 @@ class ArchiveRun:
     def article_failed(self, key: str, reason: str, url: str = "") -> None:
         self.crawler.stats.inc_value(statkeys.DROPPED(reason))
         self.release(key)
-        self.drops.note(key, reason, url)
+        if self.drops.remembered(key, reason):  # a page known to be bad, fetched again: not this run's failure
+            self.crawler.stats.inc_value(statkeys.ARTICLES_FAILED_AGAIN)
+        if not self.replaying:
+            self.drops.note(key, reason, url)

@@ -1,7 +1,7 @@
 """How a run went, from its stats: the closing summary, the JSON run report and the exit status.
 
 Cron mails what a job prints and looks at its exit status, so a run that needs a person
-(no list readable, most pages unparsable, archive locked or not writable) exits non-zero.
+(no list readable, most pages unparsable, a template change, archive locked or not writable) exits non-zero.
 Monitoring tools read the run report (FINEWS_REPORT_FILE): stable keys, documented in docs/operations.md ("Run report").
 """
 
@@ -14,10 +14,13 @@ from scrapy import signals
 from crawler import statkeys as keys
 from crawler.archive.files import atomic_writer
 from crawler.exitstatus import ExitStatus
+from crawler.extensions.coverage import field_coverage
 from crawler.items import iso_beijing
 
 logger = logging.getLogger(__name__)
 
+# What each drift alarm of the report says (crawler/extensions/coverage.py): a field's or a failure reason's.
+_ALARM_KEYS = ("feed", "field", "reason", "share", "usual", "items", "sample_url", "message")
 # Scrapy's own stats families that the report shows.
 _SCRAPY_STATUS = keys.Family("downloader/response_status_count/")
 _SCRAPY_EXCEPTIONS = keys.Family("downloader/exception_type_count/")
@@ -68,8 +71,11 @@ def exit_status(stats: dict, reason: str, max_article_failure_ratio: float) -> E
         return ExitStatus.STOPPED_EARLY
     if keys.LISTS_FAILED.read(stats) and not stats.get(keys.LISTS_READ):
         return ExitStatus.NO_LISTS
-    requested = stats.get(keys.ARTICLES_REQUESTED, 0)
-    if requested and stats.get(keys.ARTICLES_FAILED, 0) / requested > max_article_failure_ratio:
+    if stats.get(keys.TEMPLATE_CHANGED):  # before 5: it says what broke (crawler/extensions/coverage.py)
+        return ExitStatus.TEMPLATE_CHANGED
+    again = stats.get(keys.ARTICLES_FAILED_AGAIN, 0)  # pages known to be bad (crawler/drops.py): not counted
+    requested = stats.get(keys.ARTICLES_REQUESTED, 0) - again
+    if requested > 0 and (stats.get(keys.ARTICLES_FAILED, 0) - again) / requested > max_article_failure_ratio:
         return ExitStatus.TOO_MANY_FAILURES
     return ExitStatus.OK
 
@@ -95,6 +101,11 @@ def run_report(stats: dict, spider: str) -> dict:
         "summary_only": keys.SUMMARY_ONLY.read(stats),
         "articles_fetched": stats.get(keys.ARTICLES_FETCHED, 0),
         "articles_unparsable": stats.get(keys.ARTICLES_UNPARSABLE, 0),
+        "articles_unparsable_by_reason": keys.UNPARSABLE_BY_REASON.read(stats),
+        "field_coverage": field_coverage(stats),
+        "template_changed": [
+            {name: alarm.get(name) for name in _ALARM_KEYS} for alarm in stats.get(keys.TEMPLATE_CHANGED) or ()
+        ],
         "lists_read": stats.get(keys.LISTS_READ, 0),
         "lists_read_by_category": keys.LISTS_READ_BY_LIST.read(stats),
         "lists_failed": keys.LISTS_FAILED.read(stats),
@@ -134,9 +145,18 @@ def summary_text(report: dict) -> str:
             line("HTTP errors", report["http_errors"]),
             line("download errors", report["download_errors"]),
             *([line("slug collisions", report["slug_collisions"])] if report["slug_collisions"] else []),
+            *(_coverage_line(feed, fields) for feed, fields in report["field_coverage"].items()),
+            *(f"  {alarm['message']}" for alarm in report["template_changed"]),
             f"  exit status: {report['exit_status']} ({_meaning(report['exit_status'])})",
         ]
     )
+
+
+def _coverage_line(feed: str, fields: dict) -> str:
+    """'  from the page (eastmoney, 40 items): title 100%, time 100%, source 98%, body 100%, stocks 35%'"""
+    items = max((figures["items"] for figures in fields.values()), default=0)
+    shares = ", ".join(f"{field} {figures['page']:.0%}" for field, figures in fields.items())
+    return f"  from the page ({feed}, {items} items): {shares}"
 
 
 def format_duration(seconds: float) -> str:

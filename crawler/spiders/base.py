@@ -7,21 +7,25 @@ claims on articles, are the ArchiveRun extension's (crawler/extensions/archive_r
 """
 
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from functools import cached_property, partial
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest, UsageError
-from scrapy.http import Response, TextResponse
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.exceptions import IgnoreRequest, NotConfigured, UsageError
+from scrapy.http import Headers, Response, TextResponse
+from scrapy.responsetypes import responsetypes
 from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
 from crawler import statkeys as keys
+from crawler import warcfile
 from crawler.archive import Feed
 from crawler.extensions.archive_run import ArchiveRun, archive_run
 from crawler.ids import article_id_from_url
-from crawler.items import SHANGHAI, Article, ListEntry, ListPage
-from crawler.parsers import ParseError, parse_article
+from crawler.items import PAGE, SHANGHAI, Article, ListEntry, ListPage, Provenance
+from crawler.parsers import ParseError, parse_article_with_provenance
 from crawler.sharedindex import Claim
 
 _HTML_TYPE_RE = re.compile(r"\s*(?:text/html|application/xhtml\+xml)\b", re.I)
@@ -241,7 +245,7 @@ class ArchiveSpider(scrapy.Spider):
         return ListEntry(article_id)
 
     def read_article(self, response: Response, entry: ListEntry) -> Article:
-        """The article a page gives; ParseError (counted and logged) when it gives none."""
+        """The article a page gives (its provenance counted); ParseError (counted and logged) when it gives none."""
         self.crawler.stats.inc_value(keys.ARTICLES_FETCHED)
         try:
             content_type = response.headers.get("Content-Type", b"").decode("latin-1")
@@ -249,7 +253,7 @@ class ArchiveSpider(scrapy.Spider):
                 raise ParseError("not_html", content_type)
             if entry.article_id not in response.url:  # redirected to the home page or an error page
                 raise ParseError("redirected", f"{response.request.url} -> {response.url}")
-            return parse_article(page_text(response), response.url, entry)
+            article, provenance = parse_article_with_provenance(page_text(response), response.url, entry)
         except ParseError as exc:
             self.count_unreadable(response, exc)
             raise
@@ -258,11 +262,26 @@ class ArchiveSpider(scrapy.Spider):
             error = ParseError("parser_error", f"{type(exc).__name__}: {exc}")
             self.count_unreadable(response, error)
             raise error from exc
+        self.count_provenance(article.url, provenance)
+        return article
+
+    def count_provenance(self, url: str, provenance: Provenance) -> None:
+        """Count where an item's fields came from (the field coverage, crawler/extensions/coverage.py);
+        the first item of the run that lacks a field on its page is that field's sample URL."""
+        stats = self.crawler.stats
+        for field, origin in provenance.fields().items():
+            stats.inc_value(keys.COVERAGE(f"{self.feed.name}/{field}/{origin}"))
+            sample = keys.COVERAGE_SAMPLE(f"{self.feed.name}/{field}")
+            if origin != PAGE and stats.get_value(sample) is None:
+                stats.set_value(sample, url)
 
     def count_unreadable(self, response: Response, error: ParseError) -> None:
         stats = self.crawler.stats
         stats.inc_value(keys.ARTICLES_UNPARSABLE)
         stats.inc_value(keys.ARTICLES_FAILED)
+        stats.inc_value(keys.UNPARSABLE_BY_REASON(error.reason))
+        if stats.get_value(keys.UNPARSABLE_SAMPLE(error.reason)) is None:
+            stats.set_value(keys.UNPARSABLE_SAMPLE(error.reason), response.url)
         self.logger.warning("Article %s unreadable: %s", response.url, error)
 
     def download_failure_reason(self, failure: Failure) -> str:
@@ -299,6 +318,10 @@ class ArchiveSpider(scrapy.Spider):
         self.crawler.stats.inc_value(keys.LISTS_FAILED(self.download_failure_reason(failure)))
 
     async def start(self):
+        if self.settings.getlist("FINEWS_REPLAY_WARC"):
+            for item in self.replay(self.settings.getlist("FINEWS_REPLAY_WARC")):
+                yield item
+            return
         if self.run.last_run_interrupted:
             if self.run.unfinished_plan:
                 self.resume(self.run.unfinished_plan)
@@ -317,6 +340,75 @@ class ArchiveSpider(scrapy.Spider):
 
     def first_list_requests(self) -> list[scrapy.Request]:
         raise NotImplementedError
+
+    # --- replay: the pages of WARC files instead of the network ---------------------------------
+    def replay(self, files: list[str]) -> Iterator:
+        """Replay mode (FINEWS_REPLAY_WARC, set by `scrapy archive replay`): the items of the pages the
+        WARC files of this spider's crawls hold, read with today's parsers; nothing is requested.
+
+        Every response record, file after file, in the order written, its content encoding undone as
+        the crawl's HttpCompressionMiddleware undid it (within DOWNLOAD_MAXSIZE): a list page of this
+        spider gives its entries (an article's page is read with the first entry of its run that listed
+        it, as the crawl asked for it); an article page answered 2xx gives its item as parse_article
+        does; an article only ever answered otherwise (a 404, a 5xx after the retries, a redirect) is
+        failed as the crawl failed it (replay_failed), once every file is read. A record that cannot be
+        read, or that breaks a parser, is one record lost (finews/replay/unreadable), said."""
+        stats, limit = self.crawler.stats, self.settings.getint("DOWNLOAD_MAXSIZE") or 1 << 30
+        try:
+            decompression = HttpCompressionMiddleware.from_crawler(self.crawler)
+        except NotConfigured:  # COMPRESSION_ENABLED off: the crawl's callbacks got the bodies as sent
+            decompression = None
+        run, entries = "", {}  # the run being read; its entries, the first listing of each article
+        answered: set[str] = set()  # articles with a 2xx page
+        failed: dict[str, tuple[ListEntry, str]] = {}  # articles only ever answered otherwise: why
+        for path in files:
+            for download in warcfile.downloads(path, limit):
+                stats.inc_value(keys.REPLAY_RESPONSES)
+                if download.run != run:
+                    run, entries = download.run, {}
+                try:
+                    received = replayed_response(download)
+                    response = decompression.process_response(received.request, received) if decompression else received
+                    article_id = article_id_from_url(download.url)
+                    if article_id and 200 <= download.status < 300:
+                        stats.inc_value(keys.REPLAY_ARTICLES)
+                        answered.add(article_id)
+                        failed.pop(article_id, None)
+                        yield from self.parse_article(response, entries.get(article_id) or ListEntry(article_id))
+                    elif article_id and article_id not in answered:
+                        reason = "redirected" if 300 <= download.status < 400 else f"http_{download.status}"
+                        failed[article_id] = (entries.get(article_id) or ListEntry(article_id), reason)
+                    elif not article_id and 200 <= download.status < 300:
+                        listed = self.replayed_entries(response)
+                        if listed is not None:
+                            stats.inc_value(keys.REPLAY_LISTS)
+                            for entry in listed:
+                                entries.setdefault(entry.article_id, entry)
+                except Exception as exc:  # one record lost, as one page is in a crawl
+                    stats.inc_value(keys.REPLAY_UNREADABLE)
+                    self.logger.warning(
+                        "WARC record %s of %s not replayed: %s: %s", download.url[:200], path, type(exc).__name__, exc
+                    )
+        for entry, reason in failed.values():
+            stats.inc_value(keys.ARTICLES_FAILED)
+            yield from self.replay_failed(entry, reason)
+
+    def replayed_entries(self, response: Response) -> list[ListEntry] | None:
+        """The entries of a list page of this spider's lists; None when the page is none."""
+        raise NotImplementedError
+
+    def replay_failed(self, entry: ListEntry, reason: str) -> Iterator:
+        """What the crawl made of an article it could not read (after every file of the replay is read)."""
+        raise NotImplementedError
+
+
+def replayed_response(download: warcfile.Download) -> Response:
+    """The Scrapy response a download of a WARC file stands for, as the downloader handed it over (its
+    content encoding still to undo)."""
+    headers = Headers(download.headers)
+    cls = responsetypes.from_args(headers=headers, url=download.url, body=download.body)  # as the downloader does
+    request = scrapy.Request(download.url, dont_filter=True)
+    return cls(url=download.url, status=download.status, headers=headers, body=download.body, request=request)
 
 
 def page_text(response: TextResponse) -> str:

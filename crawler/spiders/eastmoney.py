@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import UsageError
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler import statkeys as keys
@@ -115,6 +115,21 @@ class EastMoneySpider(ArchiveSpider):
             yield self.list_request(category, page + 1)
         elif self.lists == "html" and listing.next_url:
             yield self.list_request(category, page + 1, self.mirror_safe(listing.next_url, response.url))
+
+    def replayed_entries(self, response: Response) -> list[ListEntry] | None:
+        """A list API answer, or an HTML list page (whichever `lists` the crawl read)."""
+        try:
+            return parse_list_api(response.body, response.url).entries
+        except ParseError:
+            pass
+        try:
+            return parse_list_html(response.text, response.url).entries if isinstance(response, TextResponse) else None
+        except (ParseError, ValueError):
+            return None
+
+    def replay_failed(self, entry: ListEntry, reason: str) -> Iterator[Article]:
+        self.failed(entry, reason)
+        return iter(())
 
     def mirror_safe(self, next_url: str, list_url: str) -> str:
         """A 下一页 link to another host (the live site, seen from a mirror) goes through FINEWS_LIST_PAGE_URL."""

@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 from crawler import statkeys as keys
 from crawler.archive import FAST_NEWS
 from crawler.ids import canonical_url
-from crawler.items import FastNews, ListEntry
+from crawler.items import FALLBACK, MISSING, FastNews, ListEntry, Provenance
 from crawler.parsers import ParseError, parse_fast_list
 from crawler.parsers.securities import tagged
 from crawler.signals import article_failed
@@ -74,6 +74,20 @@ class FastNewsSpider(ArchiveSpider):
         if listing.cursor and self.next_page_wanted(FAST_LIST, page, entries, new_entries, reached_since):
             yield self.list_request(listing.cursor, page + 1)
 
+    def replayed_entries(self, response: Response) -> list[ListEntry] | None:
+        """A page of the 7x24 feed: its entries with a title and a time (the crawl asks for no other)."""
+        try:
+            return [
+                entry
+                for entry in parse_fast_list(response.body, response.url).entries
+                if entry.title and entry.published_at
+            ]
+        except ParseError:
+            return None
+
+    def replay_failed(self, entry: ListEntry, reason: str) -> Iterator[FastNews]:
+        yield self.from_summary(entry, reason)
+
     def parse_article(self, response: Response, entry: ListEntry | None = None) -> Iterator[FastNews]:
         """An article page of a 7x24 item; without the item (`scrapy parse`), only the page's."""
         entry = entry or self.entry_of(response)
@@ -93,7 +107,10 @@ class FastNewsSpider(ArchiveSpider):
         yield self.from_summary(entry, reason)
 
     def from_summary(self, entry: ListEntry, reason: str) -> FastNews:
+        """The item from the feed alone: for the field coverage, its page gave no body and no source."""
         self.crawler.stats.inc_value(keys.SUMMARY_ONLY(reason))
+        stocks = FALLBACK if entry.secids else MISSING
+        self.count_provenance(canonical_url(entry.article_id), Provenance(FALLBACK, FALLBACK, MISSING, MISSING, stocks))
         return self.news(entry, [], "")
 
     @staticmethod

@@ -9,6 +9,7 @@
     verb.py      what a verb is (name, options, locks, run) and how it fails
     posts.py     a post read back as a record (its fields as Jekyll reads them), for every verb
     executable.py  what in an old post could run script, found and cleaned (doctor)
+    replay.py    posts re-derived from WARC files with today's parsers (the command runs the crawls)
 
 Only crawler/commands imports this package; it imports the archive model (crawler/archive) and
 no Scrapy. These are the only modules of the product that run external programs (git, Jekyll,
@@ -21,8 +22,9 @@ from crawler.tools.export import Export
 from crawler.tools.init import Init
 from crawler.tools.maintain import Maintain
 from crawler.tools.publish import Publish
+from crawler.tools.replay import Replay
 from crawler.tools.verb import Verb, VerbFailed
 
-VERBS: dict[str, Verb] = {verb.name: verb for verb in (Init(), Export(), Maintain(), Build(), Publish(), Doctor())}
+VERBS: dict[str, Verb] = {verb.name: verb for verb in (Init(), Export(), Maintain(), Build(), Publish(), Doctor(), Replay())}
 
 __all__ = ["VERBS", "Verb", "VerbFailed"]

@@ -80,6 +80,8 @@ def _ignored_lines() -> dict[str, list[str]]:
     return {
         layout.LOCK_GLOB: [layout.lock_name(feed) for feed in feeds],
         layout.WORKER_ID_GLOB: [layout.worker_id_name(feed) for feed in feeds],
+        layout.DROPS_GLOB: [layout.lock_name(feed, layout.DROPS_GLOB) for feed in feeds],  # a machine's own memory
+        layout.COVERAGE_GLOB: [layout.lock_name(feed, layout.COVERAGE_GLOB) for feed in feeds],
         layout.TEMP_GLOB: [  # atomic_write's temp files, beside the file they replace
             f"{folder}{layout.temp_prefix(feed)}x1y2z3{TEMP_SUFFIX}"
             for feed in [*feeds, "init"]

@@ -53,6 +53,7 @@ class Verb:
     prints_its_product = False  # True: stdout is what the verb makes (export); else a report of its work
     takes_folder = False  # True: the archive's folder is its one argument (`init DIR`): FINEWS_ARCHIVE_DIR of the run
     makes_archive = False  # True: the folder need not be an archive yet (no posts folder, or no folder at all)
+    takes_files = False  # True: its arguments are files it reads (`replay WARC...`): opts.files; opts.crawl runs crawls
 
     def check(self, opts: Namespace) -> None:
         """Refuse options that make no sense together: VerbFailed(ExitStatus.USAGE, why)."""
