@@ -8,6 +8,7 @@ themselves are in crawler/settings.py.
 import re
 import unicodedata
 from contextlib import suppress
+from pathlib import Path
 from string import Formatter
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -93,6 +94,12 @@ def check_settings(settings: "BaseSettings") -> None:
         )
     if settings.get("FINEWS_REDIS_URL"):
         _check_redis(str(settings.get("FINEWS_REDIS_URL")))
+    warc = str(settings.get("FINEWS_WARC_DIR") or "")
+    if warc.strip() and Path(warc).resolve().is_relative_to(Path(str(settings.get("FINEWS_ARCHIVE_DIR"))).resolve()):
+        raise ValueError(
+            f"setting FINEWS_WARC_DIR must be a folder outside the archive (publish would commit the pages, "
+            f"the site would serve them), not {warc!r}"
+        )
     feed = settings.get("FINEWS_FEED")
     if feed and feed not in {f.name for f in FEEDS}:
         raise ValueError(f"setting FINEWS_FEED must be one of {', '.join(f.name for f in FEEDS)}, not {feed!r}")

@@ -14,7 +14,7 @@ class ExitStatus(IntEnum):
     LOCKED = 3  # another run holds the archive's lock: nothing was done
     NO_LISTS = 4  # no category list could be read
     TOO_MANY_FAILURES = 5  # too many article pages could not be fetched or parsed (FINEWS_MAX_ARTICLE_FAILURE_RATIO)
-    NOT_WRITABLE = 6  # the archive (or an output file) is not writable
+    NOT_WRITABLE = 6  # the archive, an output file or the WARC folder (FINEWS_WARC_DIR) is not writable
     STOPPED_EARLY = 7  # the run stopped before it finished its plan: the next run fills the gap
     SHARED_INDEX_LOST = 8  # the shared Redis cannot be used or lost its data
     PUSH_FAILED = 9  # publish: the push failed for good (the commit is kept for the next publish)

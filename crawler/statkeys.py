@@ -80,6 +80,7 @@ EXIT_STATUS = "finews/exit_status"
 WARC_RECORDS = "warc/records"  # WARC records written (warcinfo, request, response)
 WARC_BYTES = "warc/bytes"  # bytes written to WARC files (gzip)
 WARC_FILES = "warc/files"  # WARC files opened
+WARC_WRITE_ERRORS = "warc/write_errors"  # a WARC write failed: the run stopped (exit status 6)
 WARC_RECOVERED = "warc/recovered"  # `.open` files of a stopped run, cut to their whole records and renamed
 
 # --- replay (FINEWS_REPLAY_WARC, `scrapy archive replay`) ------------------------------------

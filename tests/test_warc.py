@@ -66,6 +66,23 @@ def test_the_size_limit_is_a_positive_whole_number(value):
         check_settings(Settings(project_settings(FINEWS_WARC_MAX_BYTES=value)))
 
 
+@pytest.mark.parametrize("inside", ["warc", "_posts/warc", "."])
+def test_the_warc_folder_is_never_inside_the_archive(tmp_path, inside):
+    """Publish would commit the pages, and the site serve them."""
+    archive = tmp_path / "archive"
+    with pytest.raises(ValueError, match="FINEWS_WARC_DIR must be a folder outside the archive"):
+        check_settings(
+            Settings(project_settings(FINEWS_ARCHIVE_DIR=str(archive), FINEWS_WARC_DIR=str(archive / inside)))
+        )
+    (tmp_path / "link").symlink_to(archive, target_is_directory=True)
+    archive.mkdir()
+    with pytest.raises(ValueError, match="FINEWS_WARC_DIR"):  # through a link to it
+        check_settings(
+            Settings(project_settings(FINEWS_ARCHIVE_DIR=str(archive), FINEWS_WARC_DIR=str(tmp_path / "link")))
+        )
+    check_settings(Settings(project_settings(FINEWS_ARCHIVE_DIR=str(archive), FINEWS_WARC_DIR=str(tmp_path / "warc"))))
+
+
 def test_a_pair_is_recorded_as_downloaded_still_gzip_encoded(tmp_path):
     extension = capture(tmp_path)
     page = "<html><body>东方财富</body></html>".encode()
@@ -259,3 +276,28 @@ def test_a_killed_run_leaves_readable_files_and_the_next_run_writes_its_own(larg
     assert kept in paths and kept.stat().st_size == whole and len(read_records(kept)) == len(records)
     [second] = [p for p in paths if p != kept]
     assert read_records(second)[0][0] == "warcinfo"
+
+
+@pytest.mark.slow
+def test_a_warc_folder_that_cannot_be_written_stops_the_run_with_status_6(tmp_path):
+    """WARC capture was asked for: pages it would lose stop the run instead (a file where the folder
+    should be; a disk that fills, here a file size limit the WARC file reaches mid-crawl)."""
+    import resource
+    import subprocess
+
+    from fixtures.testing import crawl_command
+    from tests.conftest import REPO
+
+    (tmp_path / "file").write_text("")
+    server, base_url = serve()
+    try:
+        scrapy_crawl(base_url, tmp_path / "a1", status=6, FINEWS_WARC_DIR=str(tmp_path / "file" / "warc"))
+        limit = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))  # noqa: E731
+        command = crawl_command(base_url, tmp_path / "a2", FINEWS_WARC_DIR=str(tmp_path / "warc"))
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300, preexec_fn=limit)
+    finally:
+        server.shutdown()
+    assert done.returncode == 6, done.stderr[-2000:]
+    assert done.stderr.count("Cannot write WARC files into") == 1
+    [kept] = (tmp_path / "warc").glob("*" + SUFFIX)  # closed: readable to its last whole record
+    assert [record[0] for record in read_records(kept)][:3] == ["warcinfo", "response", "request"]

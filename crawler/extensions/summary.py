@@ -63,7 +63,7 @@ def exit_status(stats: dict, reason: str, max_article_failure_ratio: float) -> E
     """The process exit status a run's stats call for (crawler/exitstatus.py)."""
     if reason == "archive_locked":
         return ExitStatus.LOCKED
-    if reason == "archive_not_writable" or stats.get(keys.WRITE_ERRORS):
+    if reason in ("archive_not_writable", "warc_not_writable") or stats.get(keys.WRITE_ERRORS):
         return ExitStatus.NOT_WRITABLE
     if reason == "shared_index_lost" or stats.get(keys.SHARED_LOST):
         return ExitStatus.SHARED_INDEX_LOST

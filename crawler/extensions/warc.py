@@ -38,8 +38,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -48,6 +49,7 @@ from crawler import statkeys as keys
 logger = logging.getLogger(__name__)
 
 SUFFIX = ".warc.gz"
+WARC_NOT_WRITABLE = "warc_not_writable"  # the close reason of a run whose WARC files cannot be written (exit 6)
 OPEN_SUFFIX = SUFFIX + ".open"  # a file being written (or left by a killed run)
 FRESH_EMPTY_SECONDS = 60  # an empty .open file younger than this may be another run's, about to be locked
 _DROPPED_RESPONSE_HEADERS = {"content-length", "transfer-encoding"}  # Content-Length is set to the body's
@@ -80,6 +82,8 @@ class WarcCapture:
         self.fd: int | None = None
         self.path: Path | None = None  # the .open file being written
         self.size = 0
+        self.crawler = None  # set by from_crawler: the run this capture can stop
+        self.failed = False  # a write failed: the run is stopping
         self.writer = MemberWriter()  # one for the run: warcio's writer costs as much to make as a record
 
     @classmethod
@@ -92,13 +96,18 @@ class WarcCapture:
         extension = cls(
             Path(folder), crawler.settings.getint("FINEWS_WARC_MAX_BYTES"), crawler.spidercls.name, crawler.stats, info
         )
+        extension.crawler = crawler
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     def spider_opened(self, spider):
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            logger.error("Not crawling: the WARC folder %s cannot be made: %s", self.folder, exc)
+            raise CloseSpider(WARC_NOT_WRITABLE) from None
         for leftover in sorted(self.folder.glob("*" + OPEN_SUFFIX)):
             recovered = recover(leftover)
             if recovered is not None:
@@ -111,7 +120,20 @@ class WarcCapture:
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         if urlsplit(response.url).scheme not in ("http", "https"):
             return
-        self.write_pair(request, response)
+        try:
+            self.write_pair(request, response)
+        except OSError as exc:  # disk full, a folder gone: the pages would be lost from here on
+            self.stop(exc)
+
+    def stop(self, error: OSError) -> None:
+        """WARC capture was asked for and cannot go on: the run stops (reason warc_not_writable, exit
+        status 6), said once; what was written stays readable (its file is closed as at the end)."""
+        if self.crawler is None or self.failed:
+            return
+        self.failed = True
+        logger.error("Cannot write WARC files into %s: %s; stopping the run", self.folder, error)
+        self.stats.inc_value(keys.WARC_WRITE_ERRORS)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason=WARC_NOT_WRITABLE))
 
     # --- writing ---------------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ from crawler.tools.publish import Publish
 from crawler.tools.replay import Replay
 from crawler.tools.verb import Verb, VerbFailed
 
-VERBS: dict[str, Verb] = {verb.name: verb for verb in (Init(), Export(), Maintain(), Build(), Publish(), Doctor(), Replay())}
+VERBS: dict[str, Verb] = {
+    verb.name: verb for verb in (Init(), Export(), Maintain(), Build(), Publish(), Doctor(), Replay())
+}
 
 __all__ = ["VERBS", "Verb", "VerbFailed"]
