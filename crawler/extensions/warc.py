@@ -84,7 +84,6 @@ class WarcCapture:
         self.size = 0
         self.crawler = None  # set by from_crawler: the run this capture can stop
         self.failed = False  # a write failed: the run is stopping
-        self.writer = MemberWriter()  # one for the run: warcio's writer costs as much to make as a record
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -139,10 +138,11 @@ class WarcCapture:
 
     def write_pair(self, request: Request, response: Response) -> None:
         """The request and response records, in one write; then rotation when the file is full."""
-        writer = self.writer.fresh()
+        buffer = BytesIO()
+        writer = WARCWriter(buffer, gzip=True, warc_version="WARC/1.1")
         request_record, response_record = records(writer, request, response)
         writer.write_request_response_pair(request_record, response_record)
-        data = writer.out.getvalue()
+        data = buffer.getvalue()
         if self.fd is None:
             self.open_file()
         self.append(data, records=2)
@@ -165,7 +165,8 @@ class WarcCapture:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file: nobody else holds it
         self.fd, self.path, self.size = fd, path, 0
         self.stats.inc_value(keys.WARC_FILES)
-        writer = self.writer.fresh()
+        buffer = BytesIO()
+        writer = WARCWriter(buffer, gzip=True, warc_version="WARC/1.1")
         info = {
             "software": software(),
             "format": "WARC File Format 1.1",
@@ -174,7 +175,7 @@ class WarcCapture:
             **{k: v for k, v in self.settings_info.items() if v},
         }
         writer.write_record(writer.create_warcinfo_record(name, info))
-        self.append(writer.out.getvalue(), records=1)
+        self.append(buffer.getvalue(), records=1)
 
     def append(self, data: bytes, records: int) -> None:
         """`data` (whole gzip members) at the end of the open file; a failed write is cut back off."""
@@ -202,25 +203,6 @@ class WarcCapture:
             _fsync_folder(path.parent)
         finally:
             os.close(fd)
-
-
-class MemberWriter(WARCWriter):
-    """warcio's WARCWriter into a buffer of its own (`out`, emptied by fresh()): each record one gzip member,
-    as warcio's gzip=True writes it (level 9), but compressed in one call, not in a call per piece."""
-
-    def __init__(self):
-        super().__init__(BytesIO(), gzip=False, warc_version="WARC/1.1")
-
-    def _write_warc_record(self, out, record) -> None:
-        plain = BytesIO()
-        super()._write_warc_record(plain, record)
-        compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS + 16)
-        out.write(compressor.compress(plain.getvalue()) + compressor.flush())
-
-    def fresh(self) -> "MemberWriter":
-        """The writer, its buffer empty (of what a write that failed half-way left too)."""
-        self.out = BytesIO()
-        return self
 
 
 def records(writer: WARCWriter, request: Request, response: Response) -> tuple:
