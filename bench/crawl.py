@@ -4,6 +4,9 @@
    relaxed), against a bare Scrapy spider that downloads the same URLs and parses nothing, twice:
    with WARC capture off (target: >= 0.8x the bare spider's rate) and on (FINEWS_WARC_DIR,
    target: >= 0.7x), both against the one bare run made in the same process.
+   Then `scrapy archive replay` of the WARC files that run wrote, into an empty folder with the mirror
+   gone: its rate, and the check that it wrote the same posts and pages byte for byte; and the WARC
+   bytes per 1,000 articles.
 3. Then, on the archive of 10,000 posts that run wrote, a scheduled run with nothing new over the
    six default categories: HTTP requests (target: exactly one per category) and wall time from
    process start to exit against an empty `scrapy crawl` (target: <= 2x), measured in one run.
@@ -70,11 +73,29 @@ def main() -> None:
         nothing_new = scrapy(["crawl", "eastmoney"], {**settings, "FINEWS_ARCHIVE_DIR": tmp / "archive"})
         requests = len(server.requested)
         server.shutdown()
+        warcs = sorted(str(path) for path in (tmp / "warc").glob("*.warc.gz"))
+        replayed = scrapy(
+            ["archive", "replay", *warcs], {"FINEWS_ARCHIVE_DIR": tmp / "replayed", "LOG_LEVEL": "WARNING"}
+        )
+        same = _files(tmp / "replayed") == _files(tmp / "archive-warc")
+        size = sum(Path(path).stat().st_size for path in warcs)
+        print(
+            f"replay of its {len(warcs)} WARC file(s), {size / len(ids) * 1000 / 1e6:.2f} MB per 1,000 articles, "
+            f"no server: {len(ids) / replayed:.1f} articles/s ({replayed:.1f} s), "
+            f"{ours / replayed:.1f}x the crawl's rate; the same posts and pages: {'yes' if same else 'NO'}"
+        )
         print(f"scheduled run with nothing new, archive of {written} posts, {len(columns)} categories")
         print(f"  HTTP requests {requests} (target {len(columns)}, one per category): "
               f"{'met' if requests == len(columns) else 'MISSED'}")  # fmt: skip
         print(f"  wall time {nothing_new:.2f} s vs empty scrapy crawl {idle:.2f} s: {nothing_new / idle:.2f}x"
               f" (target <= 2x): {'met' if nothing_new <= 2 * idle else 'MISSED'}")  # fmt: skip
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    """The posts and pages of an archive (not the files a run keeps about itself), by relative path."""
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")
+    }
 
 
 if __name__ == "__main__":

@@ -147,6 +147,8 @@ def _members(fd: int, most: int) -> Iterator[bytes | None]:
 
 
 def _download(member: bytes, run: str) -> Download | None:
+    if b"\nWARC-Type: response\r" not in member[: member.find(b"\r\n\r\n")]:  # a request, the warcinfo: not read
+        return None
     record = next(iter(ArchiveIterator(BytesIO(member), check_digests=False)), None)
     if record is None or record.rec_type != "response" or record.http_headers is None:
         return None
