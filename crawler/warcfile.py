@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 # The warcinfo record of every file the capture writes: `isPartOf: finews-<spider>-<UTC start>`.
 _PART_OF_RE = re.compile(rb"^isPartOf: (finews-([A-Za-z0-9_]{1,64})-\d{8}T\d{6}Z)\r?$", re.M)
+_CONTROL_RE = re.compile(
+    r"[\x00-\x20\x7f-\x9f\u2028\u2029]"
+)  # no URL holds them, nor a space: one would reach the log raw
 _LENGTH_HEADERS = {"content-length", "transfer-encoding"}  # no longer true once the transfer encoding is undone
 HEADROOM = 1 << 20  # a record's WARC and HTTP headers, over its body's limit
 MAX_WARCINFO_BYTES = 64 * 1024
@@ -88,8 +91,10 @@ def spider_of(path: str | os.PathLike) -> str:
 
 def downloads(path: str | os.PathLike, max_bytes: int) -> Iterator[Download]:
     """The response records of the WARC file, in the order written. A record over `max_bytes` (plus
-    HEADROOM), or that is no HTTP response, is skipped (logged); a damaged one ends the file."""
-    _, run = run_of(path)
+    HEADROOM), or that is no HTTP response, is skipped (logged); a damaged one ends the file; and
+    the records after a warcinfo of another spider's crawl are skipped (files joined with cat: each run's
+    records go with its own run, and only those of the file's first spider are read)."""
+    spider, run = run_of(path)
     fd = open_regular(path)
     try:
         members = _members(fd, max_bytes + HEADROOM)
@@ -103,6 +108,18 @@ def downloads(path: str | os.PathLike, max_bytes: int) -> Iterator[Download]:
                 return
             if member is None:
                 logger.warning("A record of WARC file %s skipped: over %d bytes", path, max_bytes + HEADROOM)
+                continue
+            head = member[: member.find(b"\r\n\r\n")]
+            if b"\nWARC-Type: warcinfo\r" in head:  # another file's start (files joined with cat): its run
+                found = _PART_OF_RE.search(member[:MAX_WARCINFO_BYTES])
+                theirs = not found or found.group(2).decode() != spider
+                if theirs:
+                    logger.warning(
+                        "WARC file %s holds records of another crawl than %s's: they are skipped", path, spider
+                    )
+                run = "" if theirs else found.group(1).decode()
+                continue
+            if not run:
                 continue
             try:
                 download = _download(member, run)
@@ -154,8 +171,10 @@ def _download(member: bytes, run: str) -> Download | None:
         return None
     url = record.rec_headers.get_header("WARC-Target-URI") or ""
     status = record.http_headers.get_statuscode() or ""
-    if not status.isdigit() or not url.startswith(("http://", "https://")):
-        logger.warning("WARC record %s skipped: no HTTP response", url[:200] or "without a URL")
+    if not status.isdigit() or not url.startswith(("http://", "https://")) or _CONTROL_RE.search(url):
+        logger.warning(
+            "WARC record %s skipped: no HTTP response of a URL", ascii(url[:200]) if url else "without a URL"
+        )
         return None
     stream = record.raw_stream
     if (record.http_headers.get_header("Transfer-Encoding") or "").strip().lower() == "chunked":

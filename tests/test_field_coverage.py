@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
 
 from crawler import settings as defaults
 from crawler import statkeys as keys
@@ -38,7 +39,7 @@ from crawler.items import COVERED_FIELDS, FALLBACK, MISSING, PAGE, SHANGHAI, Art
 from crawler.parsers import parse_article, parse_article_with_provenance
 from crawler.parsers.selectors import TIME_XPATHS, TITLE_XPATHS
 from fixtures.testing import ARTICLE_PATH, FIXTURE_SITE, serve, synthesize
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, project_settings
 from tests.crawl import scrapy_crawl
 
 MANIFEST = json.loads((FIXTURE_SITE / "manifest.json").read_text(encoding="utf-8"))
@@ -250,6 +251,7 @@ def test_history_keeps_the_last_runs_and_skips_bad_lines(tmp_path):
         '{"items": 20, "page": {"source": true}}',
         '{"items": 20, "page": {"colour": 1.0}}',
         line(1.0, note="x" * 5000),
+        "[" * 3000,  # nesting deeper than the JSON reader recurses
         "",
     ]
     path.write_text("\n".join([line(0.1), *bad, *(line(share / 10) for share in range(2, 10))]) + "\n")
@@ -365,7 +367,8 @@ def test_every_page_failing_the_same_way_raises_the_alarm(tmp_path):
 
 
 @pytest.mark.slow
-def test_7x24_items_posted_from_their_summary_count_as_missing_body_and_source(tmp_path):
+def test_7x24_items_whose_page_could_not_be_downloaded_say_nothing_of_the_template(tmp_path):
+    """An outage of the article pages (posted from their summary) is exit 5, never a template change."""
     server, base_url = serve(faults={r"/a/\d+\.html": ["status:404*"]})
     report = tmp_path / "report.json"
     try:
@@ -374,8 +377,21 @@ def test_7x24_items_posted_from_their_summary_count_as_missing_body_and_source(t
         )
     finally:
         server.shutdown()
-    coverage = run_report_of(report)["field_coverage"]["eastmoney_724"]
+    assert run_report_of(report)["summary_only"]["http_404"] > 0
+    assert run_report_of(report)["field_coverage"] == {}
+    assert "template changed" not in process.stderr
+
+
+def test_a_7x24_page_read_but_unparsable_counts_as_missing_body_and_source():
+    from crawler.spiders.eastmoney_724 import FastNewsSpider
+
+    crawler = get_crawler(FastNewsSpider, project_settings())
+    crawler.stats.open_spider()
+    spider = FastNewsSpider.from_crawler(crawler)
+    entry = ListEntry("202608173841369652", title="标题", published_at=datetime(2026, 8, 17, 9, 0, tzinfo=SHANGHAI))
+    spider.from_summary(entry, "http_503")  # not downloaded: not counted
+    assert field_coverage(crawler.stats.get_stats()) == {}
+    spider.from_summary(entry, "no_body", page_read=True)
+    coverage = field_coverage(crawler.stats.get_stats())["eastmoney_724"]
     assert coverage["body"]["missing"] == coverage["source"]["missing"] == 1.0
     assert coverage["title"]["fallback"] == coverage["time"]["fallback"] == 1.0
-    assert coverage["body"]["items"] == run_report_of(report)["summary_only"]["http_404"]
-    assert "template changed" not in process.stderr  # no usual level yet; download failures are no template

@@ -31,12 +31,17 @@ def content(archive: Path) -> dict[str, str]:
     return {name: text for name, text in archive_files(archive).items() if not name.startswith(RUN_FILES)}
 
 
-def warc_file(path: Path, records: list[tuple[str, int, bytes, dict]], spider: str | None = "eastmoney") -> Path:
+def warc_file(
+    path: Path,
+    records: list[tuple[str, int, bytes, dict]],
+    spider: str | None = "eastmoney",
+    started: str = "20261206T010203Z",
+) -> Path:
     """A WARC file as the capture writes it: a warcinfo naming `spider`, then (url, status, body, headers) responses."""
     buffer = BytesIO()
     writer = WARCWriter(buffer, gzip=True, warc_version="WARC/1.1")
     if spider is not None:
-        writer.write_record(writer.create_warcinfo_record(path.name, {"isPartOf": f"finews-{spider}-20261206T010203Z"}))
+        writer.write_record(writer.create_warcinfo_record(path.name, {"isPartOf": f"finews-{spider}-{started}"}))
     for url, status, body, headers in records:
         http = StatusAndHeaders(f"{status} OK", list(headers.items()), protocol="HTTP/1.1")
         writer.write_record(writer.create_warc_record(url, "response", payload=BytesIO(body), http_headers=http))
@@ -95,6 +100,26 @@ def test_responses_come_back_as_received_and_oversized_records_are_skipped(tmp_p
     ]
     assert ("Content-Encoding", "gzip") in got[0].headers
     assert {d.run for d in got} == {"finews-eastmoney-20261206T010203Z"}
+
+
+def test_a_url_with_control_characters_is_no_url(tmp_path):
+    path = warc_file(
+        tmp_path / "a.warc.gz", [("http://ev\x1bil.example/a/1.html", 200, b"x", {}), ("http://ok/", 200, b"y", {})]
+    )
+    assert [d.url for d in downloads(path, 1000)] == ["http://ok/"]
+
+
+def test_files_joined_with_cat_keep_each_run_and_skip_another_spiders_records(tmp_path):
+    first = warc_file(tmp_path / "1.warc.gz", [("http://a/1", 200, b"1", {})])
+    other = warc_file(tmp_path / "2.warc.gz", [("http://b/2", 200, b"2", {})], spider="eastmoney_724")
+    again = warc_file(tmp_path / "3.warc.gz", [("http://a/1", 200, b"1", {})], started="20261206T020304Z")
+    joined = tmp_path / "joined.warc.gz"
+    joined.write_bytes(first.read_bytes() + other.read_bytes() + again.read_bytes())
+    got = [(d.url, d.run) for d in downloads(joined, 1000)]
+    assert got == [
+        ("http://a/1", "finews-eastmoney-20261206T010203Z"),
+        ("http://a/1", "finews-eastmoney-20261206T020304Z"),
+    ]
 
 
 def test_a_damaged_tail_keeps_the_records_before_it(tmp_path):

@@ -137,7 +137,7 @@ def _entry(line: str) -> dict | None:
         return None
     try:
         data = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a line of thousands of nested brackets
         return None
     if not isinstance(data, dict) or not isinstance(data.get("page"), dict):
         return None
@@ -203,6 +203,13 @@ class FieldCoverage:
         return run.archive.root / layout.lock_name(self.feed, layout.COVERAGE_GLOB) if run else None
 
     def spider_closed(self, spider, reason: str) -> None:
+        try:
+            self.check(reason)
+        except Exception:  # the run's outcome stands; the check's failure is said, never quiet
+            logger.error("The field coverage check of %s failed", self.feed, exc_info=True)
+
+    def check(self, reason: str) -> None:
+        """The alarms of this run, against the usual level of the runs in the history that had enough items."""
         stats = self.crawler.stats.get_stats()
         if reason in ("archive_locked", "archive_not_writable"):
             return  # the archive is not this run's
@@ -210,7 +217,8 @@ class FieldCoverage:
         path = self.history_path() if self.keep else None
         history = read_history(path, self.keep) if path else []
         samples = keys.COVERAGE_SAMPLE.read(stats)
-        alarms = drift_alarms(self.feed, coverage, history, samples, self.min_items, self.min_runs, self.drop)
+        usual = [entry for entry in history if entry["items"] >= self.min_items]  # a small run sets no level
+        alarms = drift_alarms(self.feed, coverage, usual, samples, self.min_items, self.min_runs, self.drop)
         failed = failure_alarm(self.feed, stats, self.min_items)
         alarms += [failed] if failed else []
         for alarm in alarms:

@@ -94,7 +94,7 @@ class FastNewsSpider(ArchiveSpider):
         try:
             article = self.read_article(response, entry)
         except ParseError as exc:
-            yield self.from_summary(entry, exc.reason)
+            yield self.from_summary(entry, exc.reason, page_read=True)
             return
         yield self.news(entry, article.paragraphs, article.source, (article.stocks, article.boards))
 
@@ -106,11 +106,14 @@ class FastNewsSpider(ArchiveSpider):
             return
         yield self.from_summary(entry, reason)
 
-    def from_summary(self, entry: ListEntry, reason: str) -> FastNews:
-        """The item from the feed alone: for the field coverage, its page gave no body and no source."""
+    def from_summary(self, entry: ListEntry, reason: str, page_read: bool = False) -> FastNews:
+        """The item from the feed alone. For the field coverage, a page that was read gave no body and no
+        source; one that could not be downloaded (a 503, a timeout) says nothing of the template."""
         self.crawler.stats.inc_value(keys.SUMMARY_ONLY(reason))
-        stocks = FALLBACK if entry.secids else MISSING
-        self.count_provenance(canonical_url(entry.article_id), Provenance(FALLBACK, FALLBACK, MISSING, MISSING, stocks))
+        if page_read:
+            stocks = FALLBACK if entry.secids else MISSING
+            provenance = Provenance(FALLBACK, FALLBACK, MISSING, MISSING, stocks)
+            self.count_provenance(canonical_url(entry.article_id), provenance)
         return self.news(entry, [], "")
 
     @staticmethod
