@@ -395,3 +395,21 @@ def test_a_7x24_page_read_but_unparsable_counts_as_missing_body_and_source():
     coverage = field_coverage(crawler.stats.get_stats())["eastmoney_724"]
     assert coverage["body"]["missing"] == coverage["source"]["missing"] == 1.0
     assert coverage["title"]["fallback"] == coverage["time"]["fallback"] == 1.0
+
+
+def test_a_page_read_without_its_body_counts_as_body_missing():
+    """The body moved to a new container: the page parses no more, and the body's share of the page falls."""
+    from scrapy.http import HtmlResponse
+
+    from crawler.spiders.eastmoney import EastMoneySpider
+
+    crawler = get_crawler(EastMoneySpider, project_settings())
+    crawler.stats.open_spider()
+    spider = EastMoneySpider.from_crawler(crawler)
+    url = "https://finance.eastmoney.com/a/202601011234567890.html"
+    page = "<html><body><div class='newbody'><p>正文</p></div></body></html>".encode()
+    response = HtmlResponse(url, body=page, encoding="utf-8")
+    assert list(spider.parse_article(response, ListEntry("202601011234567890"))) == []
+    coverage = field_coverage(crawler.stats.get_stats())["eastmoney"]
+    assert coverage["body"] == {"page": 0.0, "fallback": 0.0, "missing": 1.0, "items": 1}
+    assert keys.COVERAGE_SAMPLE.read(crawler.stats.get_stats())["eastmoney/body"] == url

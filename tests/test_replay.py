@@ -247,3 +247,15 @@ def test_brotli_bodies_bombs_and_parser_breaking_records_cost_one_record_each(ca
     assert done.returncode == 0, done.stderr[-3000:]
     assert content(tmp_path / "replayed") == content(crawled)
     assert "RecursionError" in done.stderr or "not replayed" in done.stderr
+
+
+def test_a_replay_of_pages_that_give_no_article_fails_as_the_crawl_would(tmp_path):
+    """The failure ratio holds in a replay: the pages it reads are the articles it asked for."""
+    broken = [
+        ("http://127.0.0.1/a/202601011234567890.html", 200, b"<html><body><p>maintenance</p></body></html>", {}),
+        ("http://127.0.0.1/a/202601011234567891.html", 200, b"%PDF-1.4", {"Content-Type": "application/pdf"}),
+        ("http://127.0.0.1/a/202601011234567892.html", 503, b"", {}),
+    ]
+    done = replay(tmp_path / "archive", str(warc_file(tmp_path / "a.warc.gz", broken)))
+    assert done.returncode == 5, done.stderr[-2000:]
+    assert not list((tmp_path / "archive" / "_posts").glob("*.md"))

@@ -268,12 +268,16 @@ class ArchiveSpider(scrapy.Spider):
     def count_provenance(self, url: str, provenance: Provenance) -> None:
         """Count where an item's fields came from (the field coverage, crawler/extensions/coverage.py);
         the first item of the run that lacks a field on its page is that field's sample URL."""
-        stats = self.crawler.stats
         for field, origin in provenance.fields().items():
-            stats.inc_value(keys.COVERAGE(f"{self.feed.name}/{field}/{origin}"))
-            sample = keys.COVERAGE_SAMPLE(f"{self.feed.name}/{field}")
-            if origin != PAGE and stats.get_value(sample) is None:
-                stats.set_value(sample, url)
+            self.count_field(url, field, origin)
+
+    def count_field(self, url: str, field: str, origin: str) -> None:
+        """Count where one field of an article page came from (its first item without it: the sample)."""
+        stats = self.crawler.stats
+        stats.inc_value(keys.COVERAGE(f"{self.feed.name}/{field}/{origin}"))
+        sample = keys.COVERAGE_SAMPLE(f"{self.feed.name}/{field}")
+        if origin != PAGE and stats.get_value(sample) is None:
+            stats.set_value(sample, url)
 
     def count_unreadable(self, response: Response, error: ParseError) -> None:
         stats = self.crawler.stats
@@ -372,6 +376,7 @@ class ArchiveSpider(scrapy.Spider):
                     article_id = article_id_from_url(download.url)
                     if article_id and 200 <= download.status < 300:
                         stats.inc_value(keys.REPLAY_ARTICLES)
+                        stats.inc_value(keys.ARTICLES_REQUESTED)  # as the crawl asked for it: the failure ratio holds
                         answered.add(article_id)
                         failed.pop(article_id, None)
                         yield from self.parse_article(response, entries.get(article_id) or ListEntry(article_id))
@@ -390,6 +395,7 @@ class ArchiveSpider(scrapy.Spider):
                         "WARC record %s of %s not replayed: %s: %s", download.url[:200], path, type(exc).__name__, exc
                     )
         for entry, reason in failed.values():
+            stats.inc_value(keys.ARTICLES_REQUESTED)
             stats.inc_value(keys.ARTICLES_FAILED)
             yield from self.replay_failed(entry, reason)
 

@@ -19,10 +19,12 @@ from crawler import statkeys as keys
 from crawler.archive import ARTICLES
 from crawler.categories import Category, parse_categories
 from crawler.ids import canonical_url
-from crawler.items import Article, ListEntry, ListPage
+from crawler.items import MISSING, Article, ListEntry, ListPage
 from crawler.parsers import ParseError, parse_list_api, parse_list_html
 from crawler.signals import article_failed
 from crawler.spiders.base import ArchiveSpider
+
+BODY_LOST = ("no_body", "empty_body")  # a page that was read, but gave no body (crawler/parsers/article.py)
 
 
 class EastMoneySpider(ArchiveSpider):
@@ -145,6 +147,8 @@ class EastMoneySpider(ArchiveSpider):
         try:
             yield self.read_article(response, entry)
         except ParseError as exc:
+            if exc.reason in BODY_LOST:  # the page came, without its body: for the field coverage, body missing
+                self.count_field(canonical_url(entry.article_id), "body", MISSING)
             self.failed(entry, exc.reason)
 
     def article_failed(self, failure: Failure) -> None:
